@@ -1,0 +1,5 @@
+//! Chemistry data: the periodic table (embedded from `engine/data/chem`).
+
+mod element;
+
+pub use element::{Element, ElementData, UnknownElement};

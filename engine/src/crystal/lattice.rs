@@ -1,0 +1,250 @@
+//! The lattice: three lattice vectors as the rows of a 3×3 matrix, in Å.
+
+use super::CrystalError;
+use crate::math::{self, Mat3, Vec3};
+use serde::{Deserialize, Serialize};
+
+/// Smallest |volume| / (a·b·c) accepted: below this the cell is numerically flat.
+const MIN_RELATIVE_VOLUME: f64 = 1e-8;
+
+/// Rows are the lattice vectors **a**, **b**, **c** (Å). The inverse is cached because
+/// Cartesian → fractional conversion sits on hot paths.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Lattice {
+    matrix: Mat3,
+    inverse: Mat3,
+}
+
+/// Lattice parameters: lengths in Å, angles in degrees.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LatticeParameters {
+    pub a: f64,
+    pub b: f64,
+    pub c: f64,
+    pub alpha: f64,
+    pub beta: f64,
+    pub gamma: f64,
+}
+
+impl Lattice {
+    /// Builds a lattice from row vectors (Å); rejects non-finite entries and flat cells.
+    pub fn new(matrix: Mat3) -> Result<Self, CrystalError> {
+        for (i, row) in matrix.iter().enumerate() {
+            for (j, v) in row.iter().enumerate() {
+                if !v.is_finite() {
+                    return Err(CrystalError::NonFinite {
+                        what: format!("lattice matrix element [{i}][{j}]"),
+                        value: *v,
+                    });
+                }
+            }
+        }
+        let volume = math::det(&matrix);
+        let scale = math::norm(matrix[0]) * math::norm(matrix[1]) * math::norm(matrix[2]);
+        if !(volume.abs() > MIN_RELATIVE_VOLUME * scale) || scale == 0.0 {
+            return Err(CrystalError::DegenerateLattice { volume });
+        }
+        let inverse = math::inverse(&matrix).ok_or(CrystalError::DegenerateLattice { volume })?;
+        Ok(Lattice { matrix, inverse })
+    }
+
+    /// Builds the lattice of the given parameters in the crystallographic orientation used
+    /// by pymatgen's CIF reader: **a** along x, **b** in the xy plane, **c** completing a
+    /// right-handed cell.
+    pub fn from_parameters(p: LatticeParameters) -> Result<Self, CrystalError> {
+        let LatticeParameters { a, b, c, alpha, beta, gamma } = p;
+        for (name, value) in [("a", a), ("b", b), ("c", c)] {
+            if !value.is_finite() {
+                return Err(CrystalError::NonFinite { what: format!("cell length {name}"), value });
+            }
+            if value <= 0.0 {
+                return Err(CrystalError::NonPositiveLength { name, value });
+            }
+        }
+        for (name, value) in [("alpha", alpha), ("beta", beta), ("gamma", gamma)] {
+            if !value.is_finite() {
+                return Err(CrystalError::NonFinite { what: format!("cell angle {name}"), value });
+            }
+        }
+        let impossible = CrystalError::ImpossibleAngles { alpha, beta, gamma };
+        if [alpha, beta, gamma].iter().any(|x| *x <= 0.0 || *x >= 180.0) {
+            return Err(impossible);
+        }
+        let (ca, cb, cg) = (math::cos_deg(alpha), math::cos_deg(beta), math::cos_deg(gamma));
+        let sg = math::sin_deg(gamma);
+        let cy = (ca - cb * cg) / sg;
+        let cz2 = 1.0 - cb * cb - cy * cy;
+        // cz2 is V²/(a²b²c² sin²γ); non-positive means the three angles cannot close a cell.
+        if !(cz2 > MIN_RELATIVE_VOLUME * MIN_RELATIVE_VOLUME) {
+            return Err(impossible);
+        }
+        Lattice::new([[a, 0.0, 0.0], [b * cg, b * sg, 0.0], [c * cb, c * cy, c * cz2.sqrt()]])
+    }
+
+    /// Row vectors **a**, **b**, **c** in Å.
+    pub fn matrix(&self) -> &Mat3 {
+        &self.matrix
+    }
+
+    pub fn inverse_matrix(&self) -> &Mat3 {
+        &self.inverse
+    }
+
+    /// Lengths |a|, |b|, |c| in Å.
+    pub fn lengths(&self) -> Vec3 {
+        [math::norm(self.matrix[0]), math::norm(self.matrix[1]), math::norm(self.matrix[2])]
+    }
+
+    /// Angles α (b∧c), β (a∧c), γ (a∧b) in degrees.
+    pub fn angles(&self) -> Vec3 {
+        let m = &self.matrix;
+        let angle = |u: Vec3, v: Vec3| {
+            (math::dot(u, v) / (math::norm(u) * math::norm(v))).clamp(-1.0, 1.0).acos().to_degrees()
+        };
+        [angle(m[1], m[2]), angle(m[0], m[2]), angle(m[0], m[1])]
+    }
+
+    pub fn parameters(&self) -> LatticeParameters {
+        let [a, b, c] = self.lengths();
+        let [alpha, beta, gamma] = self.angles();
+        LatticeParameters { a, b, c, alpha, beta, gamma }
+    }
+
+    /// Cell volume in Å³ (always positive; see [`Lattice::is_right_handed`]).
+    pub fn volume(&self) -> f64 {
+        math::det(&self.matrix).abs()
+    }
+
+    pub fn is_right_handed(&self) -> bool {
+        math::det(&self.matrix) > 0.0
+    }
+
+    /// Reciprocal lattice without the 2π factor (rows **a***, **b***, **c***, in Å⁻¹), so
+    /// that `a_i · a*_j = δ_ij`.
+    pub fn reciprocal(&self) -> Mat3 {
+        math::transpose(&self.inverse)
+    }
+
+    /// Spacing between lattice planes (100), (010), (001) in Å: the cell's thickness along
+    /// each reciprocal direction. Used to size periodic-image searches.
+    pub fn plane_spacings(&self) -> Vec3 {
+        let r = self.reciprocal();
+        [1.0 / math::norm(r[0]), 1.0 / math::norm(r[1]), 1.0 / math::norm(r[2])]
+    }
+
+    /// Fractional → Cartesian (Å).
+    pub fn to_cartesian(&self, frac: Vec3) -> Vec3 {
+        math::vec_mat(frac, &self.matrix)
+    }
+
+    /// Cartesian (Å) → fractional.
+    pub fn to_fractional(&self, cart: Vec3) -> Vec3 {
+        math::vec_mat(cart, &self.inverse)
+    }
+
+    /// Returns the lattice with every vector multiplied by `factor`.
+    pub fn scaled(&self, factor: f64) -> Result<Self, CrystalError> {
+        let m = self.matrix;
+        Lattice::new([
+            math::scale(m[0], factor),
+            math::scale(m[1], factor),
+            math::scale(m[2], factor),
+        ])
+    }
+
+    /// Shortest Cartesian distance (Å) between fractional points `a` and `b` over periodic
+    /// images. Exact for any cell shape: images are searched within the range that the plane
+    /// spacings guarantee can hold a shorter vector.
+    pub fn periodic_distance(&self, a: Vec3, b: Vec3) -> f64 {
+        let mut d = math::sub(a, b);
+        for x in &mut d {
+            *x -= x.round();
+        }
+        let direct = math::norm(self.to_cartesian(d));
+        let spacing = self.plane_spacings();
+        let range: Vec<i32> = spacing.iter().map(|s| (direct / s).ceil() as i32).collect();
+        let mut best = direct;
+        for i in -range[0]..=range[0] {
+            for j in -range[1]..=range[1] {
+                for k in -range[2]..=range[2] {
+                    let v = [d[0] + i as f64, d[1] + j as f64, d[2] + k as f64];
+                    best = best.min(math::norm(self.to_cartesian(v)));
+                }
+            }
+        }
+        best
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn params(a: f64, b: f64, c: f64, al: f64, be: f64, ga: f64) -> LatticeParameters {
+        LatticeParameters { a, b, c, alpha: al, beta: be, gamma: ga }
+    }
+
+    #[test]
+    fn parameters_roundtrip() {
+        let p = params(3.1, 4.2, 5.3, 81.0, 97.0, 112.0);
+        let l = Lattice::from_parameters(p).unwrap();
+        let q = l.parameters();
+        for (x, y) in [(p.a, q.a), (p.b, q.b), (p.c, q.c), (p.alpha, q.alpha), (p.beta, q.beta), (p.gamma, q.gamma)] {
+            assert!((x - y).abs() < 1e-10, "{x} vs {y}");
+        }
+        assert!(l.is_right_handed());
+        assert_eq!(l.matrix()[0][1], 0.0);
+        assert_eq!(l.matrix()[0][2], 0.0);
+        assert_eq!(l.matrix()[1][2], 0.0);
+    }
+
+    #[test]
+    fn hexagonal_is_exact() {
+        let l = Lattice::from_parameters(params(3.0, 3.0, 5.0, 90.0, 90.0, 120.0)).unwrap();
+        assert_eq!(l.matrix()[1][0], -1.5);
+        assert_eq!(l.matrix()[2][0], 0.0);
+        let v = 3.0 * 3.0 * 5.0 * (3f64.sqrt() / 2.0);
+        assert!((l.volume() - v).abs() < 1e-12);
+    }
+
+    #[test]
+    fn rejects_degenerate_cells() {
+        assert!(matches!(
+            Lattice::from_parameters(params(3.0, 3.0, 0.0, 90.0, 90.0, 90.0)),
+            Err(CrystalError::NonPositiveLength { .. })
+        ));
+        assert!(Lattice::from_parameters(params(3.0, 3.0, 3.0, 150.0, 150.0, 150.0)).is_err());
+        assert!(Lattice::from_parameters(params(3.0, 3.0, 3.0, 180.0, 0.0, 90.0)).is_err());
+        assert!(Lattice::from_parameters(params(f64::INFINITY, 3.0, 3.0, 90.0, 90.0, 90.0)).is_err());
+        assert!(Lattice::new([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [1.0, 0.0, 0.0]]).is_err());
+        assert!(Lattice::new([[f64::NAN, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]]).is_err());
+    }
+
+    #[test]
+    fn fractional_cartesian_roundtrip() {
+        let l = Lattice::from_parameters(params(3.1, 4.2, 5.3, 81.0, 97.0, 112.0)).unwrap();
+        let f = [0.1, -0.7, 0.35];
+        let back = l.to_fractional(l.to_cartesian(f));
+        for i in 0..3 {
+            assert!((back[i] - f[i]).abs() < 1e-12);
+        }
+        let r = l.reciprocal();
+        for i in 0..3 {
+            for j in 0..3 {
+                let d = math::dot(l.matrix()[i], r[j]);
+                assert!((d - if i == j { 1.0 } else { 0.0 }).abs() < 1e-12);
+            }
+        }
+    }
+
+    #[test]
+    fn periodic_distance_in_skewed_cell() {
+        // Strongly sheared cell: the nearest image is not the naive rounded one.
+        let l = Lattice::new([[1.0, 0.0, 0.0], [5.3, 1.0, 0.0], [0.0, 0.0, 10.0]]).unwrap();
+        let d = l.periodic_distance([0.0, 0.0, 0.0], [0.0, 0.0, 0.0]);
+        assert_eq!(d, 0.0);
+        let d = l.periodic_distance([0.0, 0.0, 0.0], [0.0, 0.5, 0.0]);
+        // 0.5*b = (2.65, 0.5); nearest image subtracts 3a (or 2a): (-0.35, 0.5) → 0.610
+        assert!((d - (0.35f64 * 0.35 + 0.25).sqrt()).abs() < 1e-12, "{d}");
+    }
+}

@@ -1,0 +1,27 @@
+//! # screen-engine
+//!
+//! The core library of *screen*, a high-throughput screening engine for crystalline materials:
+//!
+//! - [`crystal`]: the crystal model (lattice, sites with disordered species, properties);
+//! - [`formats`]: readers and writers for CIF, POSCAR/CONTCAR, (extended) XYZ, JSON Lines
+//!   datasets and pymatgen JSON, with errors that name the file, line and column;
+//! - [`symmetry`]: space-group operations and tables;
+//! - [`chem`]: the periodic table.
+//!
+//! ```
+//! use screen_engine::formats::{self, Format, ReadOptions};
+//! let poscar = "SrTiO3\n1.0\n3.905 0 0\n0 3.905 0\n0 0 3.905\nSr Ti O\n1 1 3\nDirect\n\
+//!               0 0 0\n0.5 0.5 0.5\n0.5 0.5 0\n0.5 0 0.5\n0 0.5 0.5\n";
+//! let entries = formats::read_str(poscar, "POSCAR", Format::Poscar, &ReadOptions::default()).unwrap();
+//! let crystal = entries[0].as_ref().unwrap().structure.as_crystal().unwrap();
+//! assert_eq!(crystal.composition().reduced_formula(), "SrTiO3");
+//! ```
+
+pub mod chem;
+pub mod crystal;
+pub mod error;
+pub mod formats;
+pub mod math;
+pub mod symmetry;
+
+pub use error::{Error, Result};

@@ -1,0 +1,1 @@
+//! Standard space-group tables (NOT YET IMPLEMENTED).
