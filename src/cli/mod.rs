@@ -1,0 +1,52 @@
+//! Command-line commands. Each subcommand lives in its own module.
+
+mod convert;
+mod info;
+mod input;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+/// High-throughput screening of crystalline materials.
+#[derive(Parser, Debug)]
+#[command(name = "screen", version, about, long_about = None, propagate_version = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Convert structure files between formats (CIF, POSCAR, XYZ/extXYZ, JSONL, pymatgen JSON).
+    Convert(convert::Args),
+    /// Show formula, lattice, volume, density and symmetry of structure files.
+    Info(info::Args),
+}
+
+/// Outcome of a command, mapped to the process exit code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    /// Everything was read and processed.
+    Success,
+    /// Some inputs or records failed (reported on stderr); the rest was processed.
+    InputErrors,
+    /// Bad arguments or an output that could not be written.
+    Usage,
+}
+
+impl From<Status> for ExitCode {
+    fn from(s: Status) -> ExitCode {
+        match s {
+            Status::Success => ExitCode::SUCCESS,
+            Status::InputErrors => ExitCode::from(1),
+            Status::Usage => ExitCode::from(2),
+        }
+    }
+}
+
+pub fn run(cli: Cli) -> screen_engine::Result<Status> {
+    match cli.command {
+        Command::Convert(args) => convert::run(args),
+        Command::Info(args) => info::run(args),
+    }
+}
