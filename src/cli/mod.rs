@@ -3,6 +3,7 @@
 mod convert;
 mod info;
 mod input;
+mod predict;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -21,6 +22,8 @@ enum Command {
     Convert(convert::Args),
     /// Show formula, lattice, volume, density and symmetry of structure files.
     Info(info::Args),
+    /// Predict properties with a CrystalFramer model (CSV or JSON Lines output).
+    Predict(predict::Args),
 }
 
 /// Outcome of a command, mapped to the process exit code.
@@ -48,5 +51,6 @@ pub fn run(cli: Cli) -> screen_engine::Result<Status> {
     match cli.command {
         Command::Convert(args) => convert::run(args),
         Command::Info(args) => info::run(args),
+        Command::Predict(args) => predict::run(args),
     }
 }

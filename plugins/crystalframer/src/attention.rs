@@ -1,0 +1,260 @@
+//! The infinitely connected periodic attention layer (doc §3): dense projections in candle,
+//! the periodic part as the custom op [`PeriodicAttentionOp`].
+
+use crate::config::Config;
+use crate::error::{Error, Result};
+use crate::frames::Frames;
+use crate::gbf::{AngleGbf, DistanceGbf};
+use crate::geometry::{Batch, RangeRule};
+use crate::kernel::{self, AtomRecord, Inputs, LayerSpec};
+use candle_core::{CpuStorage, CustomOp3, DType, Device, Layout, Shape, Tensor};
+use candle_nn::{Init, Linear, Module, VarBuilder};
+use rayon::prelude::*;
+use std::sync::{Arc, Mutex};
+
+/// Intermediates of one layer's periodic attention, for parity checks (doc §3, fixtures'
+/// `debug.safetensors` names in brackets).
+#[derive(Clone, Debug, Default)]
+pub struct AttentionTrace {
+    /// z_ij per (edge, head) [`z_ek`].
+    pub z: Vec<f32>,
+    /// ψ_ij per (edge, head, head_dim) [`pe_values`].
+    pub psi: Vec<f32>,
+    /// Per (atom, head): rows f1, f2, f3 [`frame`]; NaN without frames.
+    pub frames: Vec<f32>,
+}
+
+/// The periodic part of the attention as a candle op: inputs `qkv` (3, atoms, H·d_h) —
+/// q, k, v stacked —, `a` (atoms, H) and the ψ projections `pe_weight` (H, d_h, K + 3A);
+/// output (atoms, H·d_h), the per-head attention outputs before `out_proj`.
+///
+/// Only the forward pass exists. The op owns its batch geometry and frames through `Arc`s,
+/// so a training port can register it with `Tensor::apply_op3` and supply `bwd`: gradients
+/// flow to q, k, v, a and the projections; frames carry none (doc §4.1). All geometry that
+/// does not depend on `a` (relative positions, image vectors, distances) is recomputed from
+/// the `Batch` on the fly.
+pub struct PeriodicAttentionOp {
+    pub batch: Arc<Batch>,
+    pub spec: LayerSpec,
+    pub frames: Arc<dyn Frames>,
+    pub trace: Option<Arc<Mutex<AttentionTrace>>>,
+}
+
+impl CustomOp3 for PeriodicAttentionOp {
+    fn name(&self) -> &'static str {
+        "crystalframer-periodic-attention"
+    }
+
+    fn cpu_fwd(
+        &self,
+        s1: &CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+        s3: &CpuStorage,
+        l3: &Layout,
+    ) -> candle_core::Result<(CpuStorage, Shape)> {
+        let slice = |s: &'_ CpuStorage, l: &Layout, what: &str| -> candle_core::Result<Vec<f32>> {
+            let (start, end) = l
+                .contiguous_offsets()
+                .ok_or_else(|| candle_core::Error::Msg(format!("periodic attention: {what} not contiguous")))?;
+            match s {
+                CpuStorage::F32(v) => Ok(v[start..end].to_vec()),
+                _ => Err(candle_core::Error::Msg(format!("periodic attention: {what} must be f32"))),
+            }
+        };
+        let (qkv, a, w) = (slice(s1, l1, "qkv")?, slice(s2, l2, "a")?, slice(s3, l3, "pe_weight")?);
+        let spec = &self.spec;
+        let width = spec.heads * spec.head_dim;
+        let atoms = self.batch.num_atoms;
+        let expect = |what: &str, got: &[usize], want: &[usize]| {
+            if got == want {
+                Ok(())
+            } else {
+                Err(candle_core::Error::Msg(format!("periodic attention: {what} has shape {got:?}, expected {want:?}")))
+            }
+        };
+        expect("qkv", l1.dims(), &[3, atoms, width])?;
+        expect("a", l2.dims(), &[atoms, spec.heads])?;
+        expect("pe_weight", l3.dims(), &[spec.heads, spec.head_dim, spec.pe_width()])?;
+
+        let inputs = Inputs { qkv: &qkv, num_atoms: atoms, a: &a, pe_weight: &w };
+        let owner = self.batch.atom_crystal();
+        let recording = self.trace.is_some();
+        let mut out = vec![0f32; atoms * width];
+        let records: Vec<Option<AtomRecord>> = out
+            .par_chunks_mut(width.max(1))
+            .enumerate()
+            .map(|(atom, row)| {
+                let geom = &self.batch.crystals[owner[atom]];
+                let mut record = recording.then(AtomRecord::default);
+                kernel::attend(spec, self.frames.as_ref(), geom, atom - geom.offset, &inputs, row, record.as_mut());
+                record
+            })
+            .collect();
+        if let Some(trace) = &self.trace {
+            let mut t = AttentionTrace {
+                z: Vec::with_capacity(self.batch.num_edges() * spec.heads),
+                psi: Vec::with_capacity(self.batch.num_edges() * width),
+                frames: Vec::with_capacity(atoms * spec.heads * 9),
+            };
+            // Atoms are in batch order and each record holds its edges (i, j = 0..n), so
+            // concatenating gives the reference's edge order (doc §2).
+            for r in records.into_iter().flatten() {
+                t.z.extend(r.z);
+                t.psi.extend(r.psi);
+                t.frames.extend(r.frames);
+            }
+            if let Ok(mut slot) = trace.lock() {
+                *slot = t;
+            }
+        }
+        Ok((CpuStorage::F32(out), Shape::from((atoms, width))))
+    }
+}
+
+/// `encoder.layers.L.self_attn`: CrystalformerMultiheadAttentionCUDA of the reference.
+#[derive(Debug)]
+pub struct PeriodicAttention {
+    q_proj: Linear,
+    k_proj: Linear,
+    v_proj: Linear,
+    out_proj: Linear,
+    /// `lattice_pos_weights` as (H, d_h): α_raw[i,h] = q[i,h,:]·w_pos[h,:].
+    lattice_pos_weights: Tensor,
+    /// `gauss_scale` = [scale, shift] of α (doc §3.2), set by the first training step.
+    gauss_scale: [f32; 2],
+    /// `pe_dist_proj` | `proj_angle1..3` concatenated along the GBF axis: (H, d_h, K + 3A).
+    pe_weight: Tensor,
+    spec: LayerSpec,
+    lb: f64,
+    beta: f64,
+}
+
+/// Xavier-uniform bound for a (fan_out, fan_in) matrix, times `gain`.
+fn xavier(fan_out: usize, fan_in: usize, gain: f64) -> Init {
+    let bound = gain * (6.0 / (fan_in + fan_out) as f64).sqrt();
+    Init::Uniform { lo: -bound, up: bound }
+}
+
+impl PeriodicAttention {
+    /// Loads the layer; the init hints implement T-Fixup (doc §2) for a fresh `VarMap`.
+    pub fn load(vb: VarBuilder, cfg: &Config, layer: usize, frames: &dyn Frames) -> Result<Self> {
+        let (d, kd, h, hd) = (cfg.model_dim, cfg.qk_dim(), cfg.head_num, cfg.head_dim());
+        let fixup = 0.67 * (cfg.num_layers as f64).powf(-0.25);
+        let q_w = vb.get_with_hints((kd, d), "q_proj_weight", xavier(kd, d, 1.0))?;
+        let k_w = vb.get_with_hints((kd, d), "k_proj_weight", xavier(kd, d, 1.0))?;
+        let v_w = vb.get_with_hints((kd, d), "v_proj_weight", xavier(kd, d, fixup))?;
+        let bias = vb.get_with_hints(3 * kd, "in_proj_bias", Init::Const(0.0))?;
+        let out_w = vb.pp("out_proj").get_with_hints((d, kd), "weight", xavier(d, kd, fixup))?;
+        let out_b = vb.pp("out_proj").get_with_hints(d, "bias", Init::Const(0.0))?;
+        let w_pos = vb.get_with_hints(kd, "lattice_pos_weights", Init::Randn { mean: 0.0, stdev: (hd as f64).powf(-0.5) })?;
+        let gauss_scale = vb.get_with_hints(2, "gauss_scale", Init::Const(0.0))?.to_dtype(DType::F32)?.to_vec1::<f32>()?;
+        // Registered by the reference but unused.
+        let _ = vb.get_with_hints(1, "atten_scale", Init::Const(0.0));
+
+        let k_num = cfg.value_pe_dist_real;
+        let pe_init = |k: usize| xavier(h * hd, k, (k as f64).powf(-0.5));
+        let mut pe = vec![vb.get_with_hints((1, h, hd, k_num), "pe_dist_proj", pe_init(k_num))?.reshape((h, hd, k_num))?];
+        let angle = if cfg.value_pe_angle_real > 0 && frames.method() != crate::frames::FrameMethod::None {
+            let a_num = cfg.value_pe_angle_real;
+            for t in 1..=3 {
+                let w = vb.get_with_hints((1, h, hd, a_num), &format!("proj_angle{t}"), pe_init(a_num))?;
+                pe.push(w.reshape((h, hd, a_num))?);
+            }
+            Some(AngleGbf::new(cfg))
+        } else {
+            None
+        };
+        let pe_weight = Tensor::cat(&pe, 2)?.to_dtype(DType::F32)?.contiguous()?;
+
+        let r0 = cfg.r0(layer);
+        let spec = LayerSpec {
+            layer,
+            heads: h,
+            head_dim: hd,
+            range: RangeRule::from_config(cfg, layer),
+            dist: DistanceGbf::new(cfg, layer),
+            angle,
+            dist_coef: cfg.value_pe_dist_coef as f32,
+            angle_coef: cfg.value_pe_angle_coef as f32,
+            r0,
+            lb: cfg.gauss_lb_real,
+            static_a: (-0.5 / (r0 * r0)) as f32,
+        };
+        Ok(PeriodicAttention {
+            q_proj: Linear::new(q_w, Some(bias.narrow(0, 0, kd)?)),
+            k_proj: Linear::new(k_w, Some(bias.narrow(0, kd, kd)?)),
+            v_proj: Linear::new(v_w, Some(bias.narrow(0, 2 * kd, kd)?)),
+            out_proj: Linear::new(out_w, Some(out_b)),
+            lattice_pos_weights: w_pos.reshape((h, hd))?,
+            gauss_scale: [gauss_scale[0], gauss_scale[1]],
+            pe_weight,
+            spec,
+            lb: cfg.gauss_lb_real,
+            beta: cfg.positive_func_beta,
+        })
+    }
+
+    /// The Gaussian coefficient a = −f(α)/(2 r0²) per (atom, head) from the queries (doc §3.2).
+    pub fn decay(&self, q: &Tensor) -> Result<Tensor> {
+        let [scale, shift] = self.gauss_scale;
+        if !(scale > 0.0) {
+            // The reference would normalise α with the statistics of the current batch,
+            // making every prediction depend on the other crystals of the batch.
+            return Err(Error::Unsupported(format!(
+                "layer {}: gauss_scale is not initialised (the checkpoint never ran a training step)",
+                self.spec.layer
+            )));
+        }
+        let (atoms, _) = q.dims2()?;
+        let (h, hd) = (self.spec.heads, self.spec.head_dim);
+        let alpha = q.reshape((atoms, h, hd))?.broadcast_mul(&self.lattice_pos_weights.unsqueeze(0)?)?.sum(2)?;
+        let alpha = alpha.affine(1.0, shift as f64)?.affine(scale as f64, 0.0)?;
+        let lb = self.lb;
+        let f = alpha.affine(self.beta / (1.0 - lb), 0.0)?.elu(1.0)?.affine(1.0 - lb, 1.0)?;
+        let r0 = self.spec.r0;
+        Ok(f.affine(-0.5 * r0.powi(-2), 0.0)?)
+    }
+
+    /// x → out_proj(periodic attention(q, k, v)). With `trace`, also returns q, k, v, a and
+    /// the op's intermediates.
+    pub fn forward(
+        &self,
+        x: &Tensor,
+        batch: &Arc<Batch>,
+        frames: &Arc<dyn Frames>,
+        trace: Option<&mut crate::model::LayerTrace>,
+    ) -> Result<Tensor> {
+        let q = self.q_proj.forward(x)?;
+        let k = self.k_proj.forward(x)?;
+        let v = self.v_proj.forward(x)?;
+        let a = self.decay(&q)?;
+        let qkv = Tensor::stack(&[&q, &k, &v], 0)?;
+        let recorder = trace.is_some().then(|| Arc::new(Mutex::new(AttentionTrace::default())));
+        let op = PeriodicAttentionOp {
+            batch: batch.clone(),
+            spec: self.spec.clone(),
+            frames: frames.clone(),
+            trace: recorder.clone(),
+        };
+        // The op runs on the CPU; on other devices its inputs make a round trip.
+        let device = x.device();
+        let cpu = |t: &Tensor| -> Result<Tensor> { Ok(t.to_device(&Device::Cpu)?.to_dtype(DType::F32)?.contiguous()?) };
+        let out = cpu(&qkv)?.apply_op3_no_bwd(&cpu(&a)?, &cpu(&self.pe_weight)?, &op)?.to_device(device)?;
+        let out = self.out_proj.forward(&out.to_dtype(x.dtype())?)?;
+        if let (Some(t), Some(rec)) = (trace, recorder) {
+            let heads = self.spec.heads;
+            let (atoms, width) = (batch.num_atoms, heads * self.spec.head_dim);
+            t.q = q.reshape((atoms, heads, width / heads))?;
+            t.k = k.reshape((atoms, heads, width / heads))?;
+            t.v = v.reshape((atoms, heads, width / heads))?;
+            t.alpha = a;
+            t.attn_out = out.clone();
+            if let Ok(mut r) = rec.lock() {
+                t.periodic = std::mem::take(&mut *r);
+            }
+        }
+        Ok(out)
+    }
+}
