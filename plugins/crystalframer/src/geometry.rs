@@ -34,7 +34,11 @@ impl CrystalInput {
     /// ignored: the model only sees elements).
     pub fn from_crystal(crystal: &Crystal) -> Self {
         let lattice = *crystal.lattice.matrix();
-        let positions = crystal.sites.iter().map(|s| crystal.lattice.to_cartesian(s.frac)).collect();
+        // Wrapped into the cell: the image box is centred on pos_j − pos_i, so atoms written far
+        // outside the cell would push their nearest images out of it. Coordinates already in
+        // [0, 1) are unchanged (bit for bit).
+        let positions =
+            crystal.sites.iter().map(|s| crystal.lattice.to_cartesian(s.frac.map(|x| x - x.floor()))).collect();
         let species = crystal
             .sites
             .iter()
@@ -58,12 +62,47 @@ pub struct CrystalGeom {
     /// |b_d| of the reciprocal vectors b_d = 2π (t_e × t_f)/V (Å⁻¹), computed in float32 the
     /// way the reference does (hand-written determinant, doc §3).
     pub recip_lengths: [f32; 3],
+    /// Inverse of the lattice matrix (f64): fractional = Cartesian · inverse.
+    pub inverse: [[f64; 3]; 3],
     pub positions: Vec<[f32; 3]>,
 }
 
 impl CrystalGeom {
     pub fn num_atoms(&self) -> usize {
         self.positions.len()
+    }
+
+    /// Visits every image r + n1·t1 + n2·t2 + n3·t3 with |r + ...|² ≤ `rho2` (Å²), whatever
+    /// the box of the attention: unlike the reference's box this set does not depend on the
+    /// cell chosen to describe the crystal.
+    pub fn for_each_image_within(&self, r: [f32; 3], rho2: f32, mut f: impl FnMut([f32; 3], f32)) {
+        if !(rho2 >= 0.0 && rho2.is_finite()) {
+            return;
+        }
+        let rho = (rho2 as f64).sqrt();
+        let rf = r.map(f64::from);
+        let t = &self.lattice;
+        let mut lo = [0i32; 3];
+        let mut hi = [0i32; 3];
+        for d in 0..3 {
+            let frac = (0..3).map(|k| rf[k] * self.inverse[k][d]).sum::<f64>();
+            // |b_d|/2π = 1/(plane spacing); a small margin for rounding.
+            let reach = rho * self.recip_lengths[d] as f64 / (2.0 * std::f64::consts::PI) + 1e-3;
+            lo[d] = (-reach - frac).ceil().max(-1e6) as i32;
+            hi[d] = (reach - frac).floor().min(1e6) as i32;
+        }
+        for n1 in lo[0]..=hi[0] {
+            for n2 in lo[1]..=hi[1] {
+                for n3 in lo[2]..=hi[2] {
+                    let n = [n1 as f32, n2 as f32, n3 as f32];
+                    let v: [f32; 3] = std::array::from_fn(|k| r[k] + t[0][k] * n[0] + t[1][k] * n[1] + t[2][k] * n[2]);
+                    let d2 = v[0] * v[0] + v[1] * v[1] + v[2] * v[2];
+                    if d2 <= rho2 {
+                        f(v, d2);
+                    }
+                }
+            }
+        }
     }
 
     /// The box half-widths R = (R1, R2, R3) for a cutoff radius `cutoff` (Å): doc §3.3,
@@ -232,7 +271,9 @@ impl CrystalGeom {
         if !recip_lengths.iter().all(|x| x.is_finite() && *x > 0.0) {
             return Err("degenerate lattice (zero volume)".into());
         }
-        Ok(CrystalGeom { offset, lattice, recip_lengths, positions })
+        let inverse = screen_engine::math::inverse(&lattice.map(|r| r.map(f64::from)))
+            .ok_or_else(|| "degenerate lattice (zero volume)".to_string())?;
+        Ok(CrystalGeom { offset, lattice, recip_lengths, inverse, positions })
     }
 }
 

@@ -177,18 +177,34 @@ fn predict(net: &CrystalFramer, inputs: &[CrystalInput]) -> Vec<f32> {
     net.forward(&batch).unwrap().flatten_all().unwrap().to_vec1::<f32>().unwrap()
 }
 
-/// Symmetric crystals (cubic and distorted perovskites, rhombohedral As) and low-symmetry
-/// ones (monoclinic/triclinic cells with three different lattice lengths).
+fn to_cell((id, lattice, z, frac): (String, M3, Vec<u8>, Vec<[f64; 3]>)) -> (String, Cell) {
+    (id, Cell { lattice, z, frac })
+}
+
+/// Symmetric crystals (a cubic perovskite, rhombohedral As) and low-symmetry ones
+/// (monoclinic/triclinic cells with three different lattice lengths).
 fn crystals() -> (Vec<(String, Cell)>, Vec<(String, Cell)>) {
-    let to_cell = |(id, lattice, z, frac): (String, M3, Vec<u8>, Vec<[f64; 3]>)| (id, Cell { lattice, z, frac });
-    let mut symmetric: Vec<_> = records("castelli_perovskites_matbench.jsonl.gz", &["perov_0", "perov_1"]).into_iter().map(to_cell).collect();
+    let mut symmetric: Vec<_> = records("castelli_perovskites_matbench.jsonl.gz", &["perov_0"]).into_iter().map(to_cell).collect();
     symmetric.extend(records("mp_flla2015.jsonl.gz", &["mp-10"]).into_iter().map(to_cell));
     let low = records("mp_flla2015.jsonl.gz", &["mp-19149", "mp-600604", "mp-1337"]).into_iter().map(to_cell).collect();
     (symmetric, low)
 }
 
+/// perov_1 (HfTeO3): a polar perovskite, Hf displaced along a (site symmetry 4mm).
+fn polar_perovskite() -> Vec<(String, Cell)> {
+    records("castelli_perovskites_matbench.jsonl.gz", &["perov_1"]).into_iter().map(to_cell).collect()
+}
+
 /// Max |Δ| per transform over the crystals; fails above TOL.
 fn check(net: &CrystalFramer, cells: &[(String, Cell)], full: bool) {
+    let worst = deltas(net, cells, full);
+    let failures: Vec<String> =
+        worst.iter().filter(|(_, d, _)| !(*d <= TOL)).map(|(what, d, at)| format!("{what}: |Δ| = {d:.2e} ({at})")).collect();
+    assert!(failures.is_empty(), "{} frames: {failures:#?}", net.frame_method().name());
+}
+
+/// Per transform: the largest |Δprediction| over the crystals and where it occurred.
+fn deltas(net: &CrystalFramer, cells: &[(String, Cell)], full: bool) -> Vec<(&'static str, f32, String)> {
     let mut inputs = Vec::new();
     let mut labels = Vec::new();
     for (id, cell) in cells {
@@ -201,26 +217,24 @@ fn check(net: &CrystalFramer, cells: &[(String, Cell)], full: bool) {
     }
     let y = predict(net, &inputs);
     let mut base = f32::NAN;
-    let mut failures = Vec::new();
-    let mut worst: Vec<(&str, f32)> = Vec::new();
+    let mut worst: Vec<(&'static str, f32, String)> = Vec::new();
     for ((id, what), v) in labels.iter().zip(&y) {
         if *what == "base" {
             base = *v;
             continue;
         }
-        let d = (v - base).abs();
-        match worst.iter_mut().find(|(w, _)| w == what) {
-            Some(e) => e.1 = e.1.max(d),
-            None => worst.push((what, d)),
-        }
-        if !(d <= TOL) {
-            failures.push(format!("{id} {what}: {base} → {v} (|Δ| = {d:.2e})"));
+        // NaN counts as the worst possible difference.
+        let d = if (v - base).is_nan() { f32::INFINITY } else { (v - base).abs() };
+        match worst.iter_mut().find(|(w, ..)| w == what) {
+            Some(e) if d > e.1 => *e = (what, d, id.clone()),
+            Some(_) => {}
+            None => worst.push((what, d, id.clone())),
         }
     }
-    for (what, d) in &worst {
-        println!("{:13} {what:38} max |Δ| = {d:.2e}", net.frame_method().name());
+    for (what, d, id) in &worst {
+        println!("{:13} {what:38} max |Δ| = {d:.2e} ({id})", net.frame_method().name());
     }
-    assert!(failures.is_empty(), "{} frames: {failures:#?}", net.frame_method().name());
+    worst
 }
 
 fn all_crystals() -> Vec<(String, Cell)> {
@@ -262,6 +276,42 @@ fn lattice_frames_are_invariant_to_rigid_motions_and_permutations() {
 #[test]
 fn pca_frames_are_invariant_to_rigid_motions_and_permutations() {
     check(&model("crystalframer_max_default", FrameMethod::Pca), &crystals().1, false);
+}
+
+/// Max frames pick, among exactly tied candidate images, the first in loop order (as the
+/// reference on CPU does). In a polar crystal a tie can be between images related by a mirror
+/// that fixes the first axis; the two choices then give mirror-image frames and different
+/// features, so the prediction depends on how rounding breaks the tie. The reference breaks
+/// such ties with random noise (1e-5) at every call; the spread of its predictions over seeds
+/// measures this ambiguity of the method, which no faithful port can remove. Here: the
+/// frame-free baseline is invariant on this crystal, the max-frame model varies under
+/// rotations by no more than the reference-style noise does, and the noise spread is well
+/// above 1e-5 (so the 1e-5 invariance target is out of reach for max frames on such crystals).
+#[test]
+fn polar_crystal_ties_are_a_property_of_max_frames() {
+    let cells = polar_perovskite();
+    check(&model("crystalformer_baseline_default", FrameMethod::None), &cells, true);
+    let input = cells[0].1.input();
+    let mut noisy = Vec::new();
+    for seed in 1..=8 {
+        let dir = shared("fixtures/crystalframer_parity");
+        let cfg = Config::from_file(&dir.join("crystalframer_max_default.config.json")).unwrap();
+        let w = load_weights(&dir.join("crystalframer_max_default.weights.safetensors"), &Device::Cpu).unwrap();
+        let frames: Arc<dyn Frames> = Arc::from(FrameMethod::Max.build(1e-5, seed));
+        let net = CrystalFramer::load_with_frames(VarBuilder::from_tensors(w, DType::F32, &Device::Cpu), &cfg, frames).unwrap();
+        noisy.extend(predict(&net, std::slice::from_ref(&input)));
+    }
+    let spread = noisy.iter().fold(f32::NEG_INFINITY, |m, x| m.max(*x)) - noisy.iter().fold(f32::INFINITY, |m, x| m.min(*x));
+    println!("max           reference-style noise 1e-5, 8 seeds: spread {spread:.2e}");
+    assert!(spread > 10.0 * TOL, "the tie ambiguity should show: {spread}");
+    let det = model("crystalframer_max_default", FrameMethod::Max);
+    let (lo, hi) = (noisy.iter().fold(f32::INFINITY, |m, x| m.min(*x)), noisy.iter().fold(f32::NEG_INFINITY, |m, x| m.max(*x)));
+    let width = hi - lo;
+    for (what, c) in variants(&cells[0].1, true) {
+        let y = predict(&det, &[c])[0];
+        println!("max           {what:38} prediction {y:.6} (noise range {lo:.6} … {hi:.6})");
+        assert!(y >= lo - width && y <= hi + width, "{what}: {y} far outside the tie-noise range");
+    }
 }
 
 /// z → −z: the baseline is E(3)-invariant; frame models see a chiral difference only where

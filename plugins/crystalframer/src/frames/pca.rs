@@ -143,7 +143,9 @@ fn principal_frame(support: &dyn Support) -> Option<Frame> {
 
 /// Weighted-PCA frames, corrected (doc §4.2): the axes are eigenvectors of
 /// Σ_i = Σ_{j,n} p_ijn r_ijn r_ijnᵀ with p_ijn the full periodic attention weights of the
-/// (layer, head) — softmax over all images (j, n) of q_i·k_j/√d + a|r_ijn|².
+/// (layer, head) — softmax over all images (j, n) of q_i·k_j/√d + a|r_ijn|². The images are
+/// all those within the weight cutoff e^-30, not the attention's box, so the frame does not
+/// depend on the cell chosen (the box does, slightly).
 ///
 /// Differences from the reference, whose weighted-PCA path is non-deterministic and not
 /// rotation-equivariant: the reference (a) fuses the per-edge moments with a softmax whose
@@ -155,21 +157,23 @@ fn principal_frame(support: &dyn Support) -> Option<Frame> {
 #[derive(Clone, Copy, Debug, Default)]
 pub struct WeightedPcaFrames;
 
+/// The query's neighbourhood: every image of every atom j whose weight exp(a(d² − d²min))
+/// is above e^-LOG_SKIP, found in a sphere (not the attention box, which depends on the cell).
 struct AttentionNeighbourhood<'a> {
     q: &'a FrameQuery<'a>,
-    /// Per atom j: (d²min, Σ_n w_n, p_ij) — the image weights are p_ij·w_n/Σw.
-    edges: Vec<(f32, f32, f32)>,
+    /// Per atom j: (d²min, radius² of the sphere, Σ_n w_n, p_ij); the weight of image n is
+    /// p_ij·w_n/Σw.
+    edges: Vec<(f32, f32, f32, f32)>,
 }
 
 impl Support for AttentionNeighbourhood<'_> {
     fn visit(&self, f: &mut dyn FnMut(f64, [f64; 3])) {
         let q = self.q;
-        for (j, &(d2min, sumw, p)) in self.edges.iter().enumerate() {
+        for (j, &(d2min, rho2, sumw, p)) in self.edges.iter().enumerate() {
             let scale = (p / sumw) as f64;
-            for_each_image(q.rel[j], &q.geom.lattice, q.range, |_, r, d2| {
-                let arg = q.a * (d2 - d2min);
-                if d2 > SELF_D2 && arg > -LOG_SKIP {
-                    f(scale * (arg as f64).exp(), r.map(|x| x as f64));
+            q.geom.for_each_image_within(q.rel[j], rho2, |r, d2| {
+                if d2 > SELF_D2 {
+                    f(scale * ((q.a * (d2 - d2min)) as f64).exp(), r.map(|x| x as f64));
                 }
             });
         }
@@ -186,26 +190,29 @@ impl Frames for WeightedPcaFrames {
     }
 
     fn frame(&self, q: &FrameQuery) -> Option<Frame> {
-        // Per edge: log-sum-exp over images (doc §3.4), then p_ij = softmax_j(s_ij + z_ij).
-        let mut edges: Vec<(f32, f32, f32)> = Vec::with_capacity(q.rel.len());
+        if !(q.a < 0.0) {
+            return LatticeFrames.frame(q);
+        }
+        // Per edge: the nearest image (the attention box holds one), the sphere of images
+        // with weight ≥ e^-LOG_SKIP, z_ij = log Σ_n exp(a|r|²) over it, then
+        // p_ij = softmax_j(s_ij + z_ij).
+        let mut edges: Vec<(f32, f32, f32, f32)> = Vec::with_capacity(q.rel.len());
         for &r in q.rel {
+            let mut d2box = f32::INFINITY;
+            for_each_image(r, &q.geom.lattice, q.range, |_, _, d2| d2box = d2box.min(d2));
+            let rho2 = d2box + LOG_SKIP / -q.a;
             let mut d2min = f32::INFINITY;
-            for_each_image(r, &q.geom.lattice, q.range, |_, _, d2| d2min = d2min.min(d2));
+            q.geom.for_each_image_within(r, rho2, |_, d2| d2min = d2min.min(d2));
             let mut sumw = 0f32;
-            for_each_image(r, &q.geom.lattice, q.range, |_, _, d2| {
-                let arg = q.a * (d2 - d2min);
-                if arg > -LOG_SKIP {
-                    sumw += arg.exp();
-                }
-            });
-            edges.push((d2min, sumw, 0.0));
+            q.geom.for_each_image_within(r, rho2, |_, d2| sumw += (q.a * (d2 - d2min)).exp());
+            edges.push((d2min, rho2, sumw, 0.0));
         }
         let logits: Vec<f32> =
-            edges.iter().zip(q.scores).map(|(&(d2min, sumw, _), s)| s + sumw.ln() + q.a * d2min).collect();
+            edges.iter().zip(q.scores).map(|(&(d2min, _, sumw, _), s)| s + sumw.ln() + q.a * d2min).collect();
         let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
         let total: f32 = logits.iter().map(|l| (l - max).exp()).sum();
         for (e, l) in edges.iter_mut().zip(&logits) {
-            e.2 = (l - max).exp() / total;
+            e.3 = (l - max).exp() / total;
         }
         let hood = AttentionNeighbourhood { q, edges };
         principal_frame(&hood).or_else(|| LatticeFrames.frame(q))
