@@ -129,11 +129,11 @@ fn predict_from_a_model_directory_with_units_and_jsonl_output() {
 fn predict_reports_bad_inputs_and_models() {
     let dir = tempdir("errors");
     let (input, _) = write_crystals(&dir);
-    // An element the model has no embedding for (Og, Z = 118) next to a good crystal.
+    // An element the model has no embedding for (Es, Z = 99) next to a good crystal.
     let bad = dir.join("bad.jsonl");
     std::fs::write(
         &bad,
-        "{\"id\":\"og\",\"lattice\":[[3,0,0],[0,3,0],[0,0,3]],\"species\":[118],\"frac_coords\":[[0,0,0]]}\n\
+        "{\"id\":\"es\",\"lattice\":[[3,0,0],[0,3,0],[0,0,3]],\"species\":[99],\"frac_coords\":[[0,0,0]]}\n\
          {\"id\":\"fe\",\"lattice\":[[-1.435,1.435,1.435],[1.435,-1.435,1.435],[1.435,1.435,-1.435]],\"species\":[26],\"frac_coords\":[[0,0,0]]}\n",
     )
     .unwrap();
@@ -143,7 +143,7 @@ fn predict_reports_bad_inputs_and_models() {
     let r = screen(&["predict", "--weights", &w, "--config", &c, &bad.display().to_string(), "--out", &out]);
     assert_eq!(r.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&r.stderr);
-    assert!(stderr.contains("og") && stderr.contains("Z = 118"), "{stderr}");
+    assert!(stderr.contains("es") && stderr.contains("Z = 99"), "{stderr}");
     let text = std::fs::read_to_string(&out).unwrap();
     assert_eq!(text.lines().count(), 2, "{text}");
     let fe: f64 = text.lines().nth(1).unwrap().split(',').nth(2).unwrap().parse().unwrap();
