@@ -196,6 +196,38 @@ impl PeriodicAttention {
         })
     }
 
+    /// The stored [scale, shift] of α; scale 0 means not yet set.
+    pub fn gauss_scale(&self) -> [f32; 2] {
+        self.gauss_scale
+    }
+
+    /// α_raw[i,h] = q[i,h,:]·w_pos[h,:] (before normalisation).
+    fn raw_alpha(&self, q: &Tensor) -> Result<Tensor> {
+        let (atoms, _) = q.dims2()?;
+        let (h, hd) = (self.spec.heads, self.spec.head_dim);
+        Ok(q.reshape((atoms, h, hd))?.broadcast_mul(&self.lattice_pos_weights.unsqueeze(0)?)?.sum(2)?)
+    }
+
+    /// Sets `gauss_scale` from the layer input `x` of a batch, as the reference's first
+    /// training step does: scale = 1/std(α_raw) (unbiased, over atoms × heads), shift =
+    /// −mean(α_raw) (doc §3.2). A training port calls this once, then keeps the values.
+    pub fn calibrate(&mut self, x: &Tensor) -> Result<()> {
+        let alpha = self.raw_alpha(&self.q_proj.forward(x)?)?.flatten_all()?.to_dtype(DType::F64)?.to_vec1::<f64>()?;
+        let n = alpha.len() as f64;
+        let mean = alpha.iter().sum::<f64>() / n;
+        let var = alpha.iter().map(|a| (a - mean).powi(2)).sum::<f64>() / (n - 1.0);
+        let std = var.sqrt();
+        if !(alpha.len() >= 2 && std > 0.0 && std.is_finite()) {
+            return Err(Error::Unsupported(format!(
+                "layer {}: cannot set gauss_scale from {} values with standard deviation {std}",
+                self.spec.layer,
+                alpha.len()
+            )));
+        }
+        self.gauss_scale = [(1.0 / std) as f32, (-mean) as f32];
+        Ok(())
+    }
+
     /// The Gaussian coefficient a = −f(α)/(2 r0²) per (atom, head) from the queries (doc §3.2).
     pub fn decay(&self, q: &Tensor) -> Result<Tensor> {
         let [scale, shift] = self.gauss_scale;
@@ -207,10 +239,7 @@ impl PeriodicAttention {
                 self.spec.layer
             )));
         }
-        let (atoms, _) = q.dims2()?;
-        let (h, hd) = (self.spec.heads, self.spec.head_dim);
-        let alpha = q.reshape((atoms, h, hd))?.broadcast_mul(&self.lattice_pos_weights.unsqueeze(0)?)?.sum(2)?;
-        let alpha = alpha.affine(1.0, shift as f64)?.affine(scale as f64, 0.0)?;
+        let alpha = self.raw_alpha(q)?.affine(1.0, shift as f64)?.affine(scale as f64, 0.0)?;
         let lb = self.lb;
         let f = alpha.affine(self.beta / (1.0 - lb), 0.0)?.elu(1.0)?.affine(1.0 - lb, 1.0)?;
         let r0 = self.spec.r0;

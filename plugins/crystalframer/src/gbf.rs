@@ -61,9 +61,8 @@ impl DistanceGbf {
         DistanceGbf { num, interval, step: 1.0 / (wscale * 2f32.sqrt()), sigma: interval * wscale, window }
     }
 
-    /// Adds `w·b_m(d)` to `acc[m]` for the Gaussians inside the window of `d` (Å); returns the
-    /// first index touched and how many (for a backward pass that re-visits them).
-    #[inline]
+    /// Adds `w·b_m(d)` to `acc[m]` for the Gaussians inside the window of `d` (Å).
+    #[inline(always)]
     pub fn accumulate(&self, d: f32, w: f32, acc: &mut [f32]) {
         let (start, len) = match self.window {
             Some(len) => {
@@ -76,8 +75,8 @@ impl DistanceGbf {
         // The kernel's b = (m + 1 − d/Δ)·step, built incrementally from the window start.
         let b0 = -d / self.interval * self.step + self.step * start as f32;
         let step = self.step;
-        for (k, a) in acc[start..start + len].iter_mut().enumerate() {
-            let b = b0 + step * (k + 1) as f32;
+        for (k, a) in (1i32..).zip(acc[start..start + len].iter_mut()) {
+            let b = b0 + step * k as f32;
             *a += w * exp_neg(b * b);
         }
     }
@@ -104,7 +103,7 @@ impl AngleGbf {
         AngleGbf { num, interval, step: 1.0 / (wscale * 2f32.sqrt()), sigma: interval * wscale, window }
     }
 
-    #[inline]
+    #[inline(always)]
     pub fn accumulate(&self, c: f32, w: f32, acc: &mut [f32]) {
         let (start, len) = match self.window {
             Some(len) => {
@@ -117,8 +116,8 @@ impl AngleGbf {
         };
         let x = (c + 1.0) / self.interval;
         let step = self.step;
-        for (k, a) in acc[start..start + len].iter_mut().enumerate() {
-            let b = ((start + k) as f32 - x) * step;
+        for (m, a) in (start as i32..).zip(acc[start..start + len].iter_mut()) {
+            let b = (m as f32 - x) * step;
             *a += w * exp_neg(b * b);
         }
     }

@@ -31,6 +31,31 @@
 //! println!("{:?} {}", predictions[0], predictor.metadata().targets[0].unit);
 //! ```
 
+/// Loops over the periodic images r + n1·t1 + n2·t2 + n3·t3 of the box `range` in the
+/// reference's order and float32 arithmetic (see [`frames::for_each_image`], its function
+/// form). A macro so the body is compiled inside the caller, in its vectorised variants;
+/// `continue` skips an image.
+macro_rules! for_images {
+    ($r:expr, $t:expr, $range:expr, |$v:ident, $d2:ident| $body:block) => {{
+        let (r, t, range): ([f32; 3], &[[f32; 3]; 3], [i32; 3]) = ($r, $t, $range);
+        for n1 in -range[0]..=range[0] {
+            let f1 = n1 as f32;
+            for n2 in -range[1]..=range[1] {
+                let f2 = n2 as f32;
+                for n3 in -range[2]..=range[2] {
+                    let f3 = n3 as f32;
+                    let x = r[0] + t[0][0] * f1 + t[1][0] * f2 + t[2][0] * f3;
+                    let y = r[1] + t[0][1] * f1 + t[1][1] * f2 + t[2][1] * f3;
+                    let z = r[2] + t[0][2] * f1 + t[1][2] * f2 + t[2][2] * f3;
+                    let $v: [f32; 3] = [x, y, z];
+                    let $d2: f32 = x * x + y * y + z * z;
+                    $body
+                }
+            }
+        }
+    }};
+}
+
 pub mod attention;
 pub mod checkpoint;
 pub mod config;

@@ -40,6 +40,10 @@ impl EncoderLayer {
         })
     }
 
+    pub fn self_attn(&self) -> &PeriodicAttention {
+        &self.self_attn
+    }
+
     pub fn forward(
         &self,
         x: &Tensor,
@@ -170,6 +174,25 @@ impl CrystalFramer {
         &self.device
     }
 
+    pub fn layers(&self) -> &[EncoderLayer] {
+        &self.layers
+    }
+
+    /// Sets every layer's unset `gauss_scale` from a batch, layer after layer, as the
+    /// reference's first training forward does (a freshly initialised model cannot predict
+    /// before this; loaded checkpoints have them set).
+    pub fn calibrate_gauss_scales(&mut self, batch: &Arc<Batch>) -> Result<()> {
+        let onehot = Tensor::from_slice(&batch.onehot, (batch.num_atoms, NUM_ELEMENTS), &self.device)?;
+        let mut x = self.input_embeddings.forward(&onehot)?;
+        for layer in self.layers.iter_mut() {
+            if !(layer.self_attn.gauss_scale()[0] > 0.0) {
+                layer.self_attn.calibrate(&x)?;
+            }
+            x = layer.forward(&x, batch, &self.frames, None)?;
+        }
+        Ok(())
+    }
+
     /// Predictions (crystals × targets) for a packed batch.
     pub fn forward(&self, batch: &Arc<Batch>) -> Result<Tensor> {
         self.run(batch, None)
@@ -218,4 +241,53 @@ fn mean_pool(x: &Tensor, batch: &Batch) -> Result<Tensor> {
     let counts: Vec<f32> = batch.crystals.iter().map(|g| g.num_atoms() as f32).collect();
     let counts = Tensor::from_vec(counts, (b, 1), x.device())?.to_dtype(x.dtype())?;
     Ok(sums.broadcast_div(&counts)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::geometry::CrystalInput;
+    use candle_nn::VarMap;
+
+    fn config() -> Config {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../../shared/fixtures/crystalframer_parity/crystalframer_max_default.config.json");
+        Config::from_file(&path).unwrap()
+    }
+
+    fn std_of(t: &Tensor) -> f64 {
+        let v = t.flatten_all().unwrap().to_dtype(DType::F64).unwrap().to_vec1::<f64>().unwrap();
+        let m = v.iter().sum::<f64>() / v.len() as f64;
+        (v.iter().map(|x| (x - m).powi(2)).sum::<f64>() / v.len() as f64).sqrt()
+    }
+
+    #[test]
+    fn fresh_model_has_t_fixup_init_and_predicts_after_calibration() {
+        let cfg = config();
+        let varmap = VarMap::new();
+        let vb = VarBuilder::from_varmap(&varmap, DType::F32, &Device::Cpu);
+        let mut net = CrystalFramer::load(vb, &cfg).unwrap();
+        let vars = varmap.data().lock().unwrap().clone();
+        let (d, l) = (cfg.model_dim as f64, cfg.num_layers as f64);
+        let emb_sigma = d.powf(-0.5) * (9.0 * l).powf(-0.25);
+        let got = std_of(vars["input_embeddings.weight"].as_tensor());
+        assert!((got / emb_sigma - 1.0).abs() < 0.05, "embedding std {got} vs {emb_sigma}");
+        // Xavier-uniform (d, d) has std sqrt(2/(2d)); v_proj is scaled by 0.67·L^-1/4, q_proj not.
+        let xavier = (1.0 / d).sqrt();
+        let q = std_of(vars["encoder.layers.0.self_attn.q_proj_weight"].as_tensor());
+        let v = std_of(vars["encoder.layers.0.self_attn.v_proj_weight"].as_tensor());
+        assert!((q / xavier - 1.0).abs() < 0.05, "q_proj std {q}");
+        assert!((v / (xavier * 0.67 * l.powf(-0.25)) - 1.0).abs() < 0.05, "v_proj std {v}");
+
+        let nacl = CrystalInput::new([[0.0, 2.82, 2.82], [2.82, 0.0, 2.82], [2.82, 2.82, 0.0]], vec![11, 17], vec![[0.0; 3], [2.82; 3]]);
+        let si = CrystalInput::new([[0.0, 2.7, 2.7], [2.7, 0.0, 2.7], [2.7, 2.7, 0.0]], vec![14, 14], vec![[0.0; 3], [1.35; 3]]);
+        let batch = Arc::new(Batch::new(&[nacl, si]).unwrap());
+        let err = net.forward(&batch).unwrap_err().to_string();
+        assert!(err.contains("gauss_scale is not initialised"), "{err}");
+        net.calibrate_gauss_scales(&batch).unwrap();
+        let [scale, _] = net.layers()[0].self_attn().gauss_scale();
+        assert!(scale > 0.0);
+        let y = net.forward(&batch).unwrap().to_vec2::<f32>().unwrap();
+        assert!(y.iter().flatten().all(|x| x.is_finite()), "{y:?}");
+    }
 }

@@ -2,7 +2,7 @@
 //! attention weight p_ijn, the second to the image maximising attention weight × (1 − |cos|)
 //! in log space, then Gram–Schmidt and a right-handed third axis.
 
-use super::{Frame, FrameMethod, FrameQuery, Frames, SELF_D2, any_perpendicular, for_each_image, gram_schmidt};
+use super::{Frame, FrameMethod, FrameQuery, Frames, SELF_D2, any_perpendicular, gram_schmidt, inside};
 use crate::linalg::{Rng, V3, dot, scale};
 
 /// Images with |cos θ| ≥ this to the first axis cannot define the second (doc §4.1).
@@ -59,17 +59,31 @@ impl Frames for MaxFrames {
         let n = q.rel.len();
 
         // Axis 1: per edge the nearest non-self image, scored s_ij + a·d²min; best edge wins.
+        // From the near-image list when it holds a non-self image of the box (then it holds
+        // the nearest one, in the same order), else from the whole box.
         let mut nearest = vec![f32::INFINITY; n];
         let mut best: Option<(f32, V3, f32)> = None;
         for j in 0..n {
             let mut d2min = f32::INFINITY;
             let mut rmin = [0.0; 3];
-            for_each_image(q.rel[j], t, q.range, |_, r, d2| {
-                if d2 > SELF_D2 && d2min > d2 + jitter() {
-                    d2min = d2;
-                    rmin = r;
+            let mut from_list = false;
+            if let (Some(near), true) = (q.near, self.noise == 0.0) {
+                for &(r, d2, nn) in &near[j].images {
+                    if d2 > SELF_D2 && d2 < d2min && inside(nn, q.range) {
+                        d2min = d2;
+                        rmin = r;
+                    }
                 }
-            });
+                from_list = d2min.is_finite();
+            }
+            if !from_list {
+                for_images!(q.rel[j], t, q.range, |r, d2| {
+                    if d2 > SELF_D2 && d2min > d2 + jitter() {
+                        d2min = d2;
+                        rmin = r;
+                    }
+                });
+            }
             if d2min.is_finite() {
                 nearest[j] = d2min;
                 let score = q.scores[j] + q.a * d2min;
@@ -86,16 +100,50 @@ impl Frames for MaxFrames {
 
         // Axis 2: per edge maximise a(d² − d²min) + log(max(1 − |cos|, 1e-5)) over images not
         // parallel to f1; edge score s_ij + a·d² + log(...); best edge wins.
+        // Pruning (noise off): log(...) ≤ 0, so an image with a(d² − d²min) below the value
+        // of the edge's nearest valid image, or not above the best so far, cannot win; the
+        // scan order — and so the tie order — is unchanged.
+        let exact = self.noise == 0.0;
         let mut best: Option<(f32, V3, f32)> = None;
         for j in 0..n {
             if !nearest[j].is_finite() {
                 continue;
             }
             let d2min = nearest[j];
+            // The winner has a(d² − d²min) ≥ log(1e-5): the near list suffices when it holds
+            // every image up to that distance.
+            let list = match q.near {
+                Some(near) if exact && d2min - MIN_SIN_TERM.ln() / -q.a <= near[j].cut2 => Some(&near[j].images),
+                _ => None,
+            };
+            // Value of the edge's nearest valid image: nothing below it can win.
+            let mut floor = f32::NEG_INFINITY;
+            let mut raise = |r: V3, d2: f32| {
+                if d2 == d2min {
+                    let cos = dot(r, f1) / d2.sqrt();
+                    if cos.abs() < PARALLEL_COS {
+                        floor = floor.max((1.0 - cos.abs()).max(MIN_SIN_TERM).ln());
+                    }
+                }
+            };
+            match (exact, list) {
+                (false, _) => {}
+                (true, Some(images)) => images.iter().filter(|x| inside(x.2, q.range)).for_each(|x| raise(x.0, x.1)),
+                (true, None) => for_images!(q.rel[j], t, q.range, |r, d2| {
+                    raise(r, d2);
+                }),
+            }
+            let floor = floor;
             let mut pick: Option<(f32, V3, f32, f32)> = None;
-            for_each_image(q.rel[j], t, q.range, |_, r, d2| {
+            let mut consider = |r: V3, d2: f32| {
                 if d2 <= SELF_D2 {
                     return;
+                }
+                if exact {
+                    let bound = q.a * (d2 - d2min);
+                    if bound < floor || pick.is_some_and(|(v, ..)| bound <= v) {
+                        return;
+                    }
                 }
                 let cos = dot(r, f1) / d2.sqrt();
                 if cos.abs() >= PARALLEL_COS {
@@ -106,7 +154,13 @@ impl Frames for MaxFrames {
                 if pick.is_none_or(|(v, ..)| value + jitter() > v) {
                     pick = Some((value, r, d2, log_sin));
                 }
-            });
+            };
+            match list {
+                Some(images) => images.iter().filter(|x| inside(x.2, q.range)).for_each(|x| consider(x.0, x.1)),
+                None => for_images!(q.rel[j], t, q.range, |r, d2| {
+                    consider(r, d2);
+                }),
+            }
             if let Some((_, r, d2, log_sin)) = pick {
                 let score = q.scores[j] + q.a * d2 + log_sin;
                 if best.is_none_or(|(s, _, _)| score > s) {

@@ -110,6 +110,58 @@ pub struct FrameQuery<'a> {
     pub scores: &'a [f32],
     /// (layer, atom, head), for per-query random streams.
     pub stream: [u64; 3],
+    /// Per atom j, the images that can matter (see [`NearImages`]), when the caller has them.
+    pub near: Option<&'a [NearImages]>,
+}
+
+/// The images of one atom pair (i, j) that can carry weight, collected once per atom i for
+/// all heads: those of the largest box of the heads with d² ≤ `cut2`, in loop order, with
+/// their cell offsets so each head can restrict them to its own box. Far images have
+/// weights below e^-25 of the nearest one for every head and cannot win a frame choice.
+#[derive(Clone, Debug, Default)]
+pub struct NearImages {
+    /// (image vector, d², cell offset n).
+    pub images: Vec<(V3, f32, [i32; 3])>,
+    /// Smallest d² over the largest box and the offset where it occurs.
+    pub d2min: f32,
+    pub nearest: [i32; 3],
+    /// Every image of the largest box with d² ≤ cut2 is listed.
+    pub cut2: f32,
+}
+
+impl NearImages {
+    /// Collects the images of `r` in `range` with d² ≤ d²min + `reach2`.
+    pub fn collect(r: V3, t: &[[f32; 3]; 3], range: [i32; 3], reach2: f32, list: &mut NearImages) {
+        let mut d2min = f32::INFINITY;
+        let mut nearest = [0; 3];
+        for_each_image(r, t, range, |n, _, d2| {
+            if d2 < d2min {
+                d2min = d2;
+                nearest = n;
+            }
+        });
+        let cut2 = d2min + reach2;
+        list.images.clear();
+        for_each_image(r, t, range, |n, v, d2| {
+            if d2 <= cut2 {
+                list.images.push((v, d2, n));
+            }
+        });
+        list.d2min = d2min;
+        list.nearest = nearest;
+        list.cut2 = cut2;
+    }
+
+    /// Whether the overall nearest image lies in `range` (then it is that box's nearest too).
+    pub fn nearest_within(&self, range: [i32; 3]) -> bool {
+        inside(self.nearest, range)
+    }
+}
+
+/// Whether a cell offset lies in a box.
+#[inline(always)]
+pub fn inside(n: [i32; 3], range: [i32; 3]) -> bool {
+    n[0].abs() <= range[0] && n[1].abs() <= range[1] && n[2].abs() <= range[2]
 }
 
 /// A frame construction.
@@ -146,7 +198,7 @@ impl Frames for NoFrames {
 /// reference's loop order (n1 outer … n3 inner, each −R..R), with the reference's float32
 /// evaluation order `((r + t1·n1) + t2·n2) + t3·n3` and d² = (x² + y²) + z², so that exact
 /// ties are decided as the reference decides them (doc §3.3, §5).
-#[inline]
+#[inline(always)]
 pub fn for_each_image(r: V3, t: &[[f32; 3]; 3], range: [i32; 3], mut f: impl FnMut([i32; 3], V3, f32)) {
     for n1 in -range[0]..=range[0] {
         let f1 = n1 as f32;
