@@ -126,10 +126,10 @@ pub fn run(args: Args) -> Result<Status> {
             }
         };
         pending.push((entry, crystal));
-        if pending.len() >= args.batch_size.max(1) {
-            if let Err(e) = flush(&mut pending, &mut written, &mut failed) {
-                write_error = Some(e);
-            }
+        if pending.len() >= args.batch_size.max(1)
+            && let Err(e) = flush(&mut pending, &mut written, &mut failed)
+        {
+            write_error = Some(e);
         }
     })?;
     if let Some(e) = write_error {

@@ -231,7 +231,7 @@ impl PeriodicAttention {
     /// The Gaussian coefficient a = −f(α)/(2 r0²) per (atom, head) from the queries (doc §3.2).
     pub fn decay(&self, q: &Tensor) -> Result<Tensor> {
         let [scale, shift] = self.gauss_scale;
-        if !(scale > 0.0) {
+        if scale.is_nan() || scale <= 0.0 {
             // The reference would normalise α with the statistics of the current batch,
             // making every prediction depend on the other crystals of the batch.
             return Err(Error::Unsupported(format!(

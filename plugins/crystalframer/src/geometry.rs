@@ -11,6 +11,11 @@ use screen_engine::crystal::Crystal;
 /// finishing quickly.
 pub const MAX_BOX_IMAGES: usize = 100_000;
 
+/// Most atoms per crystal: attention is all-pairs, so the cost grows as N² (a 2,000-atom
+/// cell takes minutes); larger inputs are refused rather than left running. (The reference's
+/// fused kernel stops at 320.)
+pub const MAX_ATOMS: usize = 2_000;
+
 /// One crystal as the model sees it.
 #[derive(Clone, Debug, PartialEq)]
 pub struct CrystalInput {
@@ -191,6 +196,9 @@ impl Batch {
             if n == 0 {
                 return Err(err("no atoms".into()));
             }
+            if n > MAX_ATOMS {
+                return Err(err(format!("{n} atoms: more than the {MAX_ATOMS} the predictor takes")));
+            }
             if input.species.len() != n {
                 return Err(err(format!("{} species for {n} positions", input.species.len())));
             }
@@ -344,5 +352,22 @@ mod tests {
         let mut nan = cubic(3.0);
         nan.positions[0][1] = f64::NAN;
         assert!(Batch::new(&[nan]).is_err());
+        let mut big = cubic(3.0);
+        big.positions = vec![[0.0; 3]; MAX_ATOMS + 1];
+        big.species = vec![vec![(1, 1.0)]; MAX_ATOMS + 1];
+        assert!(Batch::new(&[big]).unwrap_err().to_string().contains("atoms"));
+    }
+
+    #[test]
+    fn absurdly_thin_cells_are_refused_before_any_work() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../../shared/fixtures/crystalframer_parity/crystalframer_max_default.config.json");
+        let config = crate::Config::from_file(&path).unwrap();
+        let mut thin = cubic(3.0);
+        thin.lattice[2] = [0.0, 0.0, 0.001];
+        let b = Batch::new(&[cubic(4.0), thin]).unwrap();
+        let e = b.check_ranges(&config).unwrap_err().to_string();
+        assert!(e.starts_with("crystal 1:") && e.contains("too thin"), "{e}");
+        assert!(Batch::new(&[cubic(4.0)]).unwrap().check_ranges(&config).is_ok());
     }
 }

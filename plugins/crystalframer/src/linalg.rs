@@ -44,7 +44,9 @@ pub fn normalize64(a: [f64; 3]) -> [f64; 3] {
 }
 
 /// Eigen-decomposition of a symmetric 3×3 matrix by cyclic Jacobi rotations (f64).
+/// (Index loops mirror the rotation formulas.)
 /// Returns eigenvalues in descending order and the matching unit eigenvectors.
+#[allow(clippy::needless_range_loop)]
 pub fn symmetric_eigen(m: [[f64; 3]; 3]) -> ([f64; 3], [[f64; 3]; 3]) {
     let mut a = m;
     let mut v = [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]];

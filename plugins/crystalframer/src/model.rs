@@ -185,7 +185,8 @@ impl CrystalFramer {
         let onehot = Tensor::from_slice(&batch.onehot, (batch.num_atoms, NUM_ELEMENTS), &self.device)?;
         let mut x = self.input_embeddings.forward(&onehot)?;
         for layer in self.layers.iter_mut() {
-            if !(layer.self_attn.gauss_scale()[0] > 0.0) {
+            let [scale, _] = layer.self_attn.gauss_scale();
+            if scale.is_nan() || scale <= 0.0 {
                 layer.self_attn.calibrate(&x)?;
             }
             x = layer.forward(&x, batch, &self.frames, None)?;
@@ -224,7 +225,7 @@ impl CrystalFramer {
             x = layer.forward(&x, batch, &self.frames, lt)?;
         }
         let pooled = mean_pool(&x, batch)?;
-        if let Some(t) = trace.as_deref_mut() {
+        if let Some(t) = trace {
             t.pooled = pooled.clone();
         }
         Ok(self.mlp3.forward(&self.mlp0.forward(&pooled)?.relu()?)?)

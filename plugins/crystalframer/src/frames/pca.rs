@@ -110,7 +110,7 @@ fn principal_frame(support: &dyn Support) -> Option<Frame> {
     let moments = Moments::of(support);
     let (desc, vecs) = symmetric_eigen(moments.m2);
     let scale = desc[0];
-    if !(scale > 0.0) || !scale.is_finite() {
+    if !scale.is_finite() || scale <= 0.0 {
         return None;
     }
     let tiny = 1e-9 * scale.sqrt();
@@ -190,7 +190,7 @@ impl Frames for WeightedPcaFrames {
     }
 
     fn frame(&self, q: &FrameQuery) -> Option<Frame> {
-        if !(q.a < 0.0) {
+        if q.a.is_nan() || q.a >= 0.0 {
             return LatticeFrames.frame(q);
         }
         // Per edge: the nearest image (the attention box holds one), the sphere of images
@@ -287,7 +287,7 @@ mod tests {
 
     fn rotate(r: [f64; 3]) -> [f64; 3] {
         // A proper rotation (det +1): 90° about z then 90° about x.
-        [r[1] * -1.0, r[2] * -1.0, r[0]]
+        [-r[1], -r[2], r[0]]
     }
 
     fn assert_rotates(a: &Points) {
