@@ -7,6 +7,7 @@ pub mod formula;
 mod ion;
 pub mod screening;
 pub mod shannon;
+pub mod substitution;
 
 pub use element::{Block, Element, ElementData, OxidationStateSet, SmactOxidationStates, UnknownElement};
 pub use ion::{Ion, IonParseError};
