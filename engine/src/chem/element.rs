@@ -358,7 +358,10 @@ mod tests {
         use OxidationStateSet as S;
         let fe = el("Fe");
         assert_eq!(fe.oxidation_states(S::Icsd24), &[1, 2, 3, 4, 5, 6]);
-        assert_eq!(fe.oxidation_states(S::Icsd24Consensus3), &[-4, 1, 2, 3, 4, 5, 6]);
+        assert_eq!(
+            fe.oxidation_states(S::Icsd24Consensus3),
+            &[-4, 1, 2, 3, 4, 5, 6]
+        );
         assert_eq!(fe.oxidation_states(S::PymatgenCommon), &[2, 3]);
         assert_eq!(el("O").oxidation_states(S::Icsd24), &[-2, -1]);
         assert_eq!(el("O").oxidation_states(S::Icsd24Consensus3), &[-2, -1, 2]);
@@ -381,9 +384,16 @@ mod tests {
         assert_eq!(smact_metals, 79);
         assert!(el("Ge").data().smact_metal && el("Sb").data().smact_metal);
         assert!(!el("Pm").data().smact_metal);
-        let anions: Vec<&str> =
-            Element::all().filter(|e| e.data().smact_anion).map(|e| e.symbol()).collect();
-        assert_eq!(anions, ["N", "O", "F", "P", "S", "Cl", "As", "Se", "Br", "Sb", "Te", "I"]);
+        let anions: Vec<&str> = Element::all()
+            .filter(|e| e.data().smact_anion)
+            .map(|e| e.symbol())
+            .collect();
+        assert_eq!(
+            anions,
+            [
+                "N", "O", "F", "P", "S", "Cl", "As", "Se", "Br", "Sb", "Te", "I"
+            ]
+        );
         assert_eq!(el("He").mendeleev_number(), 1);
         assert_eq!(el("Fe").mendeleev_number(), 61);
         assert_eq!(el("Fe").data().mendeleev_number_magpie, Some(55));

@@ -22,7 +22,11 @@ pub type FormulaAmounts = Vec<(Element, f64)>;
 /// Parses a formula. Brackets `()` and `[]` nest up to 16 deep; amounts are decimal numbers
 /// (default 1).
 pub fn parse_formula(formula: &str) -> Result<FormulaAmounts, FormulaError> {
-    let mut parser = Parser { text: formula.trim().as_bytes(), pos: 0, formula };
+    let mut parser = Parser {
+        text: formula.trim().as_bytes(),
+        pos: 0,
+        formula,
+    };
     let mut out = Vec::new();
     if parser.text.is_empty() {
         return Err(parser.error("expected an element symbol, found an empty formula"));
@@ -43,8 +47,15 @@ struct Parser<'a> {
 impl Parser<'_> {
     fn error(&self, message: &str) -> FormulaError {
         let lead = self.formula.len() - self.formula.trim_start().len();
-        let column = self.formula[..(lead + self.pos).min(self.formula.len())].chars().count() + 1;
-        FormulaError { formula: self.formula.to_string(), column, message: message.to_string() }
+        let column = self.formula[..(lead + self.pos).min(self.formula.len())]
+            .chars()
+            .count()
+            + 1;
+        FormulaError {
+            formula: self.formula.to_string(),
+            column,
+            message: message.to_string(),
+        }
     }
 
     fn peek(&self) -> Option<u8> {
@@ -52,7 +63,12 @@ impl Parser<'_> {
     }
 
     /// Reads terms until the end or a closing bracket, adding amount × `scale` to `out`.
-    fn group(&mut self, depth: usize, scale: f64, out: &mut FormulaAmounts) -> Result<(), FormulaError> {
+    fn group(
+        &mut self,
+        depth: usize,
+        scale: f64,
+        out: &mut FormulaAmounts,
+    ) -> Result<(), FormulaError> {
         let start = self.pos;
         while let Some(c) = self.peek() {
             match c {
@@ -98,7 +114,12 @@ impl Parser<'_> {
                     }
                 }
                 b')' | b']' if depth > 0 => break,
-                _ => return Err(self.error(&format!("expected an element symbol or a bracket, found '{}'", self.formula_char()))),
+                _ => {
+                    return Err(self.error(&format!(
+                        "expected an element symbol or a bracket, found '{}'",
+                        self.formula_char()
+                    )));
+                }
             }
         }
         if self.pos == start {
@@ -109,7 +130,11 @@ impl Parser<'_> {
 
     fn formula_char(&self) -> String {
         let lead = self.formula.len() - self.formula.trim_start().len();
-        self.formula[lead + self.pos..].chars().next().map(String::from).unwrap_or_default()
+        self.formula[lead + self.pos..]
+            .chars()
+            .next()
+            .map(String::from)
+            .unwrap_or_default()
     }
 
     /// An optional decimal amount after a symbol or bracket; 1 when absent.
@@ -137,7 +162,11 @@ mod tests {
     use super::*;
 
     fn amounts(formula: &str) -> Vec<(String, f64)> {
-        parse_formula(formula).unwrap().into_iter().map(|(e, n)| (e.symbol().to_string(), n)).collect()
+        parse_formula(formula)
+            .unwrap()
+            .into_iter()
+            .map(|(e, n)| (e.symbol().to_string(), n))
+            .collect()
     }
 
     #[test]
@@ -145,16 +174,43 @@ mod tests {
         assert_eq!(amounts("Fe2O3"), [("Fe".into(), 2.0), ("O".into(), 3.0)]);
         assert_eq!(
             amounts("CH3NH3PbI3"),
-            [("C".into(), 1.0), ("H".into(), 6.0), ("N".into(), 1.0), ("Pb".into(), 1.0), ("I".into(), 3.0)]
+            [
+                ("C".into(), 1.0),
+                ("H".into(), 6.0),
+                ("N".into(), 1.0),
+                ("Pb".into(), 1.0),
+                ("I".into(), 3.0)
+            ]
         );
-        assert_eq!(amounts("Ca3(PO4)2"), [("Ca".into(), 3.0), ("P".into(), 2.0), ("O".into(), 8.0)]);
-        assert_eq!(amounts("K4[Fe(CN)6]"), [("K".into(), 4.0), ("Fe".into(), 1.0), ("C".into(), 6.0), ("N".into(), 6.0)]);
+        assert_eq!(
+            amounts("Ca3(PO4)2"),
+            [("Ca".into(), 3.0), ("P".into(), 2.0), ("O".into(), 8.0)]
+        );
+        assert_eq!(
+            amounts("K4[Fe(CN)6]"),
+            [
+                ("K".into(), 4.0),
+                ("Fe".into(), 1.0),
+                ("C".into(), 6.0),
+                ("N".into(), 6.0)
+            ]
+        );
         assert_eq!(amounts(" Fe0.5O "), [("Fe".into(), 0.5), ("O".into(), 1.0)]);
     }
 
     #[test]
     fn rejects_bad_formulas_with_a_column() {
-        for (bad, column) in [("", 1), ("Fe2O3x", 6), ("Xx2", 1), ("Fe(O", 3), ("Fe)", 3), ("Fe0", 3), ("()", 2), ("Fe1e5", 4), ("Fe..2", 3)] {
+        for (bad, column) in [
+            ("", 1),
+            ("Fe2O3x", 6),
+            ("Xx2", 1),
+            ("Fe(O", 3),
+            ("Fe)", 3),
+            ("Fe0", 3),
+            ("()", 2),
+            ("Fe1e5", 4),
+            ("Fe..2", 3),
+        ] {
             let err = parse_formula(bad).unwrap_err();
             assert_eq!(err.column, column, "{bad}: {err}");
         }

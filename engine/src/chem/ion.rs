@@ -21,7 +21,9 @@ pub struct Ion {
 /// A string that is not an ion in pymatgen's notation ("Fe3+", "O2-", "Na+", "Fe+3").
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum IonParseError {
-    #[error("'{0}' is not an ion: expected an element symbol, a charge and a sign, e.g. 'Fe3+' or 'O2-'")]
+    #[error(
+        "'{0}' is not an ion: expected an element symbol, a charge and a sign, e.g. 'Fe3+' or 'O2-'"
+    )]
     Syntax(String),
     #[error("ion '{ion}': {source}")]
     Element { ion: String, source: UnknownElement },
@@ -62,10 +64,14 @@ impl FromStr for Ion {
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let syntax = || IonParseError::Syntax(s.to_string());
-        let split = s.find(|c: char| !c.is_ascii_alphabetic()).ok_or_else(syntax)?;
+        let split = s
+            .find(|c: char| !c.is_ascii_alphabetic())
+            .ok_or_else(syntax)?;
         let (symbol, rest) = s.split_at(split);
-        let element = Element::from_symbol(symbol)
-            .map_err(|source| IonParseError::Element { ion: s.to_string(), source })?;
+        let element = Element::from_symbol(symbol).map_err(|source| IonParseError::Element {
+            ion: s.to_string(),
+            source,
+        })?;
         let (digits, sign) = match (rest.strip_suffix(['+', '-']), rest.strip_prefix(['+', '-'])) {
             (Some(digits), _) => (digits, &rest[rest.len() - 1..]),
             (None, Some(digits)) => (digits, &rest[..1]),
@@ -77,7 +83,9 @@ impl FromStr for Ion {
         let magnitude: i16 = if digits.is_empty() {
             1
         } else {
-            digits.parse().map_err(|_| IonParseError::Charge(s.to_string()))?
+            digits
+                .parse()
+                .map_err(|_| IonParseError::Charge(s.to_string()))?
         };
         let charge = if sign == "-" { -magnitude } else { magnitude };
         let charge = i8::try_from(charge).map_err(|_| IonParseError::Charge(s.to_string()))?;
@@ -105,7 +113,17 @@ mod tests {
         for s in ["Fe3+", "O2-", "Na1+", "Xe0+", "Os8+"] {
             assert_eq!(ion(s).to_string(), s);
         }
-        for bad in ["Fe", "3+", "Fe3", "Fe3+x", "Fe 3+", "Qq2+", "Fe200+", "Fe99999999999+", ""] {
+        for bad in [
+            "Fe",
+            "3+",
+            "Fe3",
+            "Fe3+x",
+            "Fe 3+",
+            "Qq2+",
+            "Fe200+",
+            "Fe99999999999+",
+            "",
+        ] {
             assert!(bad.parse::<Ion>().is_err(), "{bad}");
         }
     }
@@ -119,6 +137,9 @@ mod tests {
         let fe = Element::from_symbol("Fe").unwrap();
         assert_eq!(Ion::from_species(&Species::with_oxidation(fe, 2.5)), None);
         assert_eq!(Ion::from_species(&Species::new(fe)), None);
-        assert_eq!(Ion::from_species(&Species::with_oxidation(fe, f64::NAN)), None);
+        assert_eq!(
+            Ion::from_species(&Species::with_oxidation(fe, f64::NAN)),
+            None
+        );
     }
 }

@@ -9,5 +9,7 @@ pub mod screening;
 pub mod shannon;
 pub mod substitution;
 
-pub use element::{Block, Element, ElementData, OxidationStateSet, SmactOxidationStates, UnknownElement};
+pub use element::{
+    Block, Element, ElementData, OxidationStateSet, SmactOxidationStates, UnknownElement,
+};
 pub use ion::{Ion, IonParseError};

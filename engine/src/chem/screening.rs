@@ -11,6 +11,7 @@
 
 use super::element::{Element, OxidationStateSet};
 use super::formula::{FormulaError, parse_formula};
+use crate::crystal::Composition;
 
 /// SMACT's `MIXED_VALENCE_ELEMENTS`: elements that `mixed_valence` splits into one site per
 /// atom. Pb and Pr are not among them, so Pb3O4 and Pr6O11 stay invalid.
@@ -103,15 +104,22 @@ pub fn smact_validity(composition: &[(Element, u32)], options: &ValidityOptions)
     if merged.len() == 1 {
         return true;
     }
-    if options.include_alloys && !merged.is_empty() && merged.iter().all(|(e, _)| e.data().smact_metal) {
+    if options.include_alloys
+        && !merged.is_empty()
+        && merged.iter().all(|(e, _)| e.data().smact_metal)
+    {
         return true;
     }
-    let Some(reduced) = reduce(&merged) else { return false };
-    let Some(sites) = element_sites(&reduced, options.oxidation_states) else { return false };
+    let Some(reduced) = reduce(merged) else {
+        return false;
+    };
+    let Some(sites) = element_sites(&reduced, options.oxidation_states) else {
+        return false;
+    };
     if find_neutral_states(&sites, options.use_pauling_test, &mut Vec::new()) {
         return true;
     }
-    if options.mixed_valence && merged.iter().any(|&(e, _)| is_mixed_valence(e)) {
+    if options.mixed_valence && reduced.iter().any(|&(e, _)| is_mixed_valence(e)) {
         return mixed_valence_valid(&reduced, &sites, options);
     }
     false
@@ -119,11 +127,25 @@ pub fn smact_validity(composition: &[(Element, u32)], options: &ValidityOptions)
 
 /// [`smact_validity`] of a formula string; amounts are truncated to integers as SMACT does
 /// (`int(amount)`), so "Fe0.5O" counts no iron.
-pub fn smact_validity_formula(formula: &str, options: &ValidityOptions) -> Result<bool, FormulaError> {
+pub fn smact_validity_formula(
+    formula: &str,
+    options: &ValidityOptions,
+) -> Result<bool, FormulaError> {
     let amounts = parse_formula(formula)?;
-    let counts: Vec<(Element, u32)> =
-        amounts.into_iter().map(|(e, n)| (e, n.min(f64::from(u32::MAX)) as u32)).collect();
+    let counts: Vec<(Element, u32)> = amounts
+        .into_iter()
+        .map(|(e, n)| (e, n.min(f64::from(u32::MAX)) as u32))
+        .collect();
     Ok(smact_validity(&counts, options))
+}
+
+/// [`smact_validity`] of a crystal's composition (amounts truncated to integers as SMACT does).
+pub fn smact_validity_composition(composition: &Composition, options: &ValidityOptions) -> bool {
+    let counts: Vec<(Element, u32)> = composition
+        .iter()
+        .map(|(e, n)| (e, n.min(f64::from(u32::MAX)) as u32))
+        .collect();
+    smact_validity(&counts, options)
 }
 
 /// The first oxidation-state tuple (in Cartesian-product order of the ascending state lists)
@@ -134,16 +156,22 @@ pub fn first_neutral_oxidation_states(
     set: OxidationStateSet,
     use_pauling_test: bool,
 ) -> Option<Vec<i8>> {
-    let reduced = reduce(&merge(composition))?;
+    let reduced = reduce(merge(composition))?;
     let sites = element_sites(&reduced, set)?;
     let mut found = Vec::with_capacity(sites.len());
     find_neutral_states(&sites, use_pauling_test, &mut found).then_some(found)
 }
 
-/// Counts divided by their gcd; `None` when every count is zero (SMACT divides by zero).
-fn reduce(merged: &[(Element, u64)]) -> Option<Vec<(Element, u64)>> {
+/// Divides the counts by their gcd; `None` when every count is zero (SMACT divides by zero).
+fn reduce(mut merged: Vec<(Element, u64)>) -> Option<Vec<(Element, u64)>> {
     let g = merged.iter().fold(0, |g, &(_, n)| gcd(g, n));
-    (g != 0).then(|| merged.iter().map(|&(e, n)| (e, n / g)).collect())
+    if g == 0 {
+        return None;
+    }
+    for (_, n) in &mut merged {
+        *n /= g;
+    }
+    Some(merged)
 }
 
 /// One site per element; `None` if an element has no states in `set`.
@@ -165,23 +193,36 @@ fn element_sites(reduced: &[(Element, u64)], set: OxidationStateSet) -> Option<V
 
 /// SMACT's mixed-valence retry: the projected-size cap, then one site per atom of each
 /// mixed-valence element.
-fn mixed_valence_valid(reduced: &[(Element, u64)], sites: &[Site], options: &ValidityOptions) -> bool {
+fn mixed_valence_valid(
+    reduced: &[(Element, u64)],
+    sites: &[Site],
+    options: &ValidityOptions,
+) -> bool {
+    // Python's integers do not overflow: a product beyond u64 exceeds any cap.
     let mut projected: u64 = 1;
     for (&(element, count), site) in reduced.iter().zip(sites) {
         let len = site.states.len() as u64;
         let factor = if is_mixed_valence(element) {
-            u32::try_from(count).ok().and_then(|c| len.checked_pow(c)).unwrap_or(u64::MAX)
+            u32::try_from(count).ok().and_then(|c| len.checked_pow(c))
         } else {
-            len
+            Some(len)
         };
-        projected = projected.saturating_mul(factor);
+        match factor.and_then(|f| projected.checked_mul(f)) {
+            Some(p) => projected = p,
+            None => return false,
+        }
     }
     if projected > options.max_mixed_valence_combos {
         return false;
     }
     let mut expanded = Vec::new();
     for (&(element, count), site) in reduced.iter().zip(sites) {
-        let one = |count| Site { states: site.states, count, en: site.en, group: site.group };
+        let one = |count| Site {
+            states: site.states,
+            count,
+            en: site.en,
+            group: site.group,
+        };
         if !is_mixed_valence(element) {
             expanded.push(one(site.count));
         } else if site.states.len() == 1 {
@@ -191,7 +232,7 @@ fn mixed_valence_valid(reduced: &[(Element, u64)], sites: &[Site], options: &Val
                 expanded.push(one(site.count));
             }
         } else {
-            // count ≤ log2(cap) here, since len ≥ 2 and len^count ≤ cap.
+            // count ≤ 64 here, since len ≥ 2 and len^count fits in a u64.
             expanded.extend((0..count).map(|_| one(1)));
         }
     }
@@ -210,37 +251,50 @@ fn find_neutral_states(sites: &[Site], pauling: bool, found: &mut Vec<i8>) -> bo
     if pauling && n >= 2 && sites.iter().any(|s| s.en.is_none()) {
         return false;
     }
-    // suffix[k] = (min, max) total charge sites k.. can contribute.
-    let mut suffix = vec![(0i64, 0i64); n + 1];
+    // Per level: next state index to try, charge so far, max cation EN and min anion EN so
+    // far, and the (min, max) total charge the sites from this one on can contribute.
+    #[derive(Clone, Copy)]
+    struct Level {
+        next: usize,
+        charge: i64,
+        max_cation: f64,
+        min_anion: f64,
+        reach: (i64, i64),
+    }
+    let start = Level {
+        next: 0,
+        charge: 0,
+        max_cation: f64::NEG_INFINITY,
+        min_anion: f64::INFINITY,
+        reach: (0, 0),
+    };
+    let mut levels = vec![start; n + 1];
     for k in (0..n).rev() {
         let s = &sites[k];
         let lo = i64::from(*s.states.first().unwrap_or(&0)) * s.count;
         let hi = i64::from(*s.states.last().unwrap_or(&0)) * s.count;
-        suffix[k] = (suffix[k + 1].0 + lo.min(hi), suffix[k + 1].1 + lo.max(hi));
+        let after = levels[k + 1].reach;
+        levels[k].reach = (after.0 + lo.min(hi), after.1 + lo.max(hi));
     }
-    // Per level: next state index to try, charge so far, max cation EN, min anion EN.
-    let mut next = vec![0usize; n];
-    let mut charge = vec![0i64; n + 1];
-    let mut max_cation = vec![f64::NEG_INFINITY; n + 1];
-    let mut min_anion = vec![f64::INFINITY; n + 1];
     let mut k = 0;
     loop {
         let site = &sites[k];
-        let Some(&ox) = site.states.get(next[k]) else {
+        let Some(&ox) = site.states.get(levels[k].next) else {
             if k == 0 {
                 return false;
             }
             k -= 1;
             continue;
         };
-        next[k] += 1;
-        let total = charge[k] + i64::from(ox) * site.count;
-        let (lo, hi) = suffix[k + 1];
+        levels[k].next += 1;
+        let here = levels[k];
+        let total = here.charge + i64::from(ox) * site.count;
+        let (lo, hi) = levels[k + 1].reach;
         if -total < lo || -total > hi {
             continue;
         }
         let en = site.en.unwrap_or(f64::NAN);
-        let (mut cat, mut an) = (max_cation[k], min_anion[k]);
+        let (mut cat, mut an) = (here.max_cation, here.min_anion);
         if pauling {
             if ox > 0 {
                 if en >= an {
@@ -256,14 +310,17 @@ fn find_neutral_states(sites: &[Site], pauling: bool, found: &mut Vec<i8>) -> bo
         }
         if k + 1 == n {
             found.clear();
-            found.extend(sites.iter().zip(&next).map(|(s, &i)| s.states[i - 1]));
+            found.extend(sites.iter().zip(&levels).map(|(s, l)| s.states[l.next - 1]));
             return true;
         }
-        charge[k + 1] = total;
-        max_cation[k + 1] = cat;
-        min_anion[k + 1] = an;
+        let next = if sites[k + 1].group == site.group {
+            here.next - 1
+        } else {
+            0
+        };
+        let level = &mut levels[k + 1];
+        (level.next, level.charge, level.max_cation, level.min_anion) = (next, total, cat, an);
         k += 1;
-        next[k] = if sites[k].group == sites[k - 1].group { next[k - 1] - 1 } else { 0 };
     }
 }
 
@@ -278,7 +335,10 @@ pub struct FilterOptions {
 
 impl Default for FilterOptions {
     fn default() -> Self {
-        FilterOptions { threshold: 8, oxidation_states: OxidationStateSet::Icsd24 }
+        FilterOptions {
+            threshold: 8,
+            oxidation_states: OxidationStateSet::Icsd24,
+        }
     }
 }
 
@@ -301,7 +361,10 @@ pub struct NeutralCompositions {
 
 impl NeutralCompositions {
     pub fn len(&self) -> usize {
-        self.stoichiometries.len().checked_div(self.width).unwrap_or(0)
+        self.stoichiometries
+            .len()
+            .checked_div(self.width)
+            .unwrap_or(0)
     }
 
     pub fn is_empty(&self) -> bool {
@@ -311,12 +374,17 @@ impl NeutralCompositions {
     /// (oxidation states, stoichiometry) of result `i`.
     pub fn get(&self, i: usize) -> Option<(&[i8], &[u32])> {
         let range = i.checked_mul(self.width)?..(i + 1).checked_mul(self.width)?;
-        Some((self.states.get(range.clone())?, self.stoichiometries.get(range)?))
+        Some((
+            self.states.get(range.clone())?,
+            self.stoichiometries.get(range)?,
+        ))
     }
 
     pub fn iter(&self) -> impl Iterator<Item = (&[i8], &[u32])> {
         let w = self.width.max(1);
-        self.states.chunks_exact(w).zip(self.stoichiometries.chunks_exact(w))
+        self.states
+            .chunks_exact(w)
+            .zip(self.stoichiometries.chunks_exact(w))
     }
 }
 
@@ -324,8 +392,14 @@ impl NeutralCompositions {
 /// `species_unique=True`: every (oxidation states, stoichiometry) with coefficients in
 /// 1..=threshold, gcd 1, zero total charge and a passing Pauling test, in SMACT's order
 /// (state tuples in product order, stoichiometries lexicographic within each).
-pub fn smact_filter(elements: &[Element], options: &FilterOptions) -> Result<NeutralCompositions, NoOxidationStates> {
-    let mut out = NeutralCompositions { width: elements.len(), ..Default::default() };
+pub fn smact_filter(
+    elements: &[Element],
+    options: &FilterOptions,
+) -> Result<NeutralCompositions, NoOxidationStates> {
+    let mut out = NeutralCompositions {
+        width: elements.len(),
+        ..Default::default()
+    };
     for_each_neutral_composition(elements, options, |states, stoichiometry| {
         out.states.extend_from_slice(states);
         out.stoichiometries.extend_from_slice(stoichiometry);
@@ -362,11 +436,18 @@ pub fn for_each_neutral_composition(
         .iter()
         .map(|&element| {
             let states = element.oxidation_states(set);
-            if states.is_empty() { Err(NoOxidationStates { element, set }) } else { Ok(states) }
+            if states.is_empty() {
+                Err(NoOxidationStates { element, set })
+            } else {
+                Ok(states)
+            }
         })
         .collect::<Result<_, _>>()?;
     let n = elements.len();
-    let ens: Vec<Option<f64>> = elements.iter().map(|e| e.electronegativity_smact()).collect();
+    let ens: Vec<Option<f64>> = elements
+        .iter()
+        .map(|e| e.electronegativity_smact())
+        .collect();
     if n == 0 || options.threshold == 0 || (n >= 2 && ens.iter().any(Option::is_none)) {
         return Ok(());
     }
@@ -420,13 +501,16 @@ struct RatioSearch {
     /// Largest coefficient worth trying at each position.
     max: Vec<u32>,
     charge: Vec<i64>,
-    divisor: Vec<u64>,
     suffix: Vec<(i64, i64)>,
 }
 
 fn floor_div(x: i64, d: i64) -> i64 {
     let q = x / d;
-    if x % d != 0 && ((x < 0) != (d < 0)) { q - 1 } else { q }
+    if x % d != 0 && ((x < 0) != (d < 0)) {
+        q - 1
+    } else {
+        q
+    }
 }
 
 fn ceil_div(x: i64, d: i64) -> i64 {
@@ -440,7 +524,6 @@ impl RatioSearch {
             ratio: vec![0; n],
             max: vec![0; n],
             charge: vec![0; n + 1],
-            divisor: vec![0; n + 1],
             suffix: vec![(0, 0); n + 1],
         }
     }
@@ -471,12 +554,20 @@ impl RatioSearch {
         for k in (0..n).rev() {
             let ox = i64::from(states[k]);
             let (a, b) = (ox, ox * t);
-            self.suffix[k] = (self.suffix[k + 1].0 + a.min(b), self.suffix[k + 1].1 + a.max(b));
+            self.suffix[k] = (
+                self.suffix[k + 1].0 + a.min(b),
+                self.suffix[k + 1].1 + a.max(b),
+            );
         }
         if self.suffix[0].0 > 0 || self.suffix[0].1 < 0 {
             return;
         }
         let last = n - 1;
+        if last == 0 {
+            self.solve_last(0, states, visit);
+            return;
+        }
+        // Positions 0..last are walked; the last coefficient is solved for.
         let mut k = 0;
         self.enter(0, i64::from(states[0]));
         loop {
@@ -489,16 +580,48 @@ impl RatioSearch {
                 continue;
             }
             self.ratio[k] = r;
-            self.divisor[k + 1] = gcd(self.divisor[k], u64::from(r));
-            if k == last {
-                if self.divisor[k + 1] == 1 {
-                    visit(states, &self.ratio);
-                }
-                continue;
-            }
             self.charge[k + 1] = self.charge[k] + i64::from(states[k]) * i64::from(r);
-            k += 1;
-            self.enter(k, i64::from(states[k]));
+            if k + 1 == last {
+                self.solve_last(last, states, visit);
+            } else {
+                k += 1;
+                self.enter(k, i64::from(states[k]));
+            }
+        }
+    }
+
+    /// The coefficients of the last position that close the charge, each emitted if the
+    /// whole stoichiometry has gcd 1.
+    fn solve_last(&mut self, last: usize, states: &[i8], visit: &mut impl FnMut(&[i8], &[u32])) {
+        let need = -self.charge[last];
+        let ox = i64::from(states[last]);
+        let (from, to) = if ox == 0 {
+            if need != 0 {
+                return;
+            }
+            (1, self.threshold)
+        } else {
+            // 32-bit division is several times faster than 64-bit on many CPUs.
+            let r = match (i32::try_from(need), i32::try_from(ox)) {
+                (Ok(need), Ok(ox)) if need % ox == 0 => i64::from(need / ox),
+                (Ok(_), Ok(_)) => return,
+                _ if need % ox == 0 => need / ox,
+                _ => return,
+            };
+            (r, r)
+        };
+        for r in from.max(1)..=to.min(self.threshold) {
+            self.ratio[last] = r as u32;
+            let mut g = 0;
+            for &x in &self.ratio {
+                g = gcd(g, u64::from(x));
+                if g == 1 {
+                    break;
+                }
+            }
+            if g == 1 {
+                visit(states, &self.ratio);
+            }
         }
     }
 }
@@ -508,10 +631,14 @@ mod tests {
     use super::*;
     use serde_json::Value;
 
-    const REFERENCE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/data/chem/smact_reference.json");
+    const REFERENCE: &str = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../shared/data/chem/smact_reference.json"
+    );
 
     fn reference() -> Value {
-        let text = std::fs::read_to_string(REFERENCE).unwrap_or_else(|e| panic!("{REFERENCE}: {e}"));
+        let text =
+            std::fs::read_to_string(REFERENCE).unwrap_or_else(|e| panic!("{REFERENCE}: {e}"));
         serde_json::from_str(&text).unwrap()
     }
 
@@ -520,11 +647,19 @@ mod tests {
     }
 
     fn symbols(v: &Value) -> Vec<Element> {
-        v.as_array().unwrap().iter().map(|s| el(s.as_str().unwrap())).collect()
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|s| el(s.as_str().unwrap()))
+            .collect()
     }
 
     fn ints<T: TryFrom<i64>>(v: &Value) -> Vec<T> {
-        v.as_array().unwrap().iter().map(|x| T::try_from(x.as_i64().unwrap()).ok().unwrap()).collect()
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|x| T::try_from(x.as_i64().unwrap()).ok().unwrap())
+            .collect()
     }
 
     /// The named settings of `_meta.settings`, as our options.
@@ -536,7 +671,8 @@ mod tests {
                 "include_alloys" => o.include_alloys = value.as_bool().unwrap(),
                 "mixed_valence" => o.mixed_valence = value.as_bool().unwrap(),
                 "oxidation_states_set" => {
-                    o.oxidation_states = OxidationStateSet::from_name(value.as_str().unwrap()).unwrap()
+                    o.oxidation_states =
+                        OxidationStateSet::from_name(value.as_str().unwrap()).unwrap()
                 }
                 other => panic!("setting {name}: unknown option {other}"),
             }
@@ -550,23 +686,46 @@ mod tests {
         let meta = &r["_meta"];
         let mut mixed: Vec<&str> = MIXED_VALENCE_ELEMENTS.to_vec();
         mixed.sort();
-        let mut expected: Vec<&str> =
-            meta["mixed_valence_elements"].as_array().unwrap().iter().map(|s| s.as_str().unwrap()).collect();
+        let mut expected: Vec<&str> = meta["mixed_valence_elements"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s.as_str().unwrap())
+            .collect();
         expected.sort();
         assert_eq!(mixed, expected);
         let metals: Vec<Element> = Element::all().filter(|e| e.data().smact_metal).collect();
         let mut expected = symbols(&meta["smact_metals"]);
         expected.sort();
         assert_eq!(metals, expected);
-        assert_eq!(meta["max_mixed_valence_combos"].as_u64(), Some(DEFAULT_MAX_MIXED_VALENCE_COMBOS));
+        assert_eq!(
+            meta["max_mixed_valence_combos"].as_u64(),
+            Some(DEFAULT_MAX_MIXED_VALENCE_COMBOS)
+        );
         // The element data SMACT used agrees with the embedded table.
         for (symbol, d) in meta["element_data_used"].as_object().unwrap() {
             let e = el(symbol);
-            assert_eq!(e.electronegativity_smact(), d["pauling_en_smact"].as_f64(), "{symbol}");
-            for (key, set) in [("icsd24", OxidationStateSet::Icsd24), ("icsd24_consensus3", OxidationStateSet::Icsd24Consensus3), ("smact14", OxidationStateSet::Smact14)] {
-                assert_eq!(e.oxidation_states(set), ints::<i8>(&d[key]).as_slice(), "{symbol} {key}");
+            assert_eq!(
+                e.electronegativity_smact(),
+                d["pauling_en_smact"].as_f64(),
+                "{symbol}"
+            );
+            for (key, set) in [
+                ("icsd24", OxidationStateSet::Icsd24),
+                ("icsd24_consensus3", OxidationStateSet::Icsd24Consensus3),
+                ("smact14", OxidationStateSet::Smact14),
+            ] {
+                assert_eq!(
+                    e.oxidation_states(set),
+                    ints::<i8>(&d[key]).as_slice(),
+                    "{symbol} {key}"
+                );
             }
-            assert_eq!(e.data().smact_metal, d["smact_metal"].as_bool().unwrap(), "{symbol}");
+            assert_eq!(
+                e.data().smact_metal,
+                d["smact_metal"].as_bool().unwrap(),
+                "{symbol}"
+            );
         }
     }
 
@@ -580,10 +739,15 @@ mod tests {
             let formula = c["formula"].as_str().unwrap();
             let elements = symbols(&c["elements"]);
             let counts: Vec<u32> = ints(&c["counts"]);
-            let composition: Vec<(Element, u32)> = elements.iter().copied().zip(counts.iter().copied()).collect();
+            let composition: Vec<(Element, u32)> = elements
+                .iter()
+                .copied()
+                .zip(counts.iter().copied())
+                .collect();
             // Our formula reader sees what pymatgen saw.
             let parsed = parse_formula(formula).unwrap();
-            let parsed: Vec<(Element, u32)> = parsed.into_iter().map(|(e, n)| (e, n as u32)).collect();
+            let parsed: Vec<(Element, u32)> =
+                parsed.into_iter().map(|(e, n)| (e, n as u32)).collect();
             assert_eq!(parsed, composition, "{formula}");
             for (name, spec) in settings {
                 let options = setting(name, spec);
@@ -592,11 +756,18 @@ mod tests {
                 assert_eq!(smact_validity_formula(formula, &options), Ok(got));
                 checked += 1;
                 if got != expected {
-                    mismatches.push(format!("{formula} [{name}]: expected {expected}, got {got}"));
+                    mismatches.push(format!(
+                        "{formula} [{name}]: expected {expected}, got {got}"
+                    ));
                 }
             }
         }
-        assert!(mismatches.is_empty(), "{} of {checked} decisions differ:\n{}", mismatches.len(), mismatches.join("\n"));
+        assert!(
+            mismatches.is_empty(),
+            "{} of {checked} decisions differ:\n{}",
+            mismatches.len(),
+            mismatches.join("\n")
+        );
         assert_eq!(checked, 79 * 7);
     }
 
@@ -605,10 +776,18 @@ mod tests {
         let r = reference();
         let mut checked = 0;
         for c in r["compositions"].as_array().unwrap() {
-            let Some(expected) = c.get("default_first_passing_ox_states") else { continue };
-            let composition: Vec<(Element, u32)> =
-                symbols(&c["elements"]).into_iter().zip(ints::<u32>(&c["counts"])).collect();
-            let got = first_neutral_oxidation_states(&composition, OxidationStateSet::Icsd24Consensus3, true);
+            let Some(expected) = c.get("default_first_passing_ox_states") else {
+                continue;
+            };
+            let composition: Vec<(Element, u32)> = symbols(&c["elements"])
+                .into_iter()
+                .zip(ints::<u32>(&c["counts"]))
+                .collect();
+            let got = first_neutral_oxidation_states(
+                &composition,
+                OxidationStateSet::Icsd24Consensus3,
+                true,
+            );
             let expected = (!expected.is_null()).then(|| ints::<i8>(expected));
             assert_eq!(got, expected, "{}", c["formula"]);
             checked += 1;
@@ -626,14 +805,18 @@ mod tests {
             let call = run["call"].as_str().unwrap();
             let options = if call.contains("threshold=4") {
                 assert!(call.contains("'smact14'"));
-                FilterOptions { threshold: 4, oxidation_states: OxidationStateSet::Smact14 }
+                FilterOptions {
+                    threshold: 4,
+                    oxidation_states: OxidationStateSet::Smact14,
+                }
             } else {
                 FilterOptions::default()
             };
             let got = smact_filter(&elements, &options).unwrap();
             let expected = run["results"].as_array().unwrap();
             assert_eq!(run["n_results"].as_u64(), Some(expected.len() as u64));
-            let got_rows: Vec<(Vec<i8>, Vec<u32>)> = got.iter().map(|(s, r)| (s.to_vec(), r.to_vec())).collect();
+            let got_rows: Vec<(Vec<i8>, Vec<u32>)> =
+                got.iter().map(|(s, r)| (s.to_vec(), r.to_vec())).collect();
             let expected_rows: Vec<(Vec<i8>, Vec<u32>)> = expected
                 .iter()
                 .map(|row| {
@@ -641,14 +824,27 @@ mod tests {
                     (ints(&row[1]), ints(&row[2]))
                 })
                 .collect();
-            if let Some(i) = (0..got_rows.len().max(expected_rows.len())).find(|&i| got_rows.get(i) != expected_rows.get(i)) {
-                panic!("{call} {:?}: first difference at result {i}: got {:?}, expected {:?} ({} vs {} results)",
-                    run["elements"], got_rows.get(i), expected_rows.get(i), got_rows.len(), expected_rows.len());
+            if let Some(i) = (0..got_rows.len().max(expected_rows.len()))
+                .find(|&i| got_rows.get(i) != expected_rows.get(i))
+            {
+                panic!(
+                    "{call} {:?}: first difference at result {i}: got {:?}, expected {:?} ({} vs {} results)",
+                    run["elements"],
+                    got_rows.get(i),
+                    expected_rows.get(i),
+                    got_rows.len(),
+                    expected_rows.len()
+                );
             }
             assert_eq!(got.len(), expected.len());
             if let Some(unique) = run.get("species_unique_false") {
                 let got = smact_filter_stoichiometries(&elements, &options).unwrap();
-                let expected: Vec<Vec<u32>> = unique["results"].as_array().unwrap().iter().map(|row| ints(&row[1])).collect();
+                let expected: Vec<Vec<u32>> = unique["results"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|row| ints(&row[1]))
+                    .collect();
                 assert_eq!(unique["n_results"].as_u64(), Some(expected.len() as u64));
                 assert_eq!(got, expected, "{call} species_unique=False");
             }
@@ -659,15 +855,24 @@ mod tests {
     fn documented_quirks() {
         let d = ValidityOptions::default();
         let v = |f: &str, o: &ValidityOptions| smact_validity_formula(f, o).unwrap();
-        let mixed = ValidityOptions { mixed_valence: true, ..Default::default() };
+        let mixed = ValidityOptions {
+            mixed_valence: true,
+            ..Default::default()
+        };
         assert!(!v("Fe3O4", &d) && v("Fe3O4", &mixed));
         assert!(!v("Pb3O4", &mixed));
         // Fe7S8: 7^7 × 8 = 6,588,344 projected combinations > cap; a larger cap finds Fe2+/Fe3+.
         assert!(!v("Fe7S8", &mixed));
-        let big = ValidityOptions { max_mixed_valence_combos: 10_000_000, ..mixed.clone() };
+        let big = ValidityOptions {
+            max_mixed_valence_combos: 10_000_000,
+            ..mixed.clone()
+        };
         assert!(v("Fe7S8", &big));
         // Repeated elements are merged like pymatgen does.
-        assert_eq!(smact_validity(&[(el("Fe"), 1), (el("O"), 2), (el("Fe"), 1)], &d), v("Fe2O2", &d));
+        assert_eq!(
+            smact_validity(&[(el("Fe"), 1), (el("O"), 2), (el("Fe"), 1)], &d),
+            v("Fe2O2", &d)
+        );
         // Degenerate inputs do not panic.
         assert!(!smact_validity(&[], &d));
         assert!(!smact_validity(&[(el("Fe"), 0), (el("O"), 0)], &d));
@@ -675,10 +880,27 @@ mod tests {
         assert!(v("He", &d) && !v("HeNe", &d));
         // Huge amounts: no allocation in proportion to the count.
         assert!(v("Na4000000000Cl4000000000", &d));
-        let huge_mixed = ValidityOptions { max_mixed_valence_combos: u64::MAX, ..mixed };
+        let huge_mixed = ValidityOptions {
+            max_mixed_valence_combos: u64::MAX,
+            ..mixed
+        };
         assert!(!v("Pb3O4", &huge_mixed));
         assert!(v("Ag4000000000F3000000000Cl1000000000", &huge_mixed));
         assert!(smact_validity_formula("Fe((", &d).is_err());
+        // 7^4000000001 overflows any cap: invalid at once, nothing expanded.
+        assert!(!smact_validity(
+            &[(el("Fe"), 4_000_000_001), (el("O"), 4_000_000_000)],
+            &huge_mixed
+        ));
+        let mut comp = Composition::new();
+        comp.add(el("Sr"), 1.0);
+        comp.add(el("Ti"), 1.0);
+        comp.add(el("O"), 3.0);
+        assert!(smact_validity_composition(&comp, &d));
+        let mut nacl2 = Composition::new();
+        nacl2.add(el("Na"), 1.0);
+        nacl2.add(el("Cl"), 2.0);
+        assert!(!smact_validity_composition(&nacl2, &d));
     }
 
     #[test]
@@ -687,19 +909,47 @@ mod tests {
         let err = smact_filter(&[el("He"), el("F")], &opts).unwrap_err();
         assert_eq!(err.element, el("He"));
         assert!(smact_filter(&[], &opts).unwrap().is_empty());
-        let none = FilterOptions { threshold: 0, ..opts.clone() };
-        assert!(smact_filter(&[el("Na"), el("Cl")], &none).unwrap().is_empty());
+        let none = FilterOptions {
+            threshold: 0,
+            ..opts.clone()
+        };
+        assert!(
+            smact_filter(&[el("Na"), el("Cl")], &none)
+                .unwrap()
+                .is_empty()
+        );
         // Pm has no SMACT electronegativity: every Pauling test fails.
-        let consensus = FilterOptions { oxidation_states: OxidationStateSet::Icsd24Consensus3, ..opts.clone() };
-        assert!(!el("Pm").oxidation_states(OxidationStateSet::Icsd24Consensus3).is_empty());
-        assert!(smact_filter(&[el("Pm"), el("Cl")], &consensus).unwrap().is_empty());
-        let nacl = smact_filter(&[el("Na"), el("Cl")], &FilterOptions { threshold: 3, ..opts }).unwrap();
+        let consensus = FilterOptions {
+            oxidation_states: OxidationStateSet::Icsd24Consensus3,
+            ..opts.clone()
+        };
+        assert!(
+            !el("Pm")
+                .oxidation_states(OxidationStateSet::Icsd24Consensus3)
+                .is_empty()
+        );
+        assert!(
+            smact_filter(&[el("Pm"), el("Cl")], &consensus)
+                .unwrap()
+                .is_empty()
+        );
+        let nacl = smact_filter(
+            &[el("Na"), el("Cl")],
+            &FilterOptions {
+                threshold: 3,
+                ..opts
+            },
+        )
+        .unwrap();
         let rows: Vec<_> = nacl.iter().map(|(s, r)| (s.to_vec(), r.to_vec())).collect();
         assert_eq!(rows, [(vec![1, -1], vec![1, 1])]);
         assert_eq!(nacl.get(0), Some((&[1i8, -1][..], &[1u32, 1][..])));
         assert_eq!(nacl.get(1), None);
         // A state of 0 (wiki set) lets any coefficient through for that element.
-        let wiki = FilterOptions { threshold: 2, oxidation_states: OxidationStateSet::Wiki };
+        let wiki = FilterOptions {
+            threshold: 2,
+            oxidation_states: OxidationStateSet::Wiki,
+        };
         let fe = smact_filter(&[el("Fe")], &wiki).unwrap();
         let rows: Vec<_> = fe.iter().map(|(s, r)| (s.to_vec(), r.to_vec())).collect();
         assert_eq!(rows, [(vec![0], vec![1])]);
@@ -708,15 +958,33 @@ mod tests {
     /// Brute force over the full product, SMACT's way, for random pools: same output, same order.
     #[test]
     fn filter_equals_brute_force() {
-        let pools = [["Li", "Fe", "O"], ["Cu", "In", "Se"], ["Na", "Sb", "S"], ["Mo", "N", "Cl"]];
+        let pools = [
+            ["Li", "Fe", "O"],
+            ["Cu", "In", "Se"],
+            ["Na", "Sb", "S"],
+            ["Mo", "N", "Cl"],
+        ];
         for pool in pools {
             let elements: Vec<Element> = pool.iter().map(|s| el(s)).collect();
-            for set in [OxidationStateSet::Icsd24, OxidationStateSet::Wiki, OxidationStateSet::Smact14] {
-                let opts = FilterOptions { threshold: 6, oxidation_states: set };
-                let fast: Vec<(Vec<i8>, Vec<u32>)> =
-                    smact_filter(&elements, &opts).unwrap().iter().map(|(s, r)| (s.to_vec(), r.to_vec())).collect();
+            for set in [
+                OxidationStateSet::Icsd24,
+                OxidationStateSet::Wiki,
+                OxidationStateSet::Smact14,
+            ] {
+                let opts = FilterOptions {
+                    threshold: 6,
+                    oxidation_states: set,
+                };
+                let fast: Vec<(Vec<i8>, Vec<u32>)> = smact_filter(&elements, &opts)
+                    .unwrap()
+                    .iter()
+                    .map(|(s, r)| (s.to_vec(), r.to_vec()))
+                    .collect();
                 let lists: Vec<&[i8]> = elements.iter().map(|e| e.oxidation_states(set)).collect();
-                let ens: Vec<f64> = elements.iter().map(|e| e.electronegativity_smact().unwrap()).collect();
+                let ens: Vec<f64> = elements
+                    .iter()
+                    .map(|e| e.electronegativity_smact().unwrap())
+                    .collect();
                 let mut slow = Vec::new();
                 for &a in lists[0] {
                     for &b in lists[1] {
@@ -726,16 +994,24 @@ mod tests {
                             for x in 1..=6u32 {
                                 for y in 1..=6u32 {
                                     for z in 1..=6u32 {
-                                        let q = i64::from(a) * i64::from(x) + i64::from(b) * i64::from(y) + i64::from(c) * i64::from(z);
-                                        if q == 0 && gcd(gcd(u64::from(x), u64::from(y)), u64::from(z)) == 1 {
+                                        let q = i64::from(a) * i64::from(x)
+                                            + i64::from(b) * i64::from(y)
+                                            + i64::from(c) * i64::from(z);
+                                        if q == 0
+                                            && gcd(gcd(u64::from(x), u64::from(y)), u64::from(z))
+                                                == 1
+                                        {
                                             ratios.push(vec![x, y, z]);
                                         }
                                     }
                                 }
                             }
-                            let pauling = (0..3).all(|i| (i + 1..3).all(|j| {
-                                !((ox[i] > 0 && ox[j] < 0 && ens[i] >= ens[j]) || (ox[i] < 0 && ox[j] > 0 && ens[i] <= ens[j]))
-                            }));
+                            let pauling = (0..3).all(|i| {
+                                (i + 1..3).all(|j| {
+                                    !((ox[i] > 0 && ox[j] < 0 && ens[i] >= ens[j])
+                                        || (ox[i] < 0 && ox[j] > 0 && ens[i] <= ens[j]))
+                                })
+                            });
                             if !ratios.is_empty() && pauling {
                                 slow.extend(ratios.into_iter().map(|r| (ox.to_vec(), r)));
                             }
@@ -745,5 +1021,94 @@ mod tests {
                 assert_eq!(fast, slow, "{pool:?} {set}");
             }
         }
+    }
+}
+
+/// Timing of the ternary sweep: `cargo test --release -p screen-engine ternary_sweep --
+/// --ignored --nocapture`. The 27 elements are our choice of 19 common cations and 8 anions.
+#[cfg(test)]
+mod timing {
+    use super::*;
+    use std::time::Instant;
+
+    const CATIONS: [&str; 19] = [
+        "Li", "Na", "K", "Rb", "Cs", "Mg", "Ca", "Sr", "Ba", "Al", "Ga", "In", "Ti", "Zr", "Zn",
+        "Cd", "Sn", "Pb", "Bi",
+    ];
+    const ANIONS: [&str; 8] = ["O", "S", "Se", "Te", "F", "Cl", "Br", "I"];
+
+    fn el(s: &str) -> Element {
+        Element::from_symbol(s).unwrap()
+    }
+
+    #[test]
+    #[ignore = "timing; run in release mode"]
+    fn ternary_sweep() {
+        let pool: Vec<Element> = CATIONS.iter().chain(&ANIONS).map(|s| el(s)).collect();
+        let opts = FilterOptions::default();
+        let all: Vec<[Element; 3]> = (0..27)
+            .flat_map(|i| (i + 1..27).flat_map(move |j| (j + 1..27).map(move |k| (i, j, k))))
+            .map(|(i, j, k)| [pool[i], pool[j], pool[k]])
+            .collect();
+        let cation_pairs: Vec<[Element; 3]> = all
+            .iter()
+            .filter(|t| {
+                t[..2].iter().all(|e| CATIONS.contains(&e.symbol()))
+                    && ANIONS.contains(&t[2].symbol())
+            })
+            .copied()
+            .collect();
+        for (name, systems) in [
+            ("all 2925 ternaries", &all),
+            ("1368 cation-cation-anion", &cation_pairs),
+        ] {
+            let mut best = (f64::INFINITY, f64::INFINITY);
+            let (mut counted, mut collected) = (0usize, 0usize);
+            for _ in 0..5 {
+                let start = Instant::now();
+                counted = 0;
+                for t in systems.iter() {
+                    for_each_neutral_composition(t, &opts, |_, _| counted += 1).unwrap();
+                }
+                let visit = start.elapsed().as_secs_f64();
+                let start = Instant::now();
+                collected = systems
+                    .iter()
+                    .map(|t| smact_filter(t, &opts).unwrap().len())
+                    .sum();
+                let collect = start.elapsed().as_secs_f64();
+                best = (best.0.min(visit), best.1.min(collect));
+            }
+            assert_eq!(counted, collected);
+            assert!(counted > 0);
+            println!(
+                "{name}: {counted} compositions; visitor {:.2} ms, collected {:.2} ms (best of 5, 1 thread)",
+                best.0 * 1e3,
+                best.1 * 1e3
+            );
+        }
+        // smact_validity throughput on all binary and ternary formulas of the pool, counts ≤ 4.
+        let mut formulas = Vec::new();
+        for t in &all {
+            for a in 1..=4u32 {
+                for b in 1..=4u32 {
+                    for c in 1..=4u32 {
+                        formulas.push([(t[0], a), (t[1], b), (t[2], c)]);
+                    }
+                }
+            }
+        }
+        let start = Instant::now();
+        let valid = formulas
+            .iter()
+            .filter(|f| smact_validity(&f[..], &ValidityOptions::default()))
+            .count();
+        let secs = start.elapsed().as_secs_f64();
+        println!(
+            "smact_validity: {} formulas ({valid} valid) in {:.2} ms = {:.0} ns/formula",
+            formulas.len(),
+            secs * 1e3,
+            secs * 1e9 / formulas.len() as f64
+        );
     }
 }

@@ -73,12 +73,17 @@ pub struct ShannonRadius {
 
 /// A coordination string that is neither Shannon's nor SMACT's notation.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("'{0}' is not a coordination: expected Roman numerals with optional SQ/PY ('VI', 'IVSQ') or '6_n', '4_sq', '3_py'")]
+#[error(
+    "'{0}' is not a coordination: expected Roman numerals with optional SQ/PY ('VI', 'IVSQ') or '6_n', '4_sq', '3_py'"
+)]
 pub struct CoordinationParseError(pub String);
 
 impl Coordination {
     pub fn new(number: u8) -> Self {
-        Coordination { number, geometry: Geometry::Regular }
+        Coordination {
+            number,
+            geometry: Geometry::Regular,
+        }
     }
 
     /// SMACT's notation: "6_n", "4_sq", "3_py".
@@ -153,7 +158,11 @@ impl FromStr for Coordination {
                 _ => return Err(err()),
             };
             let number: u8 = number.parse().map_err(|_| err())?;
-            return if number == 0 { Err(err()) } else { Ok(Coordination { number, geometry }) };
+            return if number == 0 {
+                Err(err())
+            } else {
+                Ok(Coordination { number, geometry })
+            };
         }
         let (numeral, geometry) = if let Some(n) = s.strip_suffix("SQ") {
             (n, Geometry::SquarePlanar)
@@ -190,8 +199,10 @@ struct SmactRow {
 struct RawTables {
     entries: Vec<PymatgenRow>,
     smact_entries: Vec<SmactRow>,
-    pymatgen_default_ionic_radii:
-        std::collections::BTreeMap<String, std::collections::BTreeMap<String, std::collections::BTreeMap<String, f64>>>,
+    pymatgen_default_ionic_radii: std::collections::BTreeMap<
+        String,
+        std::collections::BTreeMap<String, std::collections::BTreeMap<String, f64>>,
+    >,
 }
 
 /// Rows in file order plus, per element Z, the indices of its rows.
@@ -212,7 +223,9 @@ impl Table {
     }
 
     fn rows_of(&self, element: Element) -> impl Iterator<Item = &ShannonRadius> {
-        self.by_z[element.z() as usize].iter().map(|&i| &self.rows[i as usize])
+        self.by_z[element.z() as usize]
+            .iter()
+            .map(|&i| &self.rows[i as usize])
     }
 }
 
@@ -236,10 +249,12 @@ fn parse_ion(name: &str) -> ShannonIon {
 fn tables() -> &'static Tables {
     static TABLES: OnceLock<Tables> = OnceLock::new();
     TABLES.get_or_init(|| {
-        let raw: RawTables = serde_json::from_str(include_str!("../../data/chem/shannon_radii.json"))
-            .expect("embedded shannon_radii.json is valid (checked by tests)");
+        let raw: RawTables =
+            serde_json::from_str(include_str!("../../data/chem/shannon_radii.json"))
+                .expect("embedded shannon_radii.json is valid (checked by tests)");
         let coordination = |s: &str| -> Coordination {
-            s.parse().expect("embedded Shannon table has valid coordinations")
+            s.parse()
+                .expect("embedded Shannon table has valid coordinations")
         };
         let pymatgen = raw
             .entries
@@ -283,7 +298,11 @@ fn tables() -> &'static Tables {
                 }
             }
         }
-        Tables { pymatgen: Table::new(pymatgen), smact: Table::new(smact), default_ionic }
+        Tables {
+            pymatgen: Table::new(pymatgen),
+            smact: Table::new(smact),
+            default_ionic,
+        }
     })
 }
 
@@ -302,7 +321,9 @@ impl ShannonTable {
 
     /// The rows for one element ion, in the source's order.
     pub fn rows_for(self, ion: Ion) -> impl Iterator<Item = &'static ShannonRadius> {
-        self.table().rows_of(ion.element).filter(move |r| r.oxidation_state == ion.charge)
+        self.table()
+            .rows_of(ion.element)
+            .filter(move |r| r.oxidation_state == ion.charge)
     }
 
     /// pymatgen's `Species.get_shannon_radius(cn, spin)` lookup: among the rows for `ion` in
@@ -314,13 +335,16 @@ impl ShannonTable {
         coordination: Coordination,
         spin: Option<Spin>,
     ) -> Option<&'static ShannonRadius> {
-        let mut matching = self.rows_for(ion).filter(|r| r.coordination == coordination);
+        let mut matching = self
+            .rows_for(ion)
+            .filter(|r| r.coordination == coordination);
         let first = matching.next()?;
         match matching.next() {
             None => Some(first),
-            Some(second) => {
-                std::iter::once(first).chain(std::iter::once(second)).chain(matching).find(|r| r.spin == spin)
-            }
+            Some(second) => std::iter::once(first)
+                .chain(std::iter::once(second))
+                .chain(matching)
+                .find(|r| r.spin == spin),
         }
     }
 
@@ -364,15 +388,34 @@ mod tests {
 
     #[test]
     fn coordination_notations() {
-        for s in ["I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X", "XI", "XII", "XIV"] {
+        for s in [
+            "I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X", "XI", "XII", "XIV",
+        ] {
             assert_eq!(cn(s).to_string(), s);
         }
-        assert_eq!(cn("IVSQ"), Coordination { number: 4, geometry: Geometry::SquarePlanar });
+        assert_eq!(
+            cn("IVSQ"),
+            Coordination {
+                number: 4,
+                geometry: Geometry::SquarePlanar
+            }
+        );
         assert_eq!(cn("IIIPY"), cn("3_py"));
         assert_eq!(cn("VI"), cn("6_n"));
         assert_eq!(cn("4_sq").to_string(), "IVSQ");
         assert_eq!(cn("IVSQ").smact_notation(), "4_sq");
-        for bad in ["", "IIII", "VX", "SQ", "6", "0_n", "6_x", "vi", "IC", "XXXXXXXXXX"] {
+        for bad in [
+            "",
+            "IIII",
+            "VX",
+            "SQ",
+            "6",
+            "0_n",
+            "6_x",
+            "vi",
+            "IC",
+            "XXXXXXXXXX",
+        ] {
             assert!(bad.parse::<Coordination>().is_err(), "{bad}");
         }
     }
@@ -381,7 +424,10 @@ mod tests {
     fn tables_load_with_expected_sizes() {
         assert_eq!(ShannonTable::Pymatgen.rows().len(), 492);
         assert_eq!(ShannonTable::Smact.rows().len(), 491);
-        let pseudo = ShannonTable::Smact.rows().iter().filter(|r| !matches!(r.ion, ShannonIon::Element(_)));
+        let pseudo = ShannonTable::Smact
+            .rows()
+            .iter()
+            .filter(|r| !matches!(r.ion, ShannonIon::Element(_)));
         assert_eq!(pseudo.count(), 5); // 4 OH- rows, 1 D+ row
     }
 
@@ -396,7 +442,12 @@ mod tests {
         assert_eq!((hs.ionic, ls.ionic), (0.78, 0.61));
         assert!(t.radius(ion("Fe2+"), cn("VI"), None).is_none());
         // A single row is returned whatever spin is asked for.
-        assert_eq!(t.radius(ion("Fe2+"), cn("IV"), Some(Spin::Low)).unwrap().ionic, 0.63);
+        assert_eq!(
+            t.radius(ion("Fe2+"), cn("IV"), Some(Spin::Low))
+                .unwrap()
+                .ionic,
+            0.63
+        );
         assert_eq!(t.radius(ion("Eu3+"), cn("VII"), None).unwrap().ionic, 1.01);
         assert!(t.radius(ion("Fe9+"), cn("VI"), None).is_none());
         assert_eq!(default_ionic_radius(ion("Fe3+")), Some(0.785));
@@ -408,10 +459,21 @@ mod tests {
     fn smact_table_averages_spins() {
         let t = ShannonTable::Smact;
         let fe = t.radius(ion("Fe2+"), cn("6_n"), None).unwrap();
-        assert!((fe.ionic - (0.78 + 0.61) / 2.0).abs() < 0.006, "{}", fe.ionic);
+        assert!(
+            (fe.ionic - (0.78 + 0.61) / 2.0).abs() < 0.006,
+            "{}",
+            fe.ionic
+        );
         assert!(t.radius(ion("Bi3+"), cn("IV"), None).is_some());
-        assert!(ShannonTable::Pymatgen.radius(ion("Bi3+"), cn("IV"), None).is_none());
-        assert_eq!(t.first_with_number(ion("Fe2+"), 4).unwrap().coordination, cn("4_n"));
+        assert!(
+            ShannonTable::Pymatgen
+                .radius(ion("Bi3+"), cn("IV"), None)
+                .is_none()
+        );
+        assert_eq!(
+            t.first_with_number(ion("Fe2+"), 4).unwrap().coordination,
+            cn("4_n")
+        );
         let (ionic, _) = t.average_radii(ion("O2-")).unwrap();
         assert!(ionic > 1.3 && ionic < 1.45);
     }
@@ -421,14 +483,18 @@ mod tests {
         // README: 476 (ion, state, coordination, spin) keys carry identical values in both.
         let mut same = 0;
         for r in ShannonTable::Pymatgen.rows() {
-            let ShannonIon::Element(e) = r.ion else { unreachable!() };
+            let ShannonIon::Element(e) = r.ion else {
+                unreachable!()
+            };
             let key = Ion::new(e, r.oxidation_state);
-            let smact: Vec<_> =
-                ShannonTable::Smact.rows_for(key).filter(|s| s.coordination == r.coordination).collect();
-            if let [s] = smact[..] {
-                if (s.ionic, s.crystal) == (r.ionic, r.crystal) {
-                    same += 1;
-                }
+            let smact: Vec<_> = ShannonTable::Smact
+                .rows_for(key)
+                .filter(|s| s.coordination == r.coordination)
+                .collect();
+            if let [s] = smact[..]
+                && (s.ionic, s.crystal) == (r.ionic, r.crystal)
+            {
+                same += 1;
             }
         }
         assert_eq!(same, 476);

@@ -48,7 +48,11 @@ fn accurate_sum(values: impl Iterator<Item = f64>) -> f64 {
     let (mut sum, mut compensation) = (0.0f64, 0.0f64);
     for v in values {
         let t = sum + v;
-        compensation += if sum.abs() >= v.abs() { (sum - t) + v } else { (v - t) + sum };
+        compensation += if sum.abs() >= v.abs() {
+            (sum - t) + v
+        } else {
+            (v - t) + sum
+        };
         sum = t;
     }
     sum + compensation
@@ -63,10 +67,14 @@ impl SubstitutionProbability {
 
     /// The embedded table with another α.
     pub fn embedded(alpha: f64) -> SubstitutionProbability {
-        let file: LambdaFile = serde_json::from_str(include_str!("../../data/chem/substitution_lambda.json"))
-            .expect("embedded substitution_lambda.json is valid (checked by tests)");
+        let file: LambdaFile =
+            serde_json::from_str(include_str!("../../data/chem/substitution_lambda.json"))
+                .expect("embedded substitution_lambda.json is valid (checked by tests)");
         let pairs = file.pairs.iter().map(|(a, b, l)| {
-            let ion = |s: &str| s.parse::<Ion>().expect("embedded lambda table has valid ions");
+            let ion = |s: &str| {
+                s.parse::<Ion>()
+                    .expect("embedded lambda table has valid ions")
+            };
             (ion(a), ion(b), *l)
         });
         Self::from_pairs(pairs, alpha)
@@ -74,7 +82,10 @@ impl SubstitutionProbability {
 
     /// A model from (a, b, λ) rows; S is every ion that occurs in a row. λ is symmetric; a
     /// pair given twice keeps its last value (as pymatgen's dictionary does).
-    pub fn from_pairs(pairs: impl IntoIterator<Item = (Ion, Ion, f64)>, alpha: f64) -> SubstitutionProbability {
+    pub fn from_pairs(
+        pairs: impl IntoIterator<Item = (Ion, Ion, f64)>,
+        alpha: f64,
+    ) -> SubstitutionProbability {
         let pairs: Vec<(Ion, Ion, f64)> = pairs.into_iter().collect();
         let mut species: Vec<Ion> = pairs.iter().flat_map(|&(a, b, _)| [a, b]).collect();
         species.sort_unstable();
@@ -91,9 +102,19 @@ impl SubstitutionProbability {
             }
         }
         let weight: Vec<f64> = lambda.iter().map(|l| l.exp()).collect();
-        let px: Vec<f64> = (0..n).map(|i| accurate_sum(weight[i * n..(i + 1) * n].iter().copied())).collect();
+        let px: Vec<f64> = (0..n)
+            .map(|i| accurate_sum(weight[i * n..(i + 1) * n].iter().copied()))
+            .collect();
         let z = accurate_sum(weight.iter().copied());
-        SubstitutionProbability { alpha, species, lambda, weight, listed, px, z }
+        SubstitutionProbability {
+            alpha,
+            species,
+            lambda,
+            weight,
+            listed,
+            px,
+            z,
+        }
     }
 
     pub fn alpha(&self) -> f64 {
@@ -165,7 +186,9 @@ impl SubstitutionProbability {
         if l1.len() != l2.len() {
             return None;
         }
-        l1.iter().zip(l2).try_fold(1.0, |p, (&a, &b)| Some(p * self.cond_prob(a, b)?))
+        l1.iter()
+            .zip(l2)
+            .try_fold(1.0, |p, (&a, &b)| Some(p * self.cond_prob(a, b)?))
     }
 }
 
@@ -188,7 +211,10 @@ pub struct SubstitutionPredictor<'a> {
 
 impl Default for SubstitutionPredictor<'static> {
     fn default() -> Self {
-        SubstitutionPredictor { model: SubstitutionProbability::pymatgen(), threshold: DEFAULT_THRESHOLD }
+        SubstitutionPredictor {
+            model: SubstitutionProbability::pymatgen(),
+            threshold: DEFAULT_THRESHOLD,
+        }
     }
 }
 
@@ -204,7 +230,11 @@ impl SubstitutionPredictor<'_> {
     /// this composition); otherwise cond_prob(tᵢ, s). A partial assignment is extended only
     /// while (its factors) × (best factors of the open sites) > threshold, multiplied left to
     /// right as pymatgen does; results are sorted by probability, highest first.
-    pub fn list_prediction(&self, species: &[Ion], to_this_composition: bool) -> Result<Vec<Prediction>, UnknownSpecies> {
+    pub fn list_prediction(
+        &self,
+        species: &[Ion],
+        to_this_composition: bool,
+    ) -> Result<Vec<Prediction>, UnknownSpecies> {
         let model = self.model;
         let n = model.species.len();
         if self.threshold.is_nan() {
@@ -246,9 +276,19 @@ impl SubstitutionPredictor<'_> {
                     if to_this_composition { (s, t) } else { (t, s) }
                 })
                 .collect();
-            results.push((chosen.iter().map(|c| c.1).collect::<Vec<u16>>(), Prediction { probability, substitutions }));
+            results.push((
+                chosen.iter().map(|c| c.1).collect::<Vec<u16>>(),
+                Prediction {
+                    probability,
+                    substitutions,
+                },
+            ));
         });
-        results.sort_by(|a, b| b.1.probability.total_cmp(&a.1.probability).then_with(|| a.0.cmp(&b.0)));
+        results.sort_by(|a, b| {
+            b.1.probability
+                .total_cmp(&a.1.probability)
+                .then_with(|| a.0.cmp(&b.0))
+        });
         Ok(results.into_iter().map(|(_, p)| p).collect())
     }
 
@@ -262,7 +302,12 @@ impl SubstitutionPredictor<'_> {
     }
 
     /// Depth-first search over sites (depth = number of sites, which the caller supplies).
-    fn extend(&self, sites: &[SiteCandidates], chosen: &mut Vec<(f64, u16)>, emit: &mut impl FnMut(&[(f64, u16)])) {
+    fn extend(
+        &self,
+        sites: &[SiteCandidates],
+        chosen: &mut Vec<(f64, u16)>,
+        emit: &mut impl FnMut(&[(f64, u16)]),
+    ) {
         let Some(site) = sites.get(chosen.len()) else {
             emit(chosen);
             return;
@@ -321,7 +366,10 @@ mod tests {
 
     fn load(name: &str) -> Value {
         let path = format!("{DATA}{name}");
-        serde_json::from_str(&std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))).unwrap()
+        serde_json::from_str(
+            &std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}")),
+        )
+        .unwrap()
     }
 
     fn ion(v: &Value) -> Ion {
@@ -337,7 +385,12 @@ mod tests {
         let table = load("substitution_lambda.json");
         let m = SubstitutionProbability::pymatgen();
         assert_eq!(m.alpha(), table["alpha"].as_f64().unwrap());
-        let species: Vec<Ion> = table["species"].as_array().unwrap().iter().map(ion).collect();
+        let species: Vec<Ion> = table["species"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(ion)
+            .collect();
         assert_eq!(m.species(), species.as_slice());
         assert_eq!(m.species().len(), 230);
         assert!(close(m.z(), table["Z"].as_f64().unwrap()), "Z = {}", m.z());
@@ -365,8 +418,15 @@ mod tests {
             let (a, b) = (ion(&v["s1"]), ion(&v["s2"]));
             let ctx = format!("{a} {b}");
             assert_eq!(m.lambda(a, b), v["lambda"].as_f64().unwrap(), "{ctx}");
-            assert_eq!(m.in_table(a, b), v["lambda_in_table"].as_bool().unwrap(), "{ctx}");
-            assert!(close(m.prob(a, b), v["prob"].as_f64().unwrap()), "{ctx} prob");
+            assert_eq!(
+                m.in_table(a, b),
+                v["lambda_in_table"].as_bool().unwrap(),
+                "{ctx}"
+            );
+            assert!(
+                close(m.prob(a, b), v["prob"].as_f64().unwrap()),
+                "{ctx} prob"
+            );
             assert!(close(m.px(a), v["px_s1"].as_f64().unwrap()), "{ctx} px1");
             assert!(close(m.px(b), v["px_s2"].as_f64().unwrap()), "{ctx} px2");
             match v["cond_prob"].as_f64() {
@@ -382,7 +442,10 @@ mod tests {
         let k: Ion = "K1+".parse().unwrap();
         let cl: Ion = "Cl1-".parse().unwrap();
         let both = m.cond_prob_list(&[na, cl], &[k, cl]).unwrap();
-        assert_eq!(both, m.cond_prob(na, k).unwrap() * m.cond_prob(cl, cl).unwrap());
+        assert_eq!(
+            both,
+            m.cond_prob(na, k).unwrap() * m.cond_prob(cl, cl).unwrap()
+        );
         assert_eq!(m.cond_prob_list(&[na], &[k, cl]), None);
     }
 
@@ -406,32 +469,54 @@ mod tests {
                         .as_array()
                         .unwrap()
                         .iter()
-                        .map(|s| (ion(s), run["composition"][s.as_str().unwrap()].as_f64().unwrap()))
+                        .map(|s| {
+                            (
+                                ion(s),
+                                run["composition"][s.as_str().unwrap()].as_f64().unwrap(),
+                            )
+                        })
                         .collect();
                     predictor.composition_prediction(&comp, to_this).unwrap()
                 }
                 "list_prediction" => {
-                    let species: Vec<Ion> = run["species"].as_array().unwrap().iter().map(ion).collect();
+                    let species: Vec<Ion> =
+                        run["species"].as_array().unwrap().iter().map(ion).collect();
                     predictor.list_prediction(&species, to_this).unwrap()
                 }
                 other => panic!("unknown call {other}"),
             };
-            let got: Vec<Keyed> =
-                got.into_iter().map(|p| (p.substitutions.into_iter().collect(), p.probability)).collect();
+            let got: Vec<Keyed> = got
+                .into_iter()
+                .map(|p| (p.substitutions.into_iter().collect(), p.probability))
+                .collect();
             let expected: Vec<Keyed> = run["results"]
                 .as_array()
                 .unwrap()
                 .iter()
                 .map(|p| {
                     let map = p["substitutions"].as_object().unwrap();
-                    let subs = map.iter().map(|(k, v)| (k.parse().unwrap(), ion(v))).collect();
+                    let subs = map
+                        .iter()
+                        .map(|(k, v)| (k.parse().unwrap(), ion(v)))
+                        .collect();
                     (subs, p["probability"].as_f64().unwrap())
                 })
                 .collect();
             assert_eq!(run["n_results"].as_u64(), Some(expected.len() as u64));
-            let missing: Vec<_> = expected.iter().filter(|e| !got.iter().any(|g| g.0 == e.0)).take(5).collect();
-            let extra: Vec<_> = got.iter().filter(|g| !expected.iter().any(|e| g.0 == e.0)).take(5).collect();
-            assert!(missing.is_empty() && extra.is_empty(), "{name}: missing {missing:?}, extra {extra:?}");
+            let missing: Vec<_> = expected
+                .iter()
+                .filter(|e| !got.iter().any(|g| g.0 == e.0))
+                .take(5)
+                .collect();
+            let extra: Vec<_> = got
+                .iter()
+                .filter(|g| !expected.iter().any(|e| g.0 == e.0))
+                .take(5)
+                .collect();
+            assert!(
+                missing.is_empty() && extra.is_empty(),
+                "{name}: missing {missing:?}, extra {extra:?}"
+            );
             assert_eq!(got.len(), expected.len(), "{name}");
             for (subs, p) in &expected {
                 let (_, q) = got.iter().find(|g| &g.0 == subs).unwrap();
@@ -448,16 +533,34 @@ mod tests {
     fn unknown_species_and_degenerate_inputs() {
         let predictor = SubstitutionPredictor::default();
         let pm: Ion = "Pm3+".parse().unwrap();
-        assert_eq!(predictor.list_prediction(&[pm], true), Err(UnknownSpecies(pm)));
+        assert_eq!(
+            predictor.list_prediction(&[pm], true),
+            Err(UnknownSpecies(pm))
+        );
         assert_eq!(predictor.list_prediction(&[], true).unwrap().len(), 1); // the empty assignment
-        let nan = SubstitutionPredictor { threshold: f64::NAN, ..predictor };
-        assert!(nan.list_prediction(&["Na1+".parse().unwrap()], true).unwrap().is_empty());
+        let nan = SubstitutionPredictor {
+            threshold: f64::NAN,
+            ..predictor
+        };
+        assert!(
+            nan.list_prediction(&["Na1+".parse().unwrap()], true)
+                .unwrap()
+                .is_empty()
+        );
         // More sites than species: no assignment of distinct ions exists.
-        let zero = SubstitutionPredictor { threshold: 0.0, ..predictor };
+        let zero = SubstitutionPredictor {
+            threshold: 0.0,
+            ..predictor
+        };
         let o: Ion = "O2-".parse().unwrap();
         assert!(zero.list_prediction(&[o; 231], true).unwrap().is_empty());
         // Many sites at the default threshold: the bound prunes at once.
-        assert!(predictor.list_prediction(&[o; 200], true).unwrap().is_empty());
+        assert!(
+            predictor
+                .list_prediction(&[o; 200], true)
+                .unwrap()
+                .is_empty()
+        );
         // A custom table and α.
         let (a, b): (Ion, Ion) = ("Na1+".parse().unwrap(), "K1+".parse().unwrap());
         let m = SubstitutionProbability::from_pairs([(a, b, 1.0)], -2.0);
