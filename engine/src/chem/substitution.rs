@@ -235,87 +235,104 @@ impl SubstitutionPredictor<'_> {
         species: &[Ion],
         to_this_composition: bool,
     ) -> Result<Vec<Prediction>, UnknownSpecies> {
+        self.predict(species, to_this_composition, |_| true)
+    }
+
+    /// The search behind both predictions; `keep(new ions)` filters complete assignments
+    /// before anything is allocated for them.
+    fn predict(
+        &self,
+        species: &[Ion],
+        to_this_composition: bool,
+        keep: impl Fn(&[(f64, u16)]) -> bool,
+    ) -> Result<Vec<Prediction>, UnknownSpecies> {
         let model = self.model;
         let n = model.species.len();
-        if self.threshold.is_nan() {
-            return Ok(Vec::new());
-        }
-        if let Some(&t) = species.iter().find(|&&t| model.index(t).is_none()) {
-            return Err(UnknownSpecies(t));
-        }
-        // The ions must be distinct, so more sites than ions gives nothing.
-        if species.len() > n {
-            return Ok(Vec::new());
-        }
         let mut sites = Vec::with_capacity(species.len());
         for &t in species {
             let ti = model.index(t).ok_or(UnknownSpecies(t))?;
-            let mut options: Vec<(f64, u16)> = (0..n)
-                .map(|si| {
-                    let p = if to_this_composition {
-                        model.weight[si * n + ti] / model.px[ti]
-                    } else {
-                        model.weight[ti * n + si] / model.px[si]
-                    };
-                    (p, si as u16)
-                })
-                .collect();
-            options.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
-            let best = options.first().map_or(0.0, |o| o.0);
-            sites.push(SiteCandidates { options, best });
+            sites.push(ti);
         }
+        // The ions must be distinct, so more sites than ions gives nothing; no sites, nothing
+        // to predict (pymatgen fails on an empty product).
+        if self.threshold.is_nan() || species.is_empty() || species.len() > n {
+            return Ok(Vec::new());
+        }
+        let sites: Vec<SiteCandidates> = sites
+            .into_iter()
+            .map(|ti| {
+                let mut options: Vec<(f64, u16)> = (0..n)
+                    .map(|si| {
+                        let p = if to_this_composition {
+                            model.weight[si * n + ti] / model.px[ti]
+                        } else {
+                            model.weight[ti * n + si] / model.px[si]
+                        };
+                        (p, si as u16)
+                    })
+                    .collect();
+                options.sort_unstable_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+                let best = options.first().map_or(0.0, |o| o.0);
+                SiteCandidates { options, best }
+            })
+            .collect();
         let mut results = Vec::new();
         let mut chosen: Vec<(f64, u16)> = Vec::with_capacity(sites.len());
-        self.extend(&sites, &mut chosen, &mut |chosen| {
-            let probability = chosen.iter().fold(1.0, |p, c| p * c.0);
-            let substitutions = chosen
-                .iter()
-                .zip(species)
-                .map(|(&(_, si), &t)| {
-                    let s = model.species[si as usize];
-                    if to_this_composition { (s, t) } else { (t, s) }
-                })
-                .collect();
-            results.push((
-                chosen.iter().map(|c| c.1).collect::<Vec<u16>>(),
-                Prediction {
+        // prefix[k] = chosen[0].p × … × chosen[k-1].p, multiplied left to right.
+        let mut prefix: Vec<f64> = Vec::with_capacity(sites.len() + 1);
+        prefix.push(1.0);
+        self.extend(
+            &sites,
+            &mut chosen,
+            &mut prefix,
+            &mut |chosen, probability| {
+                if !keep(chosen) {
+                    return;
+                }
+                let substitutions = chosen
+                    .iter()
+                    .zip(species)
+                    .map(|(&(_, si), &t)| {
+                        let s = model.species[si as usize];
+                        if to_this_composition { (s, t) } else { (t, s) }
+                    })
+                    .collect();
+                results.push(Prediction {
                     probability,
                     substitutions,
-                },
-            ));
-        });
+                });
+            },
+        );
+        // Ions sort like their indices in S, so ties are broken by the new ions in site order.
         results.sort_by(|a, b| {
-            b.1.probability
-                .total_cmp(&a.1.probability)
-                .then_with(|| a.0.cmp(&b.0))
+            b.probability
+                .total_cmp(&a.probability)
+                .then_with(|| a.substitutions.cmp(&b.substitutions))
         });
-        Ok(results.into_iter().map(|(_, p)| p).collect())
+        Ok(results)
     }
 
-    /// pymatgen's `best_case_prob` product: chosen factors, then the open sites' maxima.
-    fn bound(sites: &[SiteCandidates], chosen: &[(f64, u16)], next: f64) -> f64 {
-        let mut p = chosen.iter().fold(1.0, |p, c| p * c.0) * next;
-        for site in &sites[chosen.len() + 1..] {
-            p *= site.best;
-        }
-        p
-    }
-
-    /// Depth-first search over sites (depth = number of sites, which the caller supplies).
+    /// Depth-first search over sites (depth = number of sites ≤ |S|: ions never repeat).
+    /// A candidate is taken while pymatgen's `best_case_prob` product (chosen factors, the
+    /// candidate, then the open sites' maxima, multiplied left to right) exceeds the threshold.
     fn extend(
         &self,
         sites: &[SiteCandidates],
         chosen: &mut Vec<(f64, u16)>,
-        emit: &mut impl FnMut(&[(f64, u16)]),
+        prefix: &mut Vec<f64>,
+        emit: &mut impl FnMut(&[(f64, u16)], f64),
     ) {
-        let Some(site) = sites.get(chosen.len()) else {
-            emit(chosen);
+        let k = chosen.len();
+        let Some(site) = sites.get(k) else {
+            emit(chosen, prefix[k]);
             return;
         };
         for &(p, si) in &site.options {
+            let with = prefix[k] * p;
+            let bound = sites[k + 1..].iter().fold(with, |b, s| b * s.best);
             // Options are sorted by p and the product is monotone in each factor: once the
             // bound fails it fails for the rest.
-            if Self::bound(sites, chosen, p) <= self.threshold {
+            if bound <= self.threshold {
                 break;
             }
             // Assignments repeating an ion are never emitted; skip them early.
@@ -323,8 +340,10 @@ impl SubstitutionPredictor<'_> {
                 continue;
             }
             chosen.push((p, si));
-            self.extend(sites, chosen, emit);
+            prefix.push(with);
+            self.extend(sites, chosen, prefix, emit);
             chosen.pop();
+            prefix.pop();
         }
     }
 
@@ -339,20 +358,16 @@ impl SubstitutionPredictor<'_> {
         to_this_composition: bool,
     ) -> Result<Vec<Prediction>, UnknownSpecies> {
         let species: Vec<Ion> = composition.iter().map(|c| c.0).collect();
-        let mut predictions = self.list_prediction(&species, to_this_composition)?;
-        predictions.retain(|p| {
-            let charge: f64 = p
-                .substitutions
+        let ions = self.model.species();
+        self.predict(&species, to_this_composition, |chosen| {
+            let charge = chosen
                 .iter()
                 .zip(composition)
-                .map(|(&(key, value), &(_, amount))| {
-                    let new = if to_this_composition { key } else { value };
-                    f64::from(new.charge) * amount
-                })
-                .sum();
+                .fold(0.0, |q, (&(_, si), &(_, amount))| {
+                    q + f64::from(ions[si as usize].charge) * amount
+                });
             charge.abs() < 1e-8
-        });
-        Ok(predictions)
+        })
     }
 }
 
@@ -537,7 +552,7 @@ mod tests {
             predictor.list_prediction(&[pm], true),
             Err(UnknownSpecies(pm))
         );
-        assert_eq!(predictor.list_prediction(&[], true).unwrap().len(), 1); // the empty assignment
+        assert!(predictor.list_prediction(&[], true).unwrap().is_empty());
         let nan = SubstitutionPredictor {
             threshold: f64::NAN,
             ..predictor
@@ -567,5 +582,48 @@ mod tests {
         assert_eq!(m.species(), &[a, b][..]);
         assert_eq!(m.lambda(a, a), -2.0);
         assert!(close(m.z(), 2.0 * 1f64.exp() + 2.0 * (-2f64).exp()));
+    }
+}
+
+/// `cargo test --release -p screen-engine substitution_timing -- --ignored --nocapture`
+#[cfg(test)]
+mod timing {
+    use super::*;
+    use std::time::Instant;
+
+    #[test]
+    #[ignore = "timing; run in release mode"]
+    fn substitution_timing() {
+        let start = Instant::now();
+        let model = SubstitutionProbability::embedded(DEFAULT_ALPHA);
+        println!(
+            "model build (parse + 230×230 table): {:.2} ms",
+            start.elapsed().as_secs_f64() * 1e3
+        );
+        let predictor = SubstitutionPredictor {
+            model: &model,
+            threshold: DEFAULT_THRESHOLD,
+        };
+        let ion = |s: &str| s.parse::<Ion>().unwrap();
+        let cases: [&[(Ion, f64)]; 3] = [
+            &[(ion("Sr2+"), 1.0), (ion("Ti4+"), 1.0), (ion("O2-"), 3.0)],
+            &[
+                (ion("Li1+"), 1.0),
+                (ion("Fe2+"), 1.0),
+                (ion("P5+"), 1.0),
+                (ion("O2-"), 4.0),
+            ],
+            &[(ion("Cs1+"), 1.0), (ion("Pb2+"), 1.0), (ion("I1-"), 3.0)],
+        ];
+        for comp in cases {
+            let runs = 200;
+            let start = Instant::now();
+            let mut n = 0;
+            for _ in 0..runs {
+                n = predictor.composition_prediction(comp, true).unwrap().len();
+            }
+            let us = start.elapsed().as_secs_f64() * 1e6 / f64::from(runs);
+            println!("composition_prediction of {} ions: {n} results, {us:.1} µs per call", comp.len());
+        }
     }
 }
