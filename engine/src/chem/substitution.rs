@@ -623,7 +623,10 @@ mod timing {
                 n = predictor.composition_prediction(comp, true).unwrap().len();
             }
             let us = start.elapsed().as_secs_f64() * 1e6 / f64::from(runs);
-            println!("composition_prediction of {} ions: {n} results, {us:.1} µs per call", comp.len());
+            println!(
+                "composition_prediction of {} ions: {n} results, {us:.1} µs per call",
+                comp.len()
+            );
         }
     }
 }
