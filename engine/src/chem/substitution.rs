@@ -180,8 +180,8 @@ impl SubstitutionProbability {
         Some(self.weight(a, b) * self.z / (self.px[i] * self.px[j]))
     }
 
-    /// Π_i cond_prob(l1[i], l2[i]) (pymatgen's `cond_prob_list`); `None` if the lists differ
-    /// in length or some l2[i] ∉ S.
+    /// Π_i cond_prob(`l1[i]`, `l2[i]`) (pymatgen's `cond_prob_list`); `None` if the lists differ
+    /// in length or some `l2[i]` ∉ S.
     pub fn cond_prob_list(&self, l1: &[Ion], l2: &[Ion]) -> Option<f64> {
         if l1.len() != l2.len() {
             return None;
