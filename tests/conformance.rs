@@ -149,10 +149,13 @@ fn block_of_error(msg: &str) -> String {
 
 fn check_poscar(rec: &Value, path: &Path) -> Result<(), String> {
     let mut opts = ReadOptions::default();
-    if rec["species_from_file"] == Value::Bool(false) {
+    // The POSCAR fields (`species_from_file`, `site_species_in_file_order`, ...) sit in the
+    // structure object of reference.jsonl; accept them at the top level too.
+    let info = if rec.get("species_from_file").is_some() { rec } else { &rec["structures"][0] };
+    if info["species_from_file"] == Value::Bool(false) {
         // VASP 4 file whose species pymatgen could not know: it used H, He, Li, ... per type.
         let mut types: Vec<Element> = Vec::new();
-        for s in rec["site_species_in_file_order"].as_array().into_iter().flatten() {
+        for s in info["site_species_in_file_order"].as_array().into_iter().flatten() {
             let e = Element::from_symbol(s.as_str().unwrap_or("")).map_err(|e| e.to_string())?;
             if types.last() != Some(&e) {
                 types.push(e);
