@@ -31,3 +31,6 @@ pub use writer::write;
 #[derive(pest_derive::Parser)]
 #[grammar = "../../grammars/poscar.pest"]
 struct PoscarParser;
+
+#[cfg(test)]
+mod tests;

@@ -59,7 +59,7 @@ pub fn read(text: &str, file: &str, opts: &ReadOptions) -> Result<Entry> {
     let layout = layout(text, file)?;
     let ctx = Ctx { file };
     let (lattice, scale) = ctx.lattice(&layout.lattice, ctx.scale(&layout.scale)?)?;
-    let counts = ctx.counts(&layout.counts)?;
+    let counts = ctx.counts(&layout)?;
     let total = counts.iter().sum::<u64>();
     let rows = ctx.coordinate_rows(&layout, total)?;
     let site_rows: Vec<SiteRow> = rows.iter().map(|r| ctx.site_row(r, layout.selective)).collect::<Result<_, _>>()?;
@@ -178,11 +178,7 @@ fn syntax_error(file: &str, text: &str, e: pest::error::Error<Rule>) -> ParseErr
         pest::error::LineColLocation::Span(p, _) => p,
     };
     let expected = match &e.variant {
-        pest::error::ErrorVariant::ParsingError { positives, .. } => {
-            let mut names: Vec<&str> = positives.iter().filter_map(|r| describe(*r)).collect();
-            names.dedup();
-            if names.is_empty() { "valid POSCAR syntax".to_string() } else { names.join(" or ") }
-        }
+        pest::error::ErrorVariant::ParsingError { positives, .. } => expected(line, positives),
         pest::error::ErrorVariant::CustomError { message } => message.clone(),
     };
     let found = match text.split('\n').nth(line - 1).map(|l| l.trim()) {
@@ -194,20 +190,22 @@ fn syntax_error(file: &str, text: &str, e: pest::error::Error<Rule>) -> ParseErr
     ParseError::at_column(file, line, column, format!("expected {expected}, found {found}"))
 }
 
-/// What a grammar rule is, in the words of the error message.
-fn describe(rule: Rule) -> Option<&'static str> {
-    Some(match rule {
-        Rule::scale => "the scale factor",
-        Rule::lattice_vector => "a lattice vector (three numbers)",
-        Rule::species | Rule::name => "element names",
-        Rule::counts | Rule::count => "atom counts (integers)",
-        Rule::selective | Rule::mode | Rule::direct | Rule::cartesian => {
+/// What line `line` should have been, from its place in the header or from the rules the
+/// grammar tried there.
+fn expected(line: usize, rules: &[Rule]) -> String {
+    let tried = |wanted: &[Rule]| rules.iter().any(|r| wanted.contains(r));
+    match line {
+        1 => "a comment line",
+        2 => "the scale factor",
+        3..=5 => "a lattice vector (three numbers)",
+        _ if tried(&[Rule::selective, Rule::mode, Rule::direct, Rule::cartesian]) => {
             "the coordinate mode line ('Direct' or 'Cartesian')"
         }
-        Rule::row | Rule::word => "another line",
-        Rule::EOI => "end of file",
-        _ => return None,
-    })
+        _ if tried(&[Rule::species, Rule::name]) => "element names or atom counts (integers)",
+        _ if tried(&[Rule::counts, Rule::count]) => "atom counts (integers)",
+        _ => "valid POSCAR syntax",
+    }
+    .to_string()
 }
 
 /// At most 40 characters of user text for a message.
@@ -290,7 +288,16 @@ impl Ctx<'_> {
         Ok((Lattice::new(matrix).map_err(located)?, scale))
     }
 
-    fn counts(&self, lines: &[Line]) -> Result<Vec<u64>, ParseError> {
+    fn counts(&self, layout: &Layout) -> Result<Vec<u64>, ParseError> {
+        // Counts continue over at most as many lines as the element names; a further integer
+        // line is a coordinate line after a missing mode line.
+        if let Some(extra) = layout.counts.get(layout.species.len().max(1)) {
+            let text: Vec<&str> = extra.tokens.iter().map(|t| t.text).collect();
+            return Err(ParseError::at_column(self.file, extra.number, 1, format!(
+                "expected the coordinate mode line ('Direct' or 'Cartesian'), found '{}'", shown(&text.join(" "))
+            )));
+        }
+        let lines = &layout.counts;
         let mut counts = Vec::new();
         let mut total: u64 = 0;
         for tok in lines.iter().flat_map(|l| &l.tokens) {

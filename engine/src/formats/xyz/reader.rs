@@ -34,8 +34,9 @@ pub fn read(text: &str, file: &str, opts: &ReadOptions) -> Result<Records> {
         let frame = Frame { file, number, first_line: start + 1 };
         let count = match frame.count(lines[start], lines.len() - start - 1) {
             Ok(count) => count,
-            Err(e) if records.is_empty() => return Err(e.into()),
-            Err(e) => {
+            // No atom count on the first line: not an XYZ file at all.
+            Err((e, Problem::NotACount)) if records.is_empty() => return Err(e.into()),
+            Err((e, _)) => {
                 records.push(Err(e.into()));
                 break;
             }
@@ -73,6 +74,12 @@ struct Frame<'f> {
     first_line: usize,
 }
 
+/// Why a frame could not even be delimited.
+enum Problem {
+    NotACount,
+    Truncated,
+}
+
 /// Values of one non-special column, per atom.
 enum Values {
     Real(Vec<f64>),
@@ -92,21 +99,23 @@ impl Frame<'_> {
 
     /// The atom count, checked against the `remaining` lines after it before anything is
     /// allocated for the atoms.
-    fn count(&self, line: &str, remaining: usize) -> Result<usize, ParseError> {
+    fn count(&self, line: &str, remaining: usize) -> Result<usize, (ParseError, Problem)> {
         let line_no = self.first_line;
         let bad = || {
             let shown: String = line.trim().chars().take(40).collect();
-            self.error(line_no, None, format!("expected the number of atoms (a non-negative integer), found '{shown}'"))
+            let e = self.error(line_no, None, format!("expected the number of atoms (a non-negative integer), found '{shown}'"));
+            (e, Problem::NotACount)
         };
         let pairs = XyzParser::parse(Rule::count_line, line).map_err(|_| bad())?;
         let digits = pairs.flatten().find(|p| p.as_rule() == Rule::count).map_or("", |p| p.as_str());
         let count: u64 = digits.trim_start_matches('+').parse().map_err(|_| bad())?;
-        let atom_lines = remaining.saturating_sub(1);
+        let truncated = |message: String| (self.error(line_no, None, message), Problem::Truncated);
         if remaining == 0 {
-            return Err(self.error(line_no, None, "expected a comment line after the atom count, found the end of the file"));
+            return Err(truncated("expected a comment line after the atom count, found the end of the file".into()));
         }
+        let atom_lines = remaining - 1;
         if count > atom_lines as u64 {
-            return Err(self.error(line_no, None, format!("expected {count} atom lines, file has {atom_lines}")));
+            return Err(truncated(format!("expected {count} atom lines, file has {atom_lines}")));
         }
         Ok(count as usize)
     }
