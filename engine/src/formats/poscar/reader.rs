@@ -4,7 +4,7 @@
 use super::species;
 use super::{PoscarParser, Rule};
 use crate::chem::Element;
-use crate::crystal::{Crystal, CrystalError, Entry, Lattice, Site, SiteProperty, PropertyValues, Structure};
+use crate::crystal::{Crystal, CrystalError, Entry, Lattice, PropertyValues, Site, SiteProperty, Structure};
 use crate::error::{ParseError, Result};
 use crate::formats::ReadOptions;
 use crate::math::{self, Mat3, Vec3};
@@ -54,7 +54,11 @@ struct SiteRow<'a> {
 /// Reads a POSCAR/CONTCAR. `file` names the source in errors.
 pub fn read(text: &str, file: &str, opts: &ReadOptions) -> Result<Entry> {
     if text.trim().is_empty() {
-        return Err(ParseError::new(file, "empty file: expected a POSCAR (comment, scale, lattice, counts, coordinates)").into());
+        return Err(ParseError::new(
+            file,
+            "empty file: expected a POSCAR (comment, scale, lattice, counts, coordinates)",
+        )
+        .into());
     }
     let layout = layout(text, file)?;
     let ctx = Ctx { file };
@@ -69,11 +73,7 @@ pub fn read(text: &str, file: &str, opts: &ReadOptions) -> Result<Entry> {
         .iter()
         .zip(&elements)
         .map(|(row, element)| {
-            let frac = if layout.cartesian {
-                lattice.to_fractional(scale.apply(row.coords))
-            } else {
-                row.coords
-            };
+            let frac = if layout.cartesian { lattice.to_fractional(scale.apply(row.coords)) } else { row.coords };
             Site { label: row.label.map(String::from), ..Site::new(*element, frac) }
         })
         .collect();
@@ -95,13 +95,14 @@ pub fn read(text: &str, file: &str, opts: &ReadOptions) -> Result<Entry> {
 
 /// The file name without directories and without a `.vasp`/`.poscar`/`.contcar` extension.
 fn entry_id(file: &str) -> String {
-    let name = std::path::Path::new(file).file_name().map_or_else(|| file.to_string(), |n| n.to_string_lossy().to_string());
+    let name =
+        std::path::Path::new(file).file_name().map_or_else(|| file.to_string(), |n| n.to_string_lossy().to_string());
     let name = name.strip_suffix(".gz").unwrap_or(&name);
     for ext in [".vasp", ".poscar", ".contcar", ".VASP", ".POSCAR", ".CONTCAR"] {
-        if let Some(stem) = name.strip_suffix(ext) {
-            if !stem.is_empty() {
-                return stem.to_string();
-            }
+        if let Some(stem) = name.strip_suffix(ext)
+            && !stem.is_empty()
+        {
+            return stem.to_string();
         }
     }
     name.to_string()
@@ -238,7 +239,8 @@ impl Ctx<'_> {
 
     fn scale(&self, line: &Line) -> Result<Scale, ParseError> {
         let numbers: Vec<f64> = line.tokens.iter().take(3).map_while(|t| parse_real(t.text)).collect();
-        let first = line.tokens.first().ok_or_else(|| ParseError::at(self.file, line.number, "expected the scale factor"))?;
+        let first =
+            line.tokens.first().ok_or_else(|| ParseError::at(self.file, line.number, "expected the scale factor"))?;
         match numbers.len() {
             0 => Err(self.at(first, format!("expected the scale factor (a number), found '{}'", shown(first.text)))),
             1 => {
@@ -249,13 +251,19 @@ impl Ctx<'_> {
                 // Negative: a target volume, applied once the lattice is known.
                 Ok(Scale { factors: [s; 3] })
             }
-            2 => Err(ParseError::at(self.file, line.number, "expected one scale factor or three (one per axis), found two numbers")),
+            2 => Err(ParseError::at(
+                self.file,
+                line.number,
+                "expected one scale factor or three (one per axis), found two numbers",
+            )),
             _ => {
                 let mut factors = [0.0; 3];
                 for (f, tok) in factors.iter_mut().zip(&line.tokens) {
                     *f = self.number(tok, "a scale factor")?;
                     if *f <= 0.0 {
-                        return Err(self.at(tok, format!("per-axis scale factors must be positive, found '{}'", tok.text)));
+                        return Err(
+                            self.at(tok, format!("per-axis scale factors must be positive, found '{}'", tok.text))
+                        );
                     }
                 }
                 Ok(Scale { factors })
@@ -279,7 +287,8 @@ impl Ctx<'_> {
         let mut scale = scale;
         if scale.factors[0] < 0.0 {
             let volume = math::det(&raw).abs();
-            if !(volume > 0.0) {
+            // Also catches a NaN volume.
+            if volume.partial_cmp(&0.0) != Some(std::cmp::Ordering::Greater) {
                 return Err(located(CrystalError::DegenerateLattice { volume }));
             }
             scale.factors = [(-scale.factors[0] / volume).cbrt(); 3];
@@ -293,9 +302,15 @@ impl Ctx<'_> {
         // line is a coordinate line after a missing mode line.
         if let Some(extra) = layout.counts.get(layout.species.len().max(1)) {
             let text: Vec<&str> = extra.tokens.iter().map(|t| t.text).collect();
-            return Err(ParseError::at_column(self.file, extra.number, 1, format!(
-                "expected the coordinate mode line ('Direct' or 'Cartesian'), found '{}'", shown(&text.join(" "))
-            )));
+            return Err(ParseError::at_column(
+                self.file,
+                extra.number,
+                1,
+                format!(
+                    "expected the coordinate mode line ('Direct' or 'Cartesian'), found '{}'",
+                    shown(&text.join(" "))
+                ),
+            ));
         }
         let lines = &layout.counts;
         let mut counts = Vec::new();
@@ -308,7 +323,8 @@ impl Ctx<'_> {
                     tok.text
                 )));
             }
-            let n: u64 = digits.parse().map_err(|_| self.at(tok, format!("atom count '{}' is too large", shown(tok.text))))?;
+            let n: u64 =
+                digits.parse().map_err(|_| self.at(tok, format!("atom count '{}' is too large", shown(tok.text))))?;
             total = total.checked_add(n).ok_or_else(|| self.at(tok, "atom counts are too large".into()))?;
             counts.push(n);
         }
@@ -335,7 +351,11 @@ impl Ctx<'_> {
     fn site_row<'a>(&self, row: &Line<'a>, selective: bool) -> Result<SiteRow<'a>, ParseError> {
         let t = &row.tokens;
         if t.len() < 3 {
-            return Err(ParseError::at(self.file, row.number, format!("expected 3 coordinates, found {} value{}", t.len(), if t.len() == 1 { "" } else { "s" })));
+            return Err(ParseError::at(
+                self.file,
+                row.number,
+                format!("expected 3 coordinates, found {} value{}", t.len(), if t.len() == 1 { "" } else { "s" }),
+            ));
         }
         let mut coords = [0.0; 3];
         for (axis, (c, tok)) in coords.iter_mut().zip(t).enumerate() {
@@ -344,14 +364,22 @@ impl Ctx<'_> {
         let mut next = 3;
         let flags = if selective {
             if t.len() < 6 {
-                return Err(ParseError::at(self.file, row.number, "expected 3 selective dynamics flags (T or F) after the coordinates"));
+                return Err(ParseError::at(
+                    self.file,
+                    row.number,
+                    "expected 3 selective dynamics flags (T or F) after the coordinates",
+                ));
             }
             let mut flags = [false; 3];
             for (f, tok) in flags.iter_mut().zip(&t[3..6]) {
                 *f = match tok.text {
                     "T" | "t" | ".TRUE." | ".true." => true,
                     "F" | "f" | ".FALSE." | ".false." => false,
-                    other => return Err(self.at(tok, format!("selective dynamics flag must be T or F, found '{}'", shown(other)))),
+                    other => {
+                        return Err(
+                            self.at(tok, format!("selective dynamics flag must be T or F, found '{}'", shown(other)))
+                        );
+                    }
                 };
             }
             next = 6;
@@ -364,7 +392,13 @@ impl Ctx<'_> {
     }
 
     /// The element of every site.
-    fn elements(&self, layout: &Layout, counts: &[u64], rows: &[SiteRow], opts: &ReadOptions) -> Result<Vec<Element>, ParseError> {
+    fn elements(
+        &self,
+        layout: &Layout,
+        counts: &[u64],
+        rows: &[SiteRow],
+        opts: &ReadOptions,
+    ) -> Result<Vec<Element>, ParseError> {
         let counts_line = layout.counts.first().map_or(0, |l| l.number);
         let per_type = |types: &[Element]| -> Vec<Element> {
             types.iter().zip(counts).flat_map(|(e, n)| std::iter::repeat_n(*e, *n as usize)).collect()
@@ -373,23 +407,40 @@ impl Ctx<'_> {
             let names: Vec<&Token> = layout.species.iter().flat_map(|l| &l.tokens).collect();
             if names.len() != counts.len() {
                 let species_line = layout.species[0].number;
-                return Err(ParseError::at(self.file, counts_line, format!(
-                    "{} element name{} on line {species_line} but {} atom count{} on line {counts_line}",
-                    names.len(), if names.len() == 1 { "" } else { "s" }, counts.len(), if counts.len() == 1 { "" } else { "s" }
-                )));
+                return Err(ParseError::at(
+                    self.file,
+                    counts_line,
+                    format!(
+                        "{} element name{} on line {species_line} but {} atom count{} on line {counts_line}",
+                        names.len(),
+                        if names.len() == 1 { "" } else { "s" },
+                        counts.len(),
+                        if counts.len() == 1 { "" } else { "s" }
+                    ),
+                ));
             }
             let types = names
                 .iter()
-                .map(|tok| species::element_of_name(tok.text).ok_or_else(|| self.at(tok, format!("unknown element '{}' in the species line", shown(tok.text)))))
+                .map(|tok| {
+                    species::element_of_name(tok.text).ok_or_else(|| {
+                        self.at(tok, format!("unknown element '{}' in the species line", shown(tok.text)))
+                    })
+                })
                 .collect::<Result<Vec<_>, _>>()?;
             return Ok(per_type(&types));
         }
         // VASP 4: no species line.
         if let Some(given) = &opts.poscar_species {
             if given.len() != counts.len() {
-                return Err(ParseError::at(self.file, counts_line, format!(
-                    "{} species were given (--species) but the file has {} atom types", given.len(), counts.len()
-                )));
+                return Err(ParseError::at(
+                    self.file,
+                    counts_line,
+                    format!(
+                        "{} species were given (--species) but the file has {} atom types",
+                        given.len(),
+                        counts.len()
+                    ),
+                ));
             }
             return Ok(per_type(given));
         }
@@ -400,12 +451,23 @@ impl Ctx<'_> {
         if let Some(elements) = species::from_labels(&labels) {
             return Ok(elements);
         }
-        Err(ParseError::at(self.file, counts_line, format!(
-            "VASP 4 POSCAR without an element line: cannot tell which elements the {} atom type{} are; \
+        Err(ParseError::at(
+            self.file,
+            counts_line,
+            format!(
+                "VASP 4 POSCAR without an element line: cannot tell which elements the {} atom type{} are; \
              pass them in order, e.g. --species {}",
-            counts.len(), if counts.len() == 1 { "" } else { "s" },
-            ["Fe", "O", "H", "C", "N"].iter().cycle().take(counts.len().clamp(1, 3)).copied().collect::<Vec<_>>().join(",")
-        )))
+                counts.len(),
+                if counts.len() == 1 { "" } else { "s" },
+                ["Fe", "O", "H", "C", "N"]
+                    .iter()
+                    .cycle()
+                    .take(counts.len().clamp(1, 3))
+                    .copied()
+                    .collect::<Vec<_>>()
+                    .join(",")
+            ),
+        ))
     }
 
     /// The velocity block after the coordinates (`after`), in Cartesian Å/fs, if there is one.
@@ -437,7 +499,11 @@ impl Ctx<'_> {
         let mut values = Vec::with_capacity(3 * n);
         for line in &block[..n] {
             if line.tokens.len() < 3 {
-                return Err(ParseError::at(self.file, line.number, format!("expected 3 velocity components, found {}", line.tokens.len())));
+                return Err(ParseError::at(
+                    self.file,
+                    line.number,
+                    format!("expected 3 velocity components, found {}", line.tokens.len()),
+                ));
             }
             let mut v = [0.0; 3];
             for (axis, (c, tok)) in v.iter_mut().zip(&line.tokens).enumerate() {
@@ -453,10 +519,15 @@ impl Ctx<'_> {
         match e {
             CrystalError::OverlappingSites { first, second, distance, threshold } => {
                 let (a, b) = (lines.get(first).copied().unwrap_or(0), lines.get(second).copied().unwrap_or(0));
-                ParseError::at(self.file, a, format!(
-                    "atoms on lines {a} and {b} (sites {} and {}) overlap: distance {distance:.4} Å is below {threshold} Å",
-                    first + 1, second + 1
-                ))
+                ParseError::at(
+                    self.file,
+                    a,
+                    format!(
+                        "atoms on lines {a} and {b} (sites {} and {}) overlap: distance {distance:.4} Å is below {threshold} Å",
+                        first + 1,
+                        second + 1
+                    ),
+                )
             }
             other => ParseError::new(self.file, other.to_string()),
         }
@@ -466,6 +537,10 @@ impl Ctx<'_> {
 /// Parses a real number as Fortran programs write it: Rust syntax plus `D` exponents.
 fn parse_real(s: &str) -> Option<f64> {
     s.parse().ok().or_else(|| {
-        if s.contains(['D', 'd']) && !s.contains(['n', 'N', 'i', 'I']) { s.replace(['D', 'd'], "e").parse().ok() } else { None }
+        if s.contains(['D', 'd']) && !s.contains(['n', 'N', 'i', 'I']) {
+            s.replace(['D', 'd'], "e").parse().ok()
+        } else {
+            None
+        }
     })
 }

@@ -85,12 +85,17 @@ fn vasp4_species_from_option_comment_or_labels() {
     assert!(e.starts_with("bad.vasp:6: VASP 4 POSCAR without an element line"), "{e}");
     assert!(e.contains("--species"), "{e}");
     // Element symbols after every coordinate (pymatgen's rule).
-    let labelled = unknown.replace("0.0\n", "0.0 Zn\n").replace("0.5\n", "0.5 Zn\n").replace("0.38\n", "0.38 O\n").replace("0.88\n", "0.88 O\n");
+    let labelled = unknown
+        .replace("0.0\n", "0.0 Zn\n")
+        .replace("0.5\n", "0.5 Zn\n")
+        .replace("0.38\n", "0.38 O\n")
+        .replace("0.88\n", "0.88 O\n");
     let c = crystal(&labelled);
     assert_eq!(elements(&c), ["Zn", "Zn", "O", "O"]);
     assert_eq!(c.sites[0].label.as_deref(), Some("Zn"));
     // pymatgen's FePO4 test file: VASP 4, labels, negative scale.
-    let text = std::fs::read_to_string(corpus("structures/poscar/pymatgen-core__io__vasp__inputs__FePO4.vasp")).unwrap();
+    let text =
+        std::fs::read_to_string(corpus("structures/poscar/pymatgen-core__io__vasp__inputs__FePO4.vasp")).unwrap();
     let c = crystal(&text);
     assert_eq!(c.composition().reduced_formula(), "FePO4");
     assert!((c.volume() - 300.65685512).abs() < 1e-6);
@@ -161,7 +166,8 @@ fn velocities() {
     assert!(e.starts_with("bad.vasp:13: expected 2 velocity lines, found 1"), "{e}");
     assert!(!crystal(&text.replace("\n0.1 0.2 0.3\n-0.1 0 0\n", "\n\n")).site_properties.contains_key("velocities"));
     // A CONTCAR of an NpT run: lattice velocities (skipped), velocities, predictor-corrector.
-    let contcar = std::fs::read_to_string(corpus("structures/poscar/pymatgen-core__io__vasp__outputs__CONTCAR.MD.npt")).unwrap();
+    let contcar =
+        std::fs::read_to_string(corpus("structures/poscar/pymatgen-core__io__vasp__outputs__CONTCAR.MD.npt")).unwrap();
     let c = crystal(&contcar);
     assert_eq!(c.num_sites(), 8);
     let PropertyValues::Real(v) = &c.site_properties["velocities"].values else { panic!() };
@@ -171,7 +177,10 @@ fn velocities() {
 
 #[test]
 fn multiline_species_and_crlf() {
-    let text = std::fs::read_to_string(corpus("structures/poscar/pymatgen-core__io__vasp__inputs__POSCAR_symbols_natoms_multilines")).unwrap();
+    let text = std::fs::read_to_string(corpus(
+        "structures/poscar/pymatgen-core__io__vasp__inputs__POSCAR_symbols_natoms_multilines",
+    ))
+    .unwrap();
     let c = crystal(&text);
     assert_eq!(c.num_sites(), 53);
     assert_eq!(c.composition().formula(), "Cr16 Fe35 Ni2");
@@ -205,9 +214,15 @@ fn structural_errors() {
     assert!(e.starts_with("bad.vasp:7:3: atom count must be a positive integer"), "{e}");
     // Without the mode line, integer coordinates look like more counts.
     let e = error(&SRTIO3.replace("Direct\n", ""));
-    assert!(e.starts_with("bad.vasp:8:1: expected the coordinate mode line ('Direct' or 'Cartesian'), found '0 0 0'"), "{e}");
+    assert!(
+        e.starts_with("bad.vasp:8:1: expected the coordinate mode line ('Direct' or 'Cartesian'), found '0 0 0'"),
+        "{e}"
+    );
     let e = error(&SRTIO3.replace("Direct\n0 0 0", "0.1 0 0"));
-    assert!(e.starts_with("bad.vasp:8:1: expected the coordinate mode line ('Direct' or 'Cartesian'), found '0.1 0 0'"), "{e}");
+    assert!(
+        e.starts_with("bad.vasp:8:1: expected the coordinate mode line ('Direct' or 'Cartesian'), found '0.1 0 0'"),
+        "{e}"
+    );
     let e = error(&SRTIO3.replace("0 3.905 0\n", "0 3.905\n"));
     assert!(e.starts_with("bad.vasp:4:1: expected a lattice vector (three numbers), found '0 3.905'"), "{e}");
     let e = error(&SRTIO3.replace("0 0 3.905", "3.905 0 0"));

@@ -1,6 +1,6 @@
 //! The `Properties=name:type:width:...` column specification of extended XYZ.
 
-use super::{XyzParser, Rule};
+use super::{Rule, XyzParser};
 use pest::Parser;
 
 /// Column types: S string, R real, I integer, L logical.
@@ -58,11 +58,21 @@ pub(super) fn parse(spec: &str) -> Result<Columns, (usize, String)> {
             "R" => Kind::Real,
             "I" => Kind::Int,
             "L" => Kind::Bool,
-            other => return Err((offset, format!("unknown column type '{other}' for '{name}' in Properties (expected S, R, I or L)"))),
+            other => {
+                return Err((
+                    offset,
+                    format!("unknown column type '{other}' for '{name}' in Properties (expected S, R, I or L)"),
+                ));
+            }
         };
         let width: usize = match width.parse() {
             Ok(w) if w > 0 => w,
-            _ => return Err((offset, format!("column width of '{name}' in Properties must be a positive integer, found '{width}'"))),
+            _ => {
+                return Err((
+                    offset,
+                    format!("column width of '{name}' in Properties must be a positive integer, found '{width}'"),
+                ));
+            }
         };
         fields = fields.checked_add(width).ok_or((offset, "Properties declares too many columns".to_string()))?;
         columns.push(Column { name: name.to_string(), kind, width });
@@ -73,16 +83,16 @@ pub(super) fn parse(spec: &str) -> Result<Columns, (usize, String)> {
         return Err((0, "the pos column must be pos:R:3".into()));
     }
     let species = find("species");
-    if let Some(s) = species {
-        if columns[s].width != 1 || columns[s].kind != Kind::Str {
-            return Err((0, "the species column must be species:S:1".into()));
-        }
+    if let Some(s) = species
+        && (columns[s].width != 1 || columns[s].kind != Kind::Str)
+    {
+        return Err((0, "the species column must be species:S:1".into()));
     }
     let z = find("Z");
-    if let Some(z) = z {
-        if columns[z].width != 1 || columns[z].kind != Kind::Int {
-            return Err((0, "the Z column must be Z:I:1".into()));
-        }
+    if let Some(z) = z
+        && (columns[z].width != 1 || columns[z].kind != Kind::Int)
+    {
+        return Err((0, "the Z column must be Z:I:1".into()));
     }
     if species.is_none() && z.is_none() {
         return Err((0, "Properties has neither a species:S:1 nor a Z:I:1 column".into()));

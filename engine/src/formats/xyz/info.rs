@@ -1,7 +1,7 @@
 //! The comment line of an extended XYZ frame: `key=value` pairs turned into typed values,
 //! with `Lattice`, `pbc` and `Properties` taken apart.
 
-use super::{XyzParser, Rule};
+use super::{Rule, XyzParser};
 use crate::crystal::Properties;
 use crate::math::Mat3;
 use pest::Parser;
@@ -71,7 +71,9 @@ pub(super) fn parse(line: &str) -> Result<Info, InfoError> {
             "pbc" => info.pbc = Some(pbc(raw, column)?),
             "properties" => match raw {
                 Some(Raw::Text(spec)) => info.properties = Some((spec, column)),
-                _ => return Err((column, "Properties must be name:type:width triples, e.g. species:S:1:pos:R:3".into())),
+                _ => {
+                    return Err((column, "Properties must be name:type:width triples, e.g. species:S:1:pos:R:3".into()));
+                }
             },
             _ => {
                 let value = raw.map_or(Value::Bool(true), interpret);
@@ -152,7 +154,9 @@ fn raw_value(value: Pair<Rule>) -> Raw {
                         _ => Some(element),
                     };
                     match element {
-                        Some(e) if e.as_rule() == Rule::inner_array => RawItem::Row(e.into_inner().map(text_of).collect()),
+                        Some(e) if e.as_rule() == Rule::inner_array => {
+                            RawItem::Row(e.into_inner().map(text_of).collect())
+                        }
                         Some(e) => RawItem::Item(text_of(e)),
                         None => RawItem::Item(String::new()),
                     }
@@ -203,10 +207,10 @@ fn interpret(raw: Raw) -> Value {
             if let Some(mut values) = typed(&words(&s)) {
                 return if values.len() == 1 { values.remove(0) } else { Value::Array(values) };
             }
-            if let Some(json) = s.strip_prefix("_JSON ") {
-                if let Ok(v) = serde_json::from_str(json) {
-                    return v;
-                }
+            if let Some(json) = s.strip_prefix("_JSON ")
+                && let Ok(v) = serde_json::from_str(json)
+            {
+                return v;
             }
             Value::String(s)
         }
@@ -214,14 +218,18 @@ fn interpret(raw: Raw) -> Value {
             let flat: Option<Vec<&str>> =
                 items.iter().map(|i| if let RawItem::Item(s) = i { Some(s.as_str()) } else { None }).collect();
             match flat {
-                Some(words) => typed(&words).unwrap_or_else(|| words.iter().map(|w| Value::String(w.to_string())).collect()),
+                Some(words) => {
+                    typed(&words).unwrap_or_else(|| words.iter().map(|w| Value::String(w.to_string())).collect())
+                }
                 None => items
                     .iter()
                     .map(|item| match item {
                         RawItem::Item(s) => interpret(Raw::Text(s.clone())),
                         RawItem::Row(row) => {
                             let words: Vec<&str> = row.iter().map(String::as_str).collect();
-                            Value::Array(typed(&words).unwrap_or_else(|| row.iter().cloned().map(Value::String).collect()))
+                            Value::Array(
+                                typed(&words).unwrap_or_else(|| row.iter().cloned().map(Value::String).collect()),
+                            )
                         }
                     })
                     .collect(),
@@ -248,7 +256,10 @@ fn lattice(raw: Option<Raw>, column: usize) -> Result<Mat3, InfoError> {
     let words = raw.as_ref().map(raw_words).unwrap_or_default();
     let expected = "Lattice must be 9 numbers (a1 a2 a3 b1 b2 b3 c1 c2 c3, in Å)";
     if words.len() != 9 {
-        return Err((column, format!("{expected}, found {} value{}", words.len(), if words.len() == 1 { "" } else { "s" })));
+        return Err((
+            column,
+            format!("{expected}, found {} value{}", words.len(), if words.len() == 1 { "" } else { "s" }),
+        ));
     }
     let mut m = [[0.0; 3]; 3];
     for (i, w) in words.iter().enumerate() {
@@ -313,8 +324,10 @@ mod tests {
         assert_eq!(plain.extra["comment"], json!("benzene, optimised"));
         assert!(plain.lattice.is_none());
         // Stray quotes in a free-text comment are not an error.
-        let odd = parse("it's E = 5").unwrap();
-        assert_eq!(odd.extra["comment"], json!("it's E = 5"));
+        let odd = parse("\"Title E = 5").unwrap();
+        assert_eq!(odd.extra["comment"], json!("\"Title E = 5"));
+        let apostrophe = parse("it's E = 5").unwrap();
+        assert_eq!((apostrophe.extra["it's"].clone(), apostrophe.extra["E"].clone()), (json!(true), json!(5)));
         assert!(parse("").unwrap().extra.is_empty());
     }
 

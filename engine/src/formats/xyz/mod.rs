@@ -35,3 +35,6 @@ pub use writer::write;
 #[derive(pest_derive::Parser)]
 #[grammar = "../../grammars/xyz.pest"]
 struct XyzParser;
+
+#[cfg(test)]
+mod tests;

@@ -2,10 +2,11 @@
 
 use super::columns::{self, Columns, Kind};
 use super::info::{self, Info};
-use super::{XyzParser, Rule};
+use super::{Rule, XyzParser};
 use crate::chem::Element;
 use crate::crystal::{
-    Crystal, CrystalError, Entry, Lattice, Molecule, PropertyValues, Site, SiteProperties, SiteProperty, Species, Structure,
+    Crystal, CrystalError, Entry, Lattice, Molecule, PropertyValues, Site, SiteProperties, SiteProperty, Species,
+    Structure,
 };
 use crate::error::{ParseError, Result};
 use crate::formats::{ReadOptions, Records};
@@ -45,7 +46,11 @@ pub fn read(text: &str, file: &str, opts: &ReadOptions) -> Result<Records> {
         records.push(
             frame
                 .read(lines[start + 1], &lines[start + 2..end], opts)
-                .map(|structure| Entry { id: format!("{stem}#{number}"), location: format!("frame {number}"), structure })
+                .map(|structure| Entry {
+                    id: format!("{stem}#{number}"),
+                    location: format!("frame {number}"),
+                    structure,
+                })
                 .map_err(Into::into),
         );
         start = end;
@@ -55,7 +60,8 @@ pub fn read(text: &str, file: &str, opts: &ReadOptions) -> Result<Records> {
 
 /// The file name without directories and without the `.xyz`/`.extxyz` extension.
 fn stem(file: &str) -> String {
-    let name = std::path::Path::new(file).file_name().map_or_else(|| file.to_string(), |n| n.to_string_lossy().to_string());
+    let name =
+        std::path::Path::new(file).file_name().map_or_else(|| file.to_string(), |n| n.to_string_lossy().to_string());
     let name = name.strip_suffix(".gz").unwrap_or(&name);
     let lower = name.to_ascii_lowercase();
     for ext in [".extxyz", ".xyz"] {
@@ -103,7 +109,11 @@ impl Frame<'_> {
         let line_no = self.first_line;
         let bad = || {
             let shown: String = line.trim().chars().take(40).collect();
-            let e = self.error(line_no, None, format!("expected the number of atoms (a non-negative integer), found '{shown}'"));
+            let e = self.error(
+                line_no,
+                None,
+                format!("expected the number of atoms (a non-negative integer), found '{shown}'"),
+            );
             (e, Problem::NotACount)
         };
         let pairs = XyzParser::parse(Rule::count_line, line).map_err(|_| bad())?;
@@ -125,7 +135,8 @@ impl Frame<'_> {
         let info = info::parse(comment).map_err(|(c, m)| self.error(comment_line, Some(c), m))?;
         let explicit = info.properties.is_some();
         let (spec, spec_column) = info.properties.clone().unwrap_or_else(|| (columns::DEFAULT.to_string(), 1));
-        let columns = columns::parse(&spec).map_err(|(offset, m)| self.error(comment_line, Some(spec_column + offset), m))?;
+        let columns =
+            columns::parse(&spec).map_err(|(offset, m)| self.error(comment_line, Some(spec_column + offset), m))?;
         if atoms.is_empty() {
             return Err(self.error(self.first_line, None, "frame has no atoms"));
         }
@@ -137,7 +148,12 @@ impl Frame<'_> {
     }
 
     /// Reads the atom lines into elements, Cartesian positions (Å) and other columns.
-    fn atoms(&self, atoms: &[&str], columns: &Columns, explicit: bool) -> Result<(Vec<Element>, Vec<Vec3>, SiteProperties), ParseError> {
+    fn atoms(
+        &self,
+        atoms: &[&str],
+        columns: &Columns,
+        explicit: bool,
+    ) -> Result<(Vec<Element>, Vec<Vec3>, SiteProperties), ParseError> {
         let n = atoms.len();
         let mut elements = Vec::with_capacity(n);
         let mut positions = Vec::with_capacity(n);
@@ -158,14 +174,19 @@ impl Frame<'_> {
         for (k, line) in atoms.iter().enumerate() {
             let line_no = self.first_line + 2 + k;
             fields.clear();
-            let pairs = XyzParser::parse(Rule::atom_line, line).map_err(|_| self.error(line_no, None, "invalid atom line"))?;
-            fields.extend(pairs.flatten().filter(|p| p.as_rule() == Rule::field).map(|p| (p.as_str(), p.as_span().start())));
+            let pairs =
+                XyzParser::parse(Rule::atom_line, line).map_err(|_| self.error(line_no, None, "invalid atom line"))?;
+            fields.extend(
+                pairs.flatten().filter(|p| p.as_rule() == Rule::field).map(|p| (p.as_str(), p.as_span().start())),
+            );
             if fields.len() < columns.fields || (explicit && fields.len() > columns.fields) {
                 let what = if explicit { "the Properties key declares" } else { "an atom line needs (species x y z)" };
                 let at_least = if explicit { "" } else { "at least " };
-                return Err(self.error(line_no, None, format!(
-                    "expected {at_least}{} fields as {what}, found {}", columns.fields, fields.len()
-                )));
+                return Err(self.error(
+                    line_no,
+                    None,
+                    format!("expected {at_least}{} fields as {what}, found {}", columns.fields, fields.len()),
+                ));
             }
             let at = |field: usize, message: String| {
                 let (_, offset) = fields[field];
@@ -184,7 +205,16 @@ impl Frame<'_> {
                         p[axis] = match text.parse::<f64>() {
                             Ok(v) if v.is_finite() => v,
                             Ok(_) => return Err(at(f, format!("position must be a finite number, found '{text}'"))),
-                            Err(_) => return Err(at(f, format!("expected a number for the {} coordinate, found '{}'", ["x", "y", "z"][axis], shown(text)))),
+                            Err(_) => {
+                                return Err(at(
+                                    f,
+                                    format!(
+                                        "expected a number for the {} coordinate, found '{}'",
+                                        ["x", "y", "z"][axis],
+                                        shown(text)
+                                    ),
+                                ));
+                            }
                         };
                     }
                     positions.push(p);
@@ -192,22 +222,38 @@ impl Frame<'_> {
                     species_field = range.start;
                 } else if Some(i) == columns.z {
                     let text = fields[range.start].0;
-                    z_value = Some((range.start, text.parse::<u32>().map_err(|_| at(range.start, format!("expected an atomic number in the Z column, found '{}'", shown(text))))?));
+                    z_value = Some((
+                        range.start,
+                        text.parse::<u32>().map_err(|_| {
+                            at(
+                                range.start,
+                                format!("expected an atomic number in the Z column, found '{}'", shown(text)),
+                            )
+                        })?,
+                    ));
                 } else if let Some(store) = values.get_mut(i).and_then(Option::as_mut) {
                     for f in range {
                         let text = fields[f].0;
                         let name = &column.name;
                         match store {
-                            Values::Real(v) => v.push(text.parse().map_err(|_| at(f, format!("expected a real number for '{name}', found '{}'", shown(text))))?),
-                            Values::Int(v) => v.push(text.parse().map_err(|_| at(f, format!("expected an integer for '{name}', found '{}'", shown(text))))?),
-                            Values::Bool(v) => v.push(column_boolean(text).ok_or_else(|| at(f, format!("expected T or F for '{name}', found '{}'", shown(text))))?),
+                            Values::Real(v) => v.push(text.parse().map_err(|_| {
+                                at(f, format!("expected a real number for '{name}', found '{}'", shown(text)))
+                            })?),
+                            Values::Int(v) => v.push(text.parse().map_err(|_| {
+                                at(f, format!("expected an integer for '{name}', found '{}'", shown(text)))
+                            })?),
+                            Values::Bool(v) => v.push(column_boolean(text).ok_or_else(|| {
+                                at(f, format!("expected T or F for '{name}', found '{}'", shown(text)))
+                            })?),
                             Values::Str(v) => v.push(text.to_string()),
                         }
                     }
                 }
             }
             let element = match z_value {
-                Some((f, z)) => Element::from_z(z).map_err(|_| at(f, format!("{z} is not an atomic number of a known element (1-{})", Element::COUNT)))?,
+                Some((f, z)) => Element::from_z(z).map_err(|_| {
+                    at(f, format!("{z} is not an atomic number of a known element (1-{})", Element::COUNT))
+                })?,
                 None => {
                     let text = fields[species_field].0;
                     element_of(text).ok_or_else(|| at(species_field, format!("unknown element '{}'", shown(text))))?
@@ -239,7 +285,8 @@ impl Frame<'_> {
         opts: &ReadOptions,
     ) -> Result<Structure, ParseError> {
         let comment_line = self.first_line + 1;
-        let lattice = Lattice::new(matrix).map_err(|e| self.error(comment_line, Some(column), format!("Lattice: {e}")))?;
+        let lattice =
+            Lattice::new(matrix).map_err(|e| self.error(comment_line, Some(column), format!("Lattice: {e}")))?;
         let sites = elements.iter().zip(&positions).map(|(e, p)| Site::new(*e, lattice.to_fractional(*p))).collect();
         let mut crystal = Crystal::new(lattice, sites);
         crystal.pbc = info.pbc.unwrap_or([true; 3]);
@@ -257,10 +304,15 @@ impl Frame<'_> {
         site_properties: SiteProperties,
         opts: &ReadOptions,
     ) -> Result<Structure, ParseError> {
-        if opts.min_distance > 0.0 {
-            if let Some((first, second, distance)) = molecule_overlap(&positions, opts.min_distance) {
-                return Err(self.invalid(CrystalError::OverlappingSites { first, second, distance, threshold: opts.min_distance }));
-            }
+        if opts.min_distance > 0.0
+            && let Some((first, second, distance)) = molecule_overlap(&positions, opts.min_distance)
+        {
+            return Err(self.invalid(CrystalError::OverlappingSites {
+                first,
+                second,
+                distance,
+                threshold: opts.min_distance,
+            }));
         }
         Ok(Structure::Molecule(Molecule {
             species: elements.into_iter().map(Species::new).collect(),
@@ -293,7 +345,9 @@ impl Frame<'_> {
 /// An element from a species field: a symbol in any case (ASE capitalises), or an atomic
 /// number.
 fn element_of(text: &str) -> Option<Element> {
-    Element::from_symbol_ignore_case(text).ok().or_else(|| text.parse::<u32>().ok().and_then(|z| Element::from_z(z).ok()))
+    Element::from_symbol_ignore_case(text)
+        .ok()
+        .or_else(|| text.parse::<u32>().ok().and_then(|z| Element::from_z(z).ok()))
 }
 
 /// A logical atom field: T/F/true/false in any case (chemfiles and QUIP write `t`, `True`).

@@ -13,27 +13,33 @@ const COLUMN_NAMES: [&str; 3] = ["species", "pos", "Z"];
 /// Writes one extended XYZ frame. Crystals get `Lattice` and `pbc`; molecules neither.
 /// Disordered crystals cannot be written (one species per atom line).
 pub fn write(structure: &Structure, out: &mut dyn Write) -> io::Result<()> {
-    let (symbols, positions, lattice, pbc, properties, site_properties): (Vec<&str>, Vec<Vec3>, _, _, &Properties, &SiteProperties) =
-        match structure {
-            Structure::Crystal(c) => {
-                let symbols = c
-                    .sites
-                    .iter()
-                    .map(|s| s.occupancy.element().map(|e| e.symbol()))
-                    .collect::<Option<Vec<_>>>()
-                    .ok_or_else(|| io::Error::other("XYZ cannot hold partial occupancies"))?;
-                let positions = (0..c.num_sites()).map(|i| c.cartesian(i)).collect();
-                (symbols, positions, Some(*c.lattice.matrix()), Some(c.pbc), &c.properties, &c.site_properties)
-            }
-            Structure::Molecule(m) => (
-                m.species.iter().map(|s| s.element.symbol()).collect(),
-                m.positions.clone(),
-                None,
-                None,
-                &m.properties,
-                &m.site_properties,
-            ),
-        };
+    let (symbols, positions, lattice, pbc, properties, site_properties): (
+        Vec<&str>,
+        Vec<Vec3>,
+        _,
+        _,
+        &Properties,
+        &SiteProperties,
+    ) = match structure {
+        Structure::Crystal(c) => {
+            let symbols = c
+                .sites
+                .iter()
+                .map(|s| s.occupancy.element().map(|e| e.symbol()))
+                .collect::<Option<Vec<_>>>()
+                .ok_or_else(|| io::Error::other("XYZ cannot hold partial occupancies"))?;
+            let positions = (0..c.num_sites()).map(|i| c.cartesian(i)).collect();
+            (symbols, positions, Some(*c.lattice.matrix()), Some(c.pbc), &c.properties, &c.site_properties)
+        }
+        Structure::Molecule(m) => (
+            m.species.iter().map(|s| s.element.symbol()).collect(),
+            m.positions.clone(),
+            None,
+            None,
+            &m.properties,
+            &m.site_properties,
+        ),
+    };
     let n = symbols.len();
     // Only well-formed site properties can be columns.
     let columns: Vec<(String, &PropertyValues, usize)> = site_properties
@@ -157,7 +163,8 @@ fn info_value(value: &Value) -> String {
                     return quote(&words.join(" "));
                 }
             } else if items.iter().all(Value::is_boolean) {
-                let words: Vec<&str> = items.iter().map(|v| if v.as_bool() == Some(true) { "T" } else { "F" }).collect();
+                let words: Vec<&str> =
+                    items.iter().map(|v| if v.as_bool() == Some(true) { "T" } else { "F" }).collect();
                 return quote(&words.join(" "));
             }
             json()
