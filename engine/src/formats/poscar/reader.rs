@@ -163,6 +163,7 @@ fn line<'a>(pair: Pair<'a, Rule>, number: usize, text: &'a str) -> Line<'a> {
     let start = pair.as_span().start();
     let tokens = pair
         .into_inner()
+        .filter(|tok| tok.as_rule() != Rule::rest)
         .map(|tok| {
             let offset = tok.as_span().start();
             let column = text.get(start..offset).map_or(1, |s| s.chars().count() + 1);
@@ -451,21 +452,14 @@ impl Ctx<'_> {
         if let Some(elements) = species::from_labels(&labels) {
             return Ok(elements);
         }
+        let types = counts.len();
         Err(ParseError::at(
             self.file,
             counts_line,
             format!(
-                "VASP 4 POSCAR without an element line: cannot tell which elements the {} atom type{} are; \
-             pass them in order, e.g. --species {}",
-                counts.len(),
-                if counts.len() == 1 { "" } else { "s" },
-                ["Fe", "O", "H", "C", "N"]
-                    .iter()
-                    .cycle()
-                    .take(counts.len().clamp(1, 3))
-                    .copied()
-                    .collect::<Vec<_>>()
-                    .join(",")
+                "VASP 4 POSCAR without an element line: cannot tell which elements the {types} atom type{} are; \
+                 pass them in order with --species (e.g. --species Fe,O for two types)",
+                if types == 1 { "" } else { "s" }
             ),
         ))
     }

@@ -202,6 +202,10 @@ impl WithComment for Crystal {
 
 #[test]
 fn structural_errors() {
+    // A comment after the counts is fine, other text is not.
+    assert_eq!(crystal(&SRTIO3.replace("1 1 3", "1 1 3 ! Sr Ti O")).num_sites(), 5);
+    let e = error(&SRTIO3.replace("1 1 3", "1 1 3 x"));
+    assert!(e.starts_with("bad.vasp:7:"), "{e}");
     let e = error(&SRTIO3.replace("1 1 3", "1 1 30"));
     assert!(e.starts_with("bad.vasp:14: expected 32 coordinate lines (atom counts on line 7), found 5"), "{e}");
     let e = error(&SRTIO3.replace("1 1 3", "1 1 100000000000000"));
