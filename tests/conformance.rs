@@ -257,10 +257,10 @@ fn corpus_conformance() {
             other => Err(format!("unknown format {other}")),
         };
         let outcome = check(0.0);
-        if outcome.is_ok() {
-            if let Err(e) = check(DEFAULT_MIN_DISTANCE) {
-                overlapping.push(format!("{id}: {e}"));
-            }
+        if outcome.is_ok()
+            && let Err(e) = check(DEFAULT_MIN_DISTANCE)
+        {
+            overlapping.push(format!("{id}: {e}"));
         }
         let entry = stats.entry(format).or_default();
         entry.1 += 1;

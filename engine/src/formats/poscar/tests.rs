@@ -314,3 +314,17 @@ fn malformed_corpus_files_fail_cleanly() {
     }
     assert_eq!(seen, 16);
 }
+
+#[test]
+fn never_panics_on_truncated_or_damaged_files() {
+    let text = std::fs::read_to_string(corpus("structures/poscar/pyiron__poscar_samples__POSCAR_random")).unwrap()
+        + "\n0.1 0.2 0.3\n";
+    let opts = ReadOptions::default();
+    for (i, c) in text.char_indices() {
+        let _ = read(&text[..i], "cut.vasp", &opts);
+        // Replace one character by a character class that tends to confuse parsers.
+        for junk in ["\n", " ", "x", "-", "9"] {
+            let _ = read(&format!("{}{junk}{}", &text[..i], &text[i + c.len_utf8()..]), "damaged.vasp", &opts);
+        }
+    }
+}

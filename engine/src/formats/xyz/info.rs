@@ -72,7 +72,10 @@ pub(super) fn parse(line: &str) -> Result<Info, InfoError> {
             "properties" => match raw {
                 Some(Raw::Text(spec)) => info.properties = Some((spec, column)),
                 _ => {
-                    return Err((column, "Properties must be name:type:width triples, e.g. species:S:1:pos:R:3".into()));
+                    return Err((
+                        column,
+                        "Properties must be name:type:width triples, e.g. species:S:1:pos:R:3".into(),
+                    ));
                 }
             },
             _ => {

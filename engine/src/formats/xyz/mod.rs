@@ -15,7 +15,9 @@
 //!   and further columns are ignored (as ASE does). Species are element symbols in any case,
 //!   or atomic numbers (a `Z:I:1` column wins over `species`);
 //! - other keys become structure properties, other columns site properties under their own
-//!   names (`forces`, `magmoms`, `charge`, ...).
+//!   names (`forces`, `magmoms`, `charge`, ...);
+//! - positions and lattice must be finite; crystals are validated like every reader's, and
+//!   molecules get the same overlapping-atom check (`ReadOptions::min_distance`).
 //!
 //! An error in one frame is that frame's record; later frames are still read when the frame
 //! boundaries are known (the atom count was valid). A truncated frame ends the file.

@@ -282,3 +282,16 @@ fn malformed_corpus_files_fail_cleanly() {
     }
     assert_eq!(seen, 13);
 }
+
+#[test]
+fn never_panics_on_truncated_or_damaged_files() {
+    let text = std::fs::read_to_string(corpus("structures/xyz/chemfiles__xyz__extended.xyz")).unwrap();
+    let text: String = text.lines().take(12).chain(text.lines().skip(200).take(16)).collect::<Vec<_>>().join("\n");
+    let opts = ReadOptions::default();
+    for (i, c) in text.char_indices() {
+        let _ = read(&text[..i], "cut.xyz", &opts);
+        for junk in ["\n", " ", "\"", "=", "[", "9"] {
+            let _ = read(&format!("{}{junk}{}", &text[..i], &text[i + c.len_utf8()..]), "damaged.xyz", &opts);
+        }
+    }
+}
