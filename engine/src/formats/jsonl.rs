@@ -31,7 +31,7 @@ use super::ReadOptions;
 use crate::chem::Element;
 use crate::crystal::{Composition, Crystal, Entry, Lattice, Properties, Site, Structure};
 use crate::error::{Error, ParseError, Result};
-use convert::{FieldError, array, mat3, object, occupancy, occupancy_value, pbc, site_property};
+use convert::{FieldError, OccupancyJson, array, mat3, object, occupancy, pbc, site_property};
 use locate::Seg;
 use serde_json::{Map, Value};
 use std::io::{self, BufRead, Write};
@@ -41,7 +41,15 @@ use std::io::{self, BufRead, Write};
 pub const MAX_LINE_BYTES: usize = 64 << 20;
 
 /// Fields that describe the structure itself; every other field is a property.
-const STRUCTURE_KEYS: [&str; 7] = ["lattice", "species", "frac_coords", "natoms", "site_properties", "site_labels", "pbc"];
+const STRUCTURE_KEYS: [&str; 7] = [
+    "lattice",
+    "species",
+    "frac_coords",
+    "natoms",
+    "site_properties",
+    "site_labels",
+    "pbc",
+];
 
 /// Streams records from a JSONL reader, one line at a time. Yields one item per non-blank
 /// line; an I/O error (a truncated gzip stream) is yielded once and ends the stream.
@@ -60,7 +68,16 @@ pub struct JsonlReader {
 
 impl JsonlReader {
     pub fn new(reader: Box<dyn BufRead + Send>, file: String, opts: ReadOptions) -> Self {
-        JsonlReader { reader, file, opts, line: 0, records: 0, buf: Vec::new(), max_line_bytes: MAX_LINE_BYTES, done: false }
+        JsonlReader {
+            reader,
+            file,
+            opts,
+            line: 0,
+            records: 0,
+            buf: Vec::new(),
+            max_line_bytes: MAX_LINE_BYTES,
+            done: false,
+        }
     }
 
     /// Sets the longest line accepted (default [`MAX_LINE_BYTES`]).
@@ -156,14 +173,22 @@ pub fn read_str(text: &str, file: &str, opts: &ReadOptions) -> super::Records {
 }
 
 fn too_long(file: &str, line: usize, record: usize, max: usize) -> Error {
-    ParseError::at(file, line, format!("line longer than {max} bytes: not a structure record"))
-        .with_context(format!("record {record}"))
-        .into()
+    ParseError::at(
+        file,
+        line,
+        format!("line longer than {max} bytes: not a structure record"),
+    )
+    .with_context(format!("record {record}"))
+    .into()
 }
 
 /// The line without a UTF-8 byte-order mark (first line only) and CR of a CRLF ending.
 fn line_content(bytes: &[u8], line: usize) -> &[u8] {
-    let bytes = if line == 1 { bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes) } else { bytes };
+    let bytes = if line == 1 {
+        bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes)
+    } else {
+        bytes
+    };
     bytes.strip_suffix(b"\r").unwrap_or(bytes)
 }
 
@@ -188,19 +213,26 @@ fn parse_record(bytes: &[u8], line: usize, record: usize, file: &str, opts: &Rea
     let value: Value = serde_json::from_slice(bytes)
         .map_err(|e| convert::syntax_error(&e, &text, file, line).with_context(numbered()))?;
     let Value::Object(map) = value else {
-        let e = FieldError::new(format!("expected a JSON object per line, found {}", convert::describe(&value)));
+        let e = FieldError::new(format!(
+            "expected a JSON object per line, found {}",
+            convert::describe(&value)
+        ));
         return Err(e.into_parse_error(&text, file, line).with_context(numbered()).into());
     };
     let id = map.get("id").and_then(id_string);
     let context = id.as_ref().map_or_else(numbered, |id| format!("record '{id}'"));
-    let structure = record_structure(map, opts.min_distance)
+    let structure = record_structure(map, &text, opts.min_distance)
         .map_err(|e| e.into_parse_error(&text, file, line).with_context(context))?;
-    Ok(Entry { id: id.unwrap_or_else(|| format!("{file}:{line}")), location: format!("line {line}"), structure })
+    Ok(Entry {
+        id: id.unwrap_or_else(|| format!("{file}:{line}")),
+        location: format!("line {line}"),
+        structure,
+    })
 }
 
 /// The structure of one record: the native layout, or a pymatgen dict (the whole record or
 /// its `structure` field).
-fn record_structure(map: Map<String, Value>, min_distance: f64) -> Result<Structure, FieldError> {
+fn record_structure(map: Map<String, Value>, text: &str, min_distance: f64) -> Result<Structure, FieldError> {
     if map.get("lattice").is_none_or(Value::is_object) {
         if map.get("structure").is_some_and(Value::is_object) {
             let mut structure = super::pymatgen::structure_from_value(&map["structure"], min_distance)
@@ -220,17 +252,19 @@ fn record_structure(map: Map<String, Value>, min_distance: f64) -> Result<Struct
             return super::pymatgen::structure_from_value(&Value::Object(map), min_distance);
         }
     }
-    crystal_from_record(map, min_distance).map(Structure::Crystal)
+    crystal_from_record(map, text, min_distance).map(Structure::Crystal)
 }
 
 fn key(k: &str) -> Vec<Seg> {
     vec![Seg::Key(k.to_string())]
 }
 
-fn crystal_from_record(map: Map<String, Value>, min_distance: f64) -> Result<Crystal, FieldError> {
+fn crystal_from_record(map: Map<String, Value>, text: &str, min_distance: f64) -> Result<Crystal, FieldError> {
     let field = |k: &str| {
         map.get(k).ok_or_else(|| {
-            FieldError::new(format!("missing \"{k}\": a structure record needs lattice, species and frac_coords"))
+            FieldError::new(format!(
+                "missing \"{k}\": a structure record needs lattice, species and frac_coords"
+            ))
         })
     };
     let matrix = mat3(field("lattice")?).map_err(|e| e.in_key("lattice"))?;
@@ -241,11 +275,17 @@ fn crystal_from_record(map: Map<String, Value>, min_distance: f64) -> Result<Cry
     match map.get("natoms") {
         Some(v) => {
             let natoms = v.as_u64().ok_or_else(|| {
-                FieldError::at(key("natoms"), format!("expected a non-negative integer, found {}", convert::describe(v)))
+                FieldError::at(
+                    key("natoms"),
+                    format!("expected a non-negative integer, found {}", convert::describe(v)),
+                )
             })?;
             for (name, len) in [("species", n), ("frac_coords", coords.len())] {
                 if len as u64 != natoms {
-                    return Err(FieldError::at(key(name), format!("found {len} entries, but natoms is {natoms}")));
+                    return Err(FieldError::at(
+                        key(name),
+                        format!("found {len} entries, but natoms is {natoms}"),
+                    ));
                 }
             }
         }
@@ -259,7 +299,14 @@ fn crystal_from_record(map: Map<String, Value>, min_distance: f64) -> Result<Cry
     for (i, (sp, xyz)) in species.iter().zip(coords).enumerate() {
         let occupancy = occupancy(sp).map_err(|e| e.in_index(i).in_key("species"))?;
         let frac = convert::vec3(xyz).map_err(|e| e.in_index(i).in_key("frac_coords"))?;
-        sites.push(Site { occupancy, frac, label: None });
+        sites.push(Site {
+            occupancy,
+            frac,
+            label: None,
+        });
+    }
+    if species.iter().any(Value::is_object) {
+        keep_written_order(&mut sites, text);
     }
     if let Some(v) = map.get("site_labels") {
         let labels = per_site(v, n).map_err(|e| e.in_key("site_labels"))?;
@@ -279,7 +326,9 @@ fn crystal_from_record(map: Map<String, Value>, min_distance: f64) -> Result<Cry
         for (name, values) in object(v, "an object of per-site lists").map_err(|e| e.in_key("site_properties"))? {
             let in_path = |e: FieldError| e.in_key(name).in_key("site_properties");
             let values: Vec<Option<&Value>> = per_site(values, n).map_err(in_path)?.iter().map(Some).collect();
-            crystal.site_properties.insert(name.clone(), site_property(&values).map_err(in_path)?);
+            crystal
+                .site_properties
+                .insert(name.clone(), site_property(&values).map_err(in_path)?);
         }
     }
     if let Some(v) = map.get("pbc") {
@@ -294,15 +343,93 @@ fn crystal_from_record(map: Map<String, Value>, min_distance: f64) -> Result<Cry
             &|name| vec![Seg::Key("site_properties".into()), Seg::Key(name.into())],
         )
     })?;
-    crystal.properties = map.into_iter().filter(|(k, _)| !STRUCTURE_KEYS.contains(&k.as_str())).collect::<Properties>();
+    crystal.properties = map
+        .into_iter()
+        .filter(|(k, _)| !STRUCTURE_KEYS.contains(&k.as_str()))
+        .collect::<Properties>();
     Ok(crystal)
+}
+
+/// Puts the species of disordered sites back in the order the record wrote them (the JSON
+/// map sorts keys), so that reading what was written gives the same sites.
+fn keep_written_order(sites: &mut [Site], text: &str) {
+    let Some(at) = locate::locate(text, &[Seg::Key("species".into())]) else {
+        return;
+    };
+    let Ok(KeyOrder(orders)) =
+        <KeyOrder as serde::Deserialize>::deserialize(&mut serde_json::Deserializer::from_str(&text[at..]))
+    else {
+        return;
+    };
+    for (site, keys) in sites.iter_mut().zip(orders) {
+        let Some(keys) = keys else { continue };
+        let order: Vec<_> = keys.iter().filter_map(|k| convert::parse_species(k).ok()).collect();
+        let rank = |sp: &crate::crystal::Species| order.iter().position(|o| o == sp).unwrap_or(usize::MAX);
+        site.occupancy.species_mut().sort_by_key(|(sp, _)| rank(sp));
+    }
+}
+
+/// The keys, in written order, of each object in a JSON list (`None` for other entries).
+struct KeyOrder(Vec<Option<Vec<String>>>);
+
+impl<'de> serde::Deserialize<'de> for KeyOrder {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct Keys(Option<Vec<String>>);
+        impl<'de> serde::Deserialize<'de> for Keys {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+                d.deserialize_any(KeysVisitor)
+            }
+        }
+        struct KeysVisitor;
+        impl<'de> serde::de::Visitor<'de> for KeysVisitor {
+            type Value = Keys;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a species entry")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> std::result::Result<Keys, A::Error> {
+                let mut keys = Vec::new();
+                while let Some(k) = map.next_key::<String>()? {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                    keys.push(k);
+                }
+                Ok(Keys(Some(keys)))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> std::result::Result<Keys, A::Error> {
+                while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
+                Ok(Keys(None))
+            }
+            fn visit_u64<E>(self, _: u64) -> std::result::Result<Keys, E> {
+                Ok(Keys(None))
+            }
+            fn visit_i64<E>(self, _: i64) -> std::result::Result<Keys, E> {
+                Ok(Keys(None))
+            }
+            fn visit_f64<E>(self, _: f64) -> std::result::Result<Keys, E> {
+                Ok(Keys(None))
+            }
+            fn visit_str<E>(self, _: &str) -> std::result::Result<Keys, E> {
+                Ok(Keys(None))
+            }
+            fn visit_bool<E>(self, _: bool) -> std::result::Result<Keys, E> {
+                Ok(Keys(None))
+            }
+            fn visit_unit<E>(self) -> std::result::Result<Keys, E> {
+                Ok(Keys(None))
+            }
+        }
+        let list: Vec<Keys> = serde::Deserialize::deserialize(d)?;
+        Ok(KeyOrder(list.into_iter().map(|k| k.0).collect()))
+    }
 }
 
 /// A list with one entry per site.
 fn per_site(v: &Value, n: usize) -> Result<&Vec<Value>, FieldError> {
     let list = array(v, "a list with one value per site")?;
     if list.len() != n {
-        return Err(FieldError::new(format!("found {} entries, but there are {n} sites", list.len())));
+        return Err(FieldError::new(format!(
+            "found {} entries, but there are {n} sites",
+            list.len()
+        )));
     }
     Ok(list)
 }
@@ -339,7 +466,7 @@ pub fn write(entry: &Entry, out: &mut dyn Write) -> io::Result<()> {
     }
     member(&mut line, "natoms", &crystal.sites.len())?;
     member(&mut line, "lattice", crystal.lattice.matrix())?;
-    let species: Vec<Value> = crystal.sites.iter().map(|s| occupancy_value(&s.occupancy)).collect();
+    let species: Vec<OccupancyJson> = crystal.sites.iter().map(|s| OccupancyJson(&s.occupancy)).collect();
     member(&mut line, "species", &species)?;
     let coords: Vec<[f64; 3]> = crystal.sites.iter().map(|s| s.frac).collect();
     member(&mut line, "frac_coords", &coords)?;
@@ -353,7 +480,9 @@ pub fn write(entry: &Entry, out: &mut dyn Write) -> io::Result<()> {
             .site_properties
             .iter()
             .map(|(name, p)| {
-                let values = (0..crystal.sites.len()).map(|i| convert::site_property_value(p, i)).collect();
+                let values = (0..crystal.sites.len())
+                    .map(|i| convert::site_property_value(p, i))
+                    .collect();
                 (name.clone(), Value::Array(values))
             })
             .collect();
@@ -383,7 +512,11 @@ fn formula_matches(formula: &str, composition: &Composition) -> bool {
         while *i < bytes.len() && (bytes[*i].is_ascii_digit() || bytes[*i] == b'.') {
             *i += 1;
         }
-        if *i == start { Some(1.0) } else { formula[start..*i].parse().ok().filter(|x: &f64| x.is_finite()) }
+        if *i == start {
+            Some(1.0)
+        } else {
+            formula[start..*i].parse().ok().filter(|x: &f64| x.is_finite())
+        }
     };
     while i < bytes.len() {
         match bytes[i] {
@@ -393,7 +526,9 @@ fn formula_matches(formula: &str, composition: &Composition) -> bool {
             }
             b')' | b']' if stack.len() > 1 => {
                 i += 1;
-                let Some(n) = amount(&mut i) else { return false };
+                let Some(n) = amount(&mut i) else {
+                    return false;
+                };
                 let group = stack.pop().unwrap_or_default();
                 if let Some(top) = stack.last_mut() {
                     top.extend(group.into_iter().map(|(e, a)| (e, a * n)));
@@ -405,8 +540,12 @@ fn formula_matches(formula: &str, composition: &Composition) -> bool {
                 while i < bytes.len() && bytes[i].is_ascii_lowercase() {
                     i += 1;
                 }
-                let Ok(element) = Element::from_symbol(&formula[start..i]) else { return false };
-                let Some(n) = amount(&mut i) else { return false };
+                let Ok(element) = Element::from_symbol(&formula[start..i]) else {
+                    return false;
+                };
+                let Some(n) = amount(&mut i) else {
+                    return false;
+                };
                 if let Some(top) = stack.last_mut() {
                     top.push((element, n));
                 }
@@ -414,16 +553,23 @@ fn formula_matches(formula: &str, composition: &Composition) -> bool {
             _ => return false,
         }
     }
-    let [parsed] = stack.as_slice() else { return false };
+    let [parsed] = stack.as_slice() else {
+        return false;
+    };
     let mut parsed_composition = Composition::new();
     for (e, a) in parsed {
         parsed_composition.add(*e, *a);
     }
     let ours: Vec<(Element, f64)> = composition.iter().collect();
     let theirs: Vec<(Element, f64)> = parsed_composition.iter().collect();
-    let Some(((_, a0), (_, b0))) = ours.first().zip(theirs.first()) else { return false };
+    let Some(((_, a0), (_, b0))) = ours.first().zip(theirs.first()) else {
+        return false;
+    };
     ours.len() == theirs.len()
-        && ours.iter().zip(&theirs).all(|((ea, a), (eb, b))| ea == eb && ((a / a0) - (b / b0)).abs() <= 1e-6 * (a / a0))
+        && ours
+            .iter()
+            .zip(&theirs)
+            .all(|((ea, a), (eb, b))| ea == eb && ((a / a0) - (b / b0)).abs() <= 1e-6 * (a / a0))
 }
 
 /// Appends `"key":value` (with a separating comma after the first member).
@@ -446,18 +592,26 @@ mod tests {
     use std::path::{Path, PathBuf};
 
     fn dataset(name: &str) -> PathBuf {
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/data").join(name)
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../shared/data")
+            .join(name)
     }
 
     fn tiny_lines() -> Vec<String> {
         let file = std::fs::File::open(dataset("tiny_mp_flla_1000.jsonl.gz")).unwrap();
         let mut text = String::new();
-        flate2::read::MultiGzDecoder::new(file).read_to_string(&mut text).unwrap();
+        flate2::read::MultiGzDecoder::new(file)
+            .read_to_string(&mut text)
+            .unwrap();
         text.lines().map(str::to_string).collect()
     }
 
     fn reader(text: &str) -> JsonlReader {
-        JsonlReader::new(Box::new(Cursor::new(text.as_bytes().to_vec())), "t.jsonl".into(), ReadOptions::default())
+        JsonlReader::new(
+            Box::new(Cursor::new(text.as_bytes().to_vec())),
+            "t.jsonl".into(),
+            ReadOptions::default(),
+        )
     }
 
     fn written(entry: &Entry) -> String {
@@ -484,8 +638,10 @@ mod tests {
         assert_eq!(c.properties["split"], "train");
         assert_eq!(c.properties["formation_energy_per_atom"], -0.2538318740624999);
         assert_eq!(entries[999].location, "line 1000");
-        let elements: std::collections::BTreeSet<Element> =
-            entries.iter().flat_map(|e| e.structure.as_crystal().unwrap().elements()).collect();
+        let elements: std::collections::BTreeSet<Element> = entries
+            .iter()
+            .flat_map(|e| e.structure.as_crystal().unwrap().elements())
+            .collect();
         assert_eq!(elements.len(), 82, "the README says the subset has 82 elements");
     }
 
@@ -523,17 +679,34 @@ mod tests {
             ],
         );
         c.pbc = [true, true, false];
-        c.site_properties.insert("magmom".into(), SiteProperty::real(1, vec![1.25, 0.0, -0.5]));
-        c.site_properties.insert("forces".into(), SiteProperty::real(3, (0..9).map(|i| i as f64 * 0.1).collect()));
+        c.site_properties
+            .insert("magmom".into(), SiteProperty::real(1, vec![1.25, 0.0, -0.5]));
+        c.site_properties.insert(
+            "forces".into(),
+            SiteProperty::real(3, (0..9).map(|i| i as f64 * 0.1).collect()),
+        );
         c.site_properties.insert(
             "fixed".into(),
-            SiteProperty { width: 3, values: crate::crystal::PropertyValues::Bool(vec![true; 9]) },
+            SiteProperty {
+                width: 3,
+                values: crate::crystal::PropertyValues::Bool(vec![true; 9]),
+            },
         );
-        c.site_properties.insert("tag".into(), SiteProperty { width: 1, values: crate::crystal::PropertyValues::Int(vec![1, 2, 3]) });
+        c.site_properties.insert(
+            "tag".into(),
+            SiteProperty {
+                width: 1,
+                values: crate::crystal::PropertyValues::Int(vec![1, 2, 3]),
+            },
+        );
         c.properties.insert("energy".into(), Value::from(-12.5));
         c.properties.insert("id".into(), Value::from(17));
         c.properties.insert("formula".into(), Value::from("Fe0.3Ni0.6O2"));
-        let entry = Entry { id: "17".into(), location: String::new(), structure: Structure::Crystal(c.clone()) };
+        let entry = Entry {
+            id: "17".into(),
+            location: String::new(),
+            structure: Structure::Crystal(c.clone()),
+        };
         let out = written(&entry);
         assert!(out.starts_with(r#"{"id":17,"formula":"#), "{out}");
         assert!(out.contains(r#""species":[{"Fe2.5+":0.3,"Ni":0.6},"O2-",8]"#), "{out}");
@@ -541,7 +714,9 @@ mod tests {
         let back = back[0].as_ref().unwrap();
         assert_eq!(back.id, "17");
         let mut expected = c;
-        expected.properties.insert("formula".into(), Value::from(expected.composition().reduced_formula()));
+        expected
+            .properties
+            .insert("formula".into(), Value::from(expected.composition().reduced_formula()));
         assert_eq!(back.structure, Structure::Crystal(expected));
     }
 
@@ -555,6 +730,20 @@ mod tests {
         assert!(!c.is_ordered());
         assert_eq!(c.composition().reduced_formula(), "CsBr0.5Cl0.5");
         assert!(c.properties.is_empty());
+        let order = |c: &Crystal| {
+            c.sites[1]
+                .occupancy
+                .species()
+                .iter()
+                .map(|(s, _)| s.to_string())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(order(c), ["Cl", "Br"], "species keep the written order");
+        let again = read_str(&written(e), "y.jsonl", &ReadOptions::default());
+        assert_eq!(
+            order(again[0].as_ref().unwrap().structure.as_crystal().unwrap()),
+            ["Cl", "Br"]
+        );
     }
 
     #[test]
@@ -609,16 +798,28 @@ mod tests {
 
     #[test]
     fn long_lines_blank_lines_bom_and_crlf() {
-        let text = format!("\u{feff}{SI}\r\n\r\n   \n{{\"id\":\"{}\"}}\n{SI}\r\n\x1a", "x".repeat(500));
+        let text = format!(
+            "\u{feff}{SI}\r\n\r\n   \n{{\"id\":\"{}\"}}\n{SI}\r\n\x1a",
+            "x".repeat(500)
+        );
         let records: Vec<Result<Entry>> = reader(&text).with_max_line_bytes(200).collect();
         assert_eq!(records.len(), 3);
         assert_eq!(records[0].as_ref().unwrap().id, "si");
         let e = records[1].as_ref().unwrap_err().to_string();
-        assert_eq!(e, "t.jsonl:4: record 2: line longer than 200 bytes: not a structure record");
+        assert_eq!(
+            e,
+            "t.jsonl:4: record 2: line longer than 200 bytes: not a structure record"
+        );
         assert_eq!(records[2].as_ref().unwrap().location, "line 5");
         let in_memory = read_str(&text, "t.jsonl", &ReadOptions::default());
         assert_eq!(in_memory.len(), 3);
-        assert!(in_memory[1].as_ref().unwrap_err().to_string().contains("missing \"lattice\""));
+        assert!(
+            in_memory[1]
+                .as_ref()
+                .unwrap_err()
+                .to_string()
+                .contains("missing \"lattice\"")
+        );
     }
 
     #[test]
@@ -632,14 +833,19 @@ mod tests {
         assert!(good.len() > 100 && good.iter().all(Result::is_ok), "{}", good.len());
         let e = last.as_ref().unwrap_err();
         assert!(matches!(e, Error::Io { .. }), "{e}");
-        assert!(e.to_string().starts_with(&format!("cut.jsonl.gz:{}: ", good.len() + 1)), "{e}");
+        assert!(
+            e.to_string().starts_with(&format!("cut.jsonl.gz:{}: ", good.len() + 1)),
+            "{e}"
+        );
     }
 
     #[test]
     fn pymatgen_dicts_in_records() {
         let pmg = r#"{"@module":"pymatgen.core.structure","@class":"Structure","lattice":{"matrix":[[3,0,0],[0,3,0],[0,0,3]]},"sites":[{"species":[{"element":"Po","occu":1}],"abc":[0,0,0],"label":"Po"}]}"#;
-        let text = format!("{{\"id\":\"po\",\"e\":1.5,\"structure\":{pmg}}}\n{pmg}\n{{\"id\":\"bad\",\"structure\":{}}}",
-            pmg.replace("\"Po\",\"occu\"", "\"Qq\",\"occu\""));
+        let text = format!(
+            "{{\"id\":\"po\",\"e\":1.5,\"structure\":{pmg}}}\n{pmg}\n{{\"id\":\"bad\",\"structure\":{}}}",
+            pmg.replace("\"Po\",\"occu\"", "\"Qq\",\"occu\"")
+        );
         let records = read_str(&text, "p.jsonl", &ReadOptions::default());
         let c = records[0].as_ref().unwrap().structure.as_crystal().unwrap();
         assert_eq!((c.num_sites(), c.properties["e"].as_f64()), (1, Some(1.5)));
@@ -647,7 +853,10 @@ mod tests {
         assert!(records[1].is_ok());
         let e = records[2].as_ref().unwrap_err().to_string();
         assert!(e.starts_with("p.jsonl:3:"), "{e}");
-        assert!(e.contains("record 'bad': structure.sites[0].species[0].element: unknown element 'Qq'"), "{e}");
+        assert!(
+            e.contains("record 'bad': structure.sites[0].species[0].element: unknown element 'Qq'"),
+            "{e}"
+        );
     }
 
     #[test]
@@ -656,10 +865,26 @@ mod tests {
         for (s, a) in [("Ag", 2.0), ("B", 2.0), ("C", 8.0), ("N", 8.0)] {
             c.add(Element::from_symbol(s).unwrap(), a);
         }
-        for f in ["AgB(CN)4", "AgBC4N4", "Ag2B2C8N8", "[AgB](CN)4", "AgB(C2N2)2", "Ag0.5B0.5C2N2"] {
+        for f in [
+            "AgB(CN)4",
+            "AgBC4N4",
+            "Ag2B2C8N8",
+            "[AgB](CN)4",
+            "AgB(C2N2)2",
+            "Ag0.5B0.5C2N2",
+        ] {
             assert!(formula_matches(f, &c), "{f}");
         }
-        for f in ["AgB(CN)3", "AgBC4", "AgB(CN", "AgB)CN(4", "agbcn", "AgB(CN)4x", "", "AgB((((((((((CN))))))))))4"] {
+        for f in [
+            "AgB(CN)3",
+            "AgBC4",
+            "AgB(CN",
+            "AgB)CN(4",
+            "agbcn",
+            "AgB(CN)4x",
+            "",
+            "AgB((((((((((CN))))))))))4",
+        ] {
             assert!(!formula_matches(f, &c), "{f}");
         }
     }
@@ -672,7 +897,11 @@ mod tests {
             properties: Properties::new(),
             site_properties: Default::default(),
         };
-        let entry = Entry { id: "h".into(), location: String::new(), structure: Structure::Molecule(m) };
+        let entry = Entry {
+            id: "h".into(),
+            location: String::new(),
+            structure: Structure::Molecule(m),
+        };
         let e = write(&entry, &mut Vec::new()).unwrap_err();
         assert!(e.to_string().contains("'h' is a molecule"));
         assert_eq!(Format::sniff(SI), Format::PymatgenJson);

@@ -35,22 +35,31 @@ use std::io::Write;
 /// its `.json` / `.gz` extensions.
 pub fn read(text: &str, file: &str, opts: &ReadOptions) -> Result<Entry> {
     let value: Value = serde_json::from_str(text).map_err(|e| convert::syntax_error(&e, text, file, 1))?;
-    let structure =
-        structure_from_value(&value, opts.min_distance).map_err(|e| e.into_parse_error(text, file, 1))?;
-    let name = std::path::Path::new(file).file_name().map_or(file.into(), |n| n.to_string_lossy());
+    let structure = structure_from_value(&value, opts.min_distance).map_err(|e| e.into_parse_error(text, file, 1))?;
+    let name = std::path::Path::new(file)
+        .file_name()
+        .map_or(file.into(), |n| n.to_string_lossy());
     let name = name.strip_suffix(".gz").unwrap_or(&name);
     let id = name.strip_suffix(".json").unwrap_or(name).to_string();
-    Ok(Entry { id, location: "structure".into(), structure })
+    Ok(Entry {
+        id,
+        location: "structure".into(),
+        structure,
+    })
 }
 
 fn field<'a>(map: &'a Map<String, Value>, key: &str, what: &str) -> Result<&'a Value, FieldError> {
-    map.get(key).ok_or_else(|| FieldError::new(format!("missing \"{key}\" ({what})")))
+    map.get(key)
+        .ok_or_else(|| FieldError::new(format!("missing \"{key}\" ({what})")))
 }
 
 /// A Structure or Molecule dict (also used for pymatgen dicts inside JSON Lines records).
 /// Crystals are validated with `min_distance` (Å) like every reader's output.
 pub(crate) fn structure_from_value(v: &Value, min_distance: f64) -> Result<Structure, FieldError> {
-    let map = object(v, "a pymatgen Structure dict (an object with \"lattice\" and \"sites\")")?;
+    let map = object(
+        v,
+        "a pymatgen Structure dict (an object with \"lattice\" and \"sites\")",
+    )?;
     match map.get("@class").and_then(Value::as_str) {
         Some("Structure" | "IStructure") => crystal_from_dict(map, min_distance).map(Structure::Crystal),
         Some("Molecule" | "IMolecule") => molecule_from_dict(map).map(Structure::Molecule),
@@ -60,7 +69,9 @@ pub(crate) fn structure_from_value(v: &Value, min_distance: f64) -> Result<Struc
             vec![Seg::Key("@class".into())],
             format!("expected a pymatgen Structure or Molecule, found class '{other}'"),
         )),
-        None => Err(FieldError::new("expected a pymatgen Structure dict: an object with \"lattice\" and \"sites\"")),
+        None => Err(FieldError::new(
+            "expected a pymatgen Structure dict: an object with \"lattice\" and \"sites\"",
+        )),
     }
 }
 
@@ -89,13 +100,12 @@ fn crystal_from_dict(map: &Map<String, Value>, min_distance: f64) -> Result<Crys
     crystal.properties = properties(map, &["lattice", "sites", "charge", "properties"])?;
     // pymatgen writes the charge implied by the oxidation states when none was set: keep
     // only a charge that says more than the species already do.
-    let implied: f64 = crystal
-        .sites
-        .iter()
-        .flat_map(|s| s.occupancy.species())
-        .map(|(sp, occ)| sp.oxidation.unwrap_or(0.0) * occ)
-        .sum();
-    if crystal.properties.get("charge").and_then(Value::as_f64).is_some_and(|c| (c - implied).abs() < 1e-8)
+    let implied = implied_charge(&crystal);
+    if crystal
+        .properties
+        .get("charge")
+        .and_then(Value::as_f64)
+        .is_some_and(|c| (c - implied).abs() < 1e-8)
         && map.get("properties").and_then(|p| p.get("charge")).is_none()
     {
         crystal.properties.remove("charge");
@@ -103,15 +113,31 @@ fn crystal_from_dict(map: &Map<String, Value>, min_distance: f64) -> Result<Crys
     Ok(crystal)
 }
 
+/// Sum of oxidation state × occupancy over all sites (e).
+fn implied_charge(crystal: &Crystal) -> f64 {
+    crystal
+        .sites
+        .iter()
+        .flat_map(|s| s.occupancy.species())
+        .map(|(sp, occ)| sp.oxidation.unwrap_or(0.0) * occ)
+        .sum()
+}
+
 /// The lattice dict: `matrix` (rows = vectors, Å) or, failing that, `a b c alpha beta gamma`
 /// (Å, degrees); a bare 3×3 list is accepted too. Returns the `pbc` flags when given.
 fn lattice(v: &Value) -> Result<(Lattice, Option<[bool; 3]>), FieldError> {
-    let invalid = |path: &str, e: crate::crystal::CrystalError| FieldError::at(vec![Seg::Key(path.into())], e.to_string());
+    let invalid =
+        |path: &str, e: crate::crystal::CrystalError| FieldError::at(vec![Seg::Key(path.into())], e.to_string());
     let Value::Object(m) = v else {
         let matrix = mat3(v)?;
-        return Lattice::new(matrix).map(|l| (l, None)).map_err(|e| FieldError::new(e.to_string()));
+        return Lattice::new(matrix)
+            .map(|l| (l, None))
+            .map_err(|e| FieldError::new(e.to_string()));
     };
-    let pbc = m.get("pbc").map(|p| convert::pbc(p).map_err(|e| e.in_key("pbc"))).transpose()?;
+    let pbc = m
+        .get("pbc")
+        .map(|p| convert::pbc(p).map_err(|e| e.in_key("pbc")))
+        .transpose()?;
     if let Some(matrix) = m.get("matrix") {
         let matrix = mat3(matrix).map_err(|e| e.in_key("matrix"))?;
         return Ok((Lattice::new(matrix).map_err(|e| invalid("matrix", e))?, pbc));
@@ -122,14 +148,27 @@ fn lattice(v: &Value) -> Result<(Lattice, Option<[bool; 3]>), FieldError> {
         *x = number(value).map_err(|e| e.in_key(name))?;
     }
     let [a, b, c, alpha, beta, gamma] = p;
-    let params = LatticeParameters { a, b, c, alpha, beta, gamma };
-    Ok((Lattice::from_parameters(params).map_err(|e| FieldError::new(e.to_string()))?, pbc))
+    let params = LatticeParameters {
+        a,
+        b,
+        c,
+        alpha,
+        beta,
+        gamma,
+    };
+    Ok((
+        Lattice::from_parameters(params).map_err(|e| FieldError::new(e.to_string()))?,
+        pbc,
+    ))
 }
 
 /// The species of a site dict: `[{"element": "Fe", "occu": 0.5, "oxidation_state": 2}, ..]`.
 fn species_list(site: &Map<String, Value>) -> Result<Vec<(Species, f64)>, FieldError> {
-    let list = array(field(site, "species", "the species on the site")?, "a list of {\"element\", \"occu\"} objects")
-        .map_err(|e| e.in_key("species"))?;
+    let list = array(
+        field(site, "species", "the species on the site")?,
+        "a list of {\"element\", \"occu\"} objects",
+    )
+    .map_err(|e| e.in_key("species"))?;
     if list.is_empty() {
         return Err(FieldError::new("the site has no species").in_key("species"));
     }
@@ -139,7 +178,9 @@ fn species_list(site: &Map<String, Value>) -> Result<Vec<(Species, f64)>, FieldE
         let o = object(sp, "a species object {\"element\": .., \"occu\": ..}").map_err(in_path)?;
         let element = field(o, "element", "the element symbol").map_err(in_path)?;
         let symbol = element.as_str().ok_or_else(|| {
-            in_path(FieldError::new(format!("expected an element symbol, found {}", describe(element))).in_key("element"))
+            in_path(
+                FieldError::new(format!("expected an element symbol, found {}", describe(element))).in_key("element"),
+            )
         })?;
         let mut species = parse_species(symbol).map_err(|e| in_path(FieldError::new(e).in_key("element")))?;
         if let Some(ox) = o.get("oxidation_state").filter(|v| !v.is_null()) {
@@ -169,19 +210,29 @@ fn site(v: &Value, lattice: &Lattice) -> Result<Site, FieldError> {
             frac
         }
         (None, None) => {
-            return Err(FieldError::new("a site needs \"abc\" (fractional) or \"xyz\" (Cartesian, Å) coordinates"));
+            return Err(FieldError::new(
+                "a site needs \"abc\" (fractional) or \"xyz\" (Cartesian, Å) coordinates",
+            ));
         }
     };
-    let label = m.get("label").and_then(Value::as_str).filter(|l| !is_default_label(l, &occupancy)).map(str::to_string);
+    let label = m
+        .get("label")
+        .and_then(Value::as_str)
+        .filter(|l| !is_default_label(l, &occupancy))
+        .map(str::to_string);
     Ok(Site { occupancy, frac, label })
 }
 
 /// pymatgen labels every site; a label that only names what sits there ("Fe", "Fe3+",
 /// "Fe:0.500, Ni:0.500") carries no information and is not kept.
 fn is_default_label(label: &str, occupancy: &Occupancy) -> bool {
+    // "D" parses as hydrogen but says more than "H": the symbol must be the element's own.
+    let names = |name: &str, sp: &Species| {
+        name.trim().starts_with(sp.element.symbol()) && parse_species(name).is_ok_and(|l| l == *sp)
+    };
     let species = occupancy.species();
     if let [(sp, occ)] = species {
-        if *occ == 1.0 && parse_species(label).is_ok_and(|l| l == *sp) {
+        if *occ == 1.0 && names(label, sp) {
             return true;
         }
     }
@@ -189,8 +240,10 @@ fn is_default_label(label: &str, occupancy: &Occupancy) -> bool {
     parts.len() == species.len()
         && parts.iter().all(|part| {
             part.split_once(':').is_some_and(|(name, occ)| {
-                let (Ok(name), Ok(occ)) = (parse_species(name), occ.trim().parse::<f64>()) else { return false };
-                species.iter().any(|(sp, o)| *sp == name && (o - occ).abs() < 5e-4)
+                let Ok(occ) = occ.trim().parse::<f64>() else {
+                    return false;
+                };
+                species.iter().any(|(sp, o)| names(name, sp) && (o - occ).abs() < 5e-4)
             })
         })
 }
@@ -199,7 +252,11 @@ fn is_default_label(label: &str, occupancy: &Occupancy) -> bool {
 fn default_label(occupancy: &Occupancy) -> String {
     match occupancy.species() {
         [(sp, occ)] if *occ == 1.0 => sp.to_string(),
-        species => species.iter().map(|(sp, occ)| format!("{sp}:{occ:.3}")).collect::<Vec<_>>().join(", "),
+        species => species
+            .iter()
+            .map(|(sp, occ)| format!("{sp}:{occ:.3}"))
+            .collect::<Vec<_>>()
+            .join(", "),
     }
 }
 
@@ -216,7 +273,11 @@ fn site_properties(sites: &[Value]) -> Result<SiteProperties, FieldError> {
         let prop = site_property(&values).map_err(|mut e| {
             // site_property paths start at the site index: move it under sites[i].properties.name.
             let mut path = vec![Seg::Key("sites".into())];
-            let rest = if e.path.is_empty() { Vec::new() } else { e.path.split_off(1) };
+            let rest = if e.path.is_empty() {
+                Vec::new()
+            } else {
+                e.path.split_off(1)
+            };
             path.extend(e.path.drain(..));
             path.push(Seg::Key("properties".into()));
             path.push(Seg::Key(name.clone()));
@@ -277,7 +338,8 @@ fn molecule_from_dict(map: &Map<String, Value>) -> Result<Molecule, FieldError> 
 }
 
 /// Writes `crystal` as a `Structure.as_dict()` JSON object on one line. A numeric `charge`
-/// property becomes the structure's charge; labels default to the species string.
+/// property becomes the structure's charge (else the oxidation states' sum, as pymatgen
+/// writes); labels default to the species string.
 pub fn write(crystal: &Crystal, out: &mut dyn Write) -> std::io::Result<()> {
     serde_json::to_writer(&mut *out, &crystal_value(crystal))?;
     out.write_all(b"\n")
@@ -307,8 +369,11 @@ fn crystal_value(crystal: &Crystal) -> Value {
                     o
                 })
                 .collect();
-            let properties: Map<String, Value> =
-                crystal.site_properties.iter().map(|(name, p)| (name.clone(), site_property_value(p, i))).collect();
+            let properties: Map<String, Value> = crystal
+                .site_properties
+                .iter()
+                .map(|(name, p)| (name.clone(), site_property_value(p, i)))
+                .collect();
             json!({
                 "species": species,
                 "abc": site.frac,
@@ -318,6 +383,7 @@ fn crystal_value(crystal: &Crystal) -> Value {
             })
         })
         .collect();
+    // Like pymatgen, write the charge the oxidation states imply when none was set.
     let charge = crystal.properties.get("charge").filter(|c| c.is_number());
     let properties: Map<String, Value> = crystal
         .properties
@@ -328,9 +394,214 @@ fn crystal_value(crystal: &Crystal) -> Value {
     json!({
         "@module": "pymatgen.core.structure",
         "@class": "Structure",
-        "charge": charge.cloned().unwrap_or(Value::from(0)),
+        "charge": charge.cloned().unwrap_or_else(|| Value::from(implied_charge(crystal))),
         "lattice": lattice,
         "properties": properties,
         "sites": sites,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::chem::Element;
+    use crate::crystal::{PropertyValues, SiteProperty};
+    use crate::formats::{self, Format};
+
+    /// `Structure.as_dict()` from pymatgen 2025 (hexagonal cell, a disordered site with
+    /// oxidation states, magmom site property).
+    const PYMATGEN: &str = r#"{"@module": "pymatgen.core.structure", "@class": "Structure", "charge": 0.5, "lattice": {"matrix": [[2.5, 0.0, 1.5308084989341916e-16], [-1.2499999999999998, 2.165063509461097, 1.5308084989341916e-16], [0.0, 0.0, 4.1]], "pbc": [true, true, true], "a": 2.5, "b": 2.5, "c": 4.1, "alpha": 90.0, "beta": 90.0, "gamma": 119.99999999999999, "volume": 22.191900971976242}, "properties": {}, "sites": [{"species": [{"element": "Fe", "oxidation_state": 3, "spin": null, "occu": 0.5}, {"element": "Ni", "oxidation_state": 2, "spin": null, "occu": 0.5}], "abc": [0.0, 0.0, 0.0], "properties": {"magmom": 2.0}, "label": "Fe3+:0.5, Ni2+:0.5", "xyz": [0.0, 0.0, 0.0]}, {"species": [{"element": "O", "oxidation_state": -2, "spin": null, "occu": 1}], "abc": [0.3333333333333333, 0.6666666666666666, 0.5], "properties": {"magmom": 0.0}, "label": "O2-", "xyz": [1.2027416100105862e-16, 1.4433756729740645, 2.05]}]}"#;
+
+    fn el(s: &str) -> Element {
+        Element::from_symbol(s).unwrap()
+    }
+
+    fn read_crystal(text: &str) -> Crystal {
+        let entry = read(text, "dir/mp-1.json", &ReadOptions::default()).unwrap();
+        assert_eq!(entry.id, "mp-1");
+        entry.structure.into_crystal("x", "test").unwrap()
+    }
+
+    #[test]
+    fn reads_pymatgen_output() {
+        let c = read_crystal(PYMATGEN);
+        assert_eq!(c.num_sites(), 2);
+        assert_eq!(
+            c.sites[0].occupancy.species(),
+            &[
+                (Species::with_oxidation(el("Fe"), 3.0), 0.5),
+                (Species::with_oxidation(el("Ni"), 2.0), 0.5)
+            ]
+        );
+        assert_eq!(c.sites[1].frac, [1.0 / 3.0, 2.0 / 3.0, 0.5]);
+        assert!(c.sites.iter().all(|s| s.label.is_none()), "default labels are dropped");
+        assert_eq!(c.site_properties["magmom"], SiteProperty::real(1, vec![2.0, 0.0]));
+        assert!(
+            c.properties.is_empty(),
+            "the charge only repeats the oxidation states: {:?}",
+            c.properties
+        );
+        assert!((c.volume() - 22.191900971976242).abs() < 1e-12);
+        assert_eq!(Format::sniff(PYMATGEN), Format::PymatgenJson);
+    }
+
+    #[test]
+    fn write_then_read_gives_the_same_crystal() {
+        let mut c = read_crystal(PYMATGEN);
+        c.sites[1].label = Some("O1".into());
+        c.sites.push(Site::new(el("Li"), [0.5, 0.5, 0.0]));
+        c.site_properties.insert(
+            "magmom".into(),
+            SiteProperty::real(3, (0..9).map(|i| i as f64 / 7.0).collect()),
+        );
+        c.site_properties.insert(
+            "kind".into(),
+            SiteProperty {
+                width: 1,
+                values: PropertyValues::Str(vec!["a".into(), "b".into(), "c".into()]),
+            },
+        );
+        c.site_properties.insert(
+            "fixed".into(),
+            SiteProperty {
+                width: 3,
+                values: PropertyValues::Bool(vec![false; 9]),
+            },
+        );
+        c.properties.insert("charge".into(), Value::from(1.5));
+        c.properties.insert("source".into(), json!({"db": "x", "n": [1, 2]}));
+        c.pbc = [true, false, true];
+        let mut out = Vec::new();
+        write(&c, &mut out).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        let v: Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(v["charge"], 1.5);
+        assert_eq!(v["sites"][0]["label"], "Fe3+:0.500, Ni2+:0.500");
+        assert_eq!(v["sites"][2]["species"], json!([{"element": "Li", "occu": 1.0}]));
+        assert_eq!(read_crystal(&text), c);
+        // Through the format API too.
+        let entry = Entry {
+            id: "c".into(),
+            location: String::new(),
+            structure: Structure::Crystal(c.clone()),
+        };
+        let mut out = Vec::new();
+        formats::write(&[&entry], Format::PymatgenJson, &mut out).unwrap();
+        let back = formats::read_bytes(&out, "c.json", Format::PymatgenJson, &ReadOptions::default()).unwrap();
+        assert_eq!(back[0].as_ref().unwrap().structure, Structure::Crystal(c));
+    }
+
+    #[test]
+    fn other_layouts() {
+        // Lattice parameters instead of a matrix, Cartesian-only sites, symbols with charges.
+        let text = r#"{"lattice": {"a": 4, "b": 4, "c": 4, "alpha": 90, "beta": 90, "gamma": 90},
+            "sites": [{"species": [{"element": "Cs+", "occu": 1}], "xyz": [0, 0, 0]},
+                      {"species": [{"element": "Cl", "occu": 1, "oxidation_state": -1}], "xyz": [2, 2, 2], "label": "Cl7"}],
+            "energy": -3.5}"#;
+        let c = read_crystal(text);
+        assert_eq!(c.sites[1].frac, [0.5, 0.5, 0.5]);
+        assert_eq!(c.sites[0].occupancy.species()[0].0.oxidation, Some(1.0));
+        assert_eq!(c.sites[1].label.as_deref(), Some("Cl7"));
+        assert_eq!(c.properties["energy"], -3.5);
+        // Molecules.
+        let text = r#"{"@module": "pymatgen.core.structure", "@class": "Molecule", "charge": 0, "spin_multiplicity": 1, "sites": [{"name": "C", "species": [{"element": "C", "occu": 1}], "xyz": [0.0, 0.0, 0.0], "properties": {}, "label": "C"}, {"name": "O", "species": [{"element": "O", "occu": 1}], "xyz": [0.0, 0.0, 1.13], "properties": {}, "label": "O"}], "properties": {}}"#;
+        let entry = read(text, "co.json", &ReadOptions::default()).unwrap();
+        let Structure::Molecule(m) = entry.structure else {
+            panic!("expected a molecule")
+        };
+        assert_eq!(m.positions, vec![[0.0; 3], [0.0, 0.0, 1.13]]);
+        assert_eq!(m.composition().formula(), "C1 O1");
+        assert_eq!(m.properties["spin_multiplicity"], 1);
+    }
+
+    #[test]
+    fn errors_name_the_line_of_the_bad_value() {
+        let pretty = serde_json::to_string_pretty(&serde_json::from_str::<Value>(PYMATGEN).unwrap()).unwrap();
+        // Line of the last occurrence of `needle` (the second site is the last one).
+        let line_of = |text: &str, needle: &str| {
+            text.lines()
+                .collect::<Vec<_>>()
+                .iter()
+                .rposition(|l| l.contains(needle))
+                .unwrap()
+                + 1
+        };
+        let cases = [
+            (
+                pretty.replace("\"O\"", "\"Qq\""),
+                "Qq",
+                "sites[1].species[0].element: unknown element 'Qq'",
+            ),
+            (
+                pretty.replace("0.6666666666666666", "\"x\""),
+                "\"x\"",
+                "sites[1].abc[1]: expected a finite number, found \"x\"",
+            ),
+            (
+                pretty.replace("\"occu\": 1", "\"occu\": 1.5"),
+                "\"species\"",
+                "sites[1].species: site 1: occupancy 1.5 must be in (0, 1]",
+            ),
+            (
+                pretty.replace("4.1\n", "0.0\n"),
+                "\"matrix\"",
+                "lattice.matrix: degenerate lattice",
+            ),
+            (
+                pretty.replace("\"magmom\": 0.0", "\"magmom\": \"up\""),
+                "\"up\"",
+                "sites[1].properties.magmom: site property 'magmom'",
+            ),
+            (
+                pretty.replace("\"oxidation_state\": -2", "\"oxidation_state\": 1e9"),
+                "1e9",
+                "sites[1].species[0].oxidation_state: oxidation state",
+            ),
+        ];
+        for (text, needle, message) in cases {
+            let e = read(&text, "p.json", &ReadOptions::default()).unwrap_err().to_string();
+            let prefix = format!("p.json:{}:", line_of(&text, needle));
+            assert!(
+                e.starts_with(&prefix) && e.contains(message),
+                "{e}\n  wanted {prefix} .. {message}"
+            );
+        }
+        let overlap = PYMATGEN.replace("[0.3333333333333333, 0.6666666666666666, 0.5]", "[0.01, 0.0, 0.0]");
+        let e = read(&overlap, "o.json", &ReadOptions::default())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("sites[1]: sites 0 and 1 overlap") && e.contains("(other: sites[0] at 1:"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn refuses_what_is_not_a_structure() {
+        let deep = "[".repeat(100_000);
+        for (text, message) in [
+            ("", "p.json:1:1: truncated JSON: EOF while parsing a value"),
+            ("[1, 2]", "p.json:1:1: expected a pymatgen Structure dict"),
+            (
+                "{\"@class\": \"Lattice\", \"matrix\": []}",
+                "p.json:1:12: @class: expected a pymatgen Structure or Molecule, found class 'Lattice'",
+            ),
+            (
+                "{\"lattice\": {\"matrix\": [[1,0,0],[0,1,0],[0,0,1]]}}",
+                "p.json:1:1: missing \"sites\"",
+            ),
+            (
+                "{\"lattice\": [[1,0,0],[0,1,0],[0,0,1]], \"sites\": []}",
+                "p.json:1:49: sites: structure has no sites",
+            ),
+            (
+                "{\"sites\": [{\"species\": [{\"element\": \"H\", \"occu\": 0.5}], \"xyz\": [0,0,0]}]}",
+                "p.json:1:24: sites[0].species: partially occupied",
+            ),
+            (deep.as_str(), "p.json:1:128: invalid JSON: recursion limit exceeded"),
+        ] {
+            let e = read(text, "p.json", &ReadOptions::default()).unwrap_err().to_string();
+            assert!(e.starts_with(message), "{e}\n  wanted {message}");
+        }
+    }
 }

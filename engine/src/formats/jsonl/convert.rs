@@ -29,11 +29,19 @@ pub(crate) struct FieldError {
 
 impl FieldError {
     pub fn new(message: impl Into<String>) -> Self {
-        FieldError { path: Vec::new(), message: message.into(), related: None }
+        FieldError {
+            path: Vec::new(),
+            message: message.into(),
+            related: None,
+        }
     }
 
     pub fn at(path: Vec<Seg>, message: impl Into<String>) -> Self {
-        FieldError { path, message: message.into(), related: None }
+        FieldError {
+            path,
+            message: message.into(),
+            related: None,
+        }
     }
 
     /// Prefixes the path with an object member.
@@ -92,7 +100,11 @@ pub(crate) fn syntax_error(e: &serde_json::Error, text: &str, file: &str, first_
     if e.line() == 0 {
         return ParseError::at(file, first_line, message);
     }
-    let line_start = text.split_inclusive('\n').take(e.line() - 1).map(str::len).sum::<usize>();
+    let line_start = text
+        .split_inclusive('\n')
+        .take(e.line() - 1)
+        .map(str::len)
+        .sum::<usize>();
     let line_text = &text.as_bytes()[line_start.min(text.len())..];
     let end = (e.column().saturating_sub(1)).min(line_text.len());
     let column = line_text[..end].iter().filter(|&&b| b & 0xC0 != 0x80).count() + 1;
@@ -117,23 +129,31 @@ pub(crate) fn describe(v: &Value) -> String {
 pub(crate) fn number(v: &Value) -> Result<f64, FieldError> {
     match v.as_f64() {
         Some(x) if x.is_finite() => Ok(x),
-        _ => Err(FieldError::new(format!("expected a finite number, found {}", describe(v)))),
+        _ => Err(FieldError::new(format!(
+            "expected a finite number, found {}",
+            describe(v)
+        ))),
     }
 }
 
 pub(crate) fn array<'a>(v: &'a Value, what: &str) -> Result<&'a Vec<Value>, FieldError> {
-    v.as_array().ok_or_else(|| FieldError::new(format!("expected {what}, found {}", describe(v))))
+    v.as_array()
+        .ok_or_else(|| FieldError::new(format!("expected {what}, found {}", describe(v))))
 }
 
 pub(crate) fn object<'a>(v: &'a Value, what: &str) -> Result<&'a Map<String, Value>, FieldError> {
-    v.as_object().ok_or_else(|| FieldError::new(format!("expected {what}, found {}", describe(v))))
+    v.as_object()
+        .ok_or_else(|| FieldError::new(format!("expected {what}, found {}", describe(v))))
 }
 
 /// Three finite numbers.
 pub(crate) fn vec3(v: &Value) -> Result<Vec3, FieldError> {
     let a = array(v, "a list of 3 numbers")?;
     if a.len() != 3 {
-        return Err(FieldError::new(format!("expected a list of 3 numbers, found {} entries", a.len())));
+        return Err(FieldError::new(format!(
+            "expected a list of 3 numbers, found {} entries",
+            a.len()
+        )));
     }
     let mut out = [0.0; 3];
     for (i, x) in a.iter().enumerate() {
@@ -146,7 +166,10 @@ pub(crate) fn vec3(v: &Value) -> Result<Vec3, FieldError> {
 pub(crate) fn mat3(v: &Value) -> Result<Mat3, FieldError> {
     let a = array(v, "a 3x3 matrix (three rows of 3 numbers)")?;
     if a.len() != 3 {
-        return Err(FieldError::new(format!("expected a 3x3 matrix, found {} rows", a.len())));
+        return Err(FieldError::new(format!(
+            "expected a 3x3 matrix, found {} rows",
+            a.len()
+        )));
     }
     let mut out = [[0.0; 3]; 3];
     for (i, row) in a.iter().enumerate() {
@@ -161,11 +184,15 @@ pub(crate) fn pbc(v: &Value) -> Result<[bool; 3], FieldError> {
     match a.as_slice() {
         [x, y, z] => {
             let b = |i: usize, v: &Value| {
-                v.as_bool().ok_or_else(|| FieldError::new(format!("expected a boolean, found {}", describe(v))).in_index(i))
+                v.as_bool()
+                    .ok_or_else(|| FieldError::new(format!("expected a boolean, found {}", describe(v))).in_index(i))
             };
             Ok([b(0, x)?, b(1, y)?, b(2, z)?])
         }
-        _ => Err(FieldError::new(format!("expected 3 booleans, found {} entries", a.len()))),
+        _ => Err(FieldError::new(format!(
+            "expected 3 booleans, found {} entries",
+            a.len()
+        ))),
     }
 }
 
@@ -175,7 +202,11 @@ pub(crate) fn parse_species(text: &str) -> Result<Species, String> {
     if !s.starts_with(|c: char| c.is_ascii_uppercase()) {
         return Err(format!("expected an element symbol, found \"{text}\""));
     }
-    let symbol_end = s.char_indices().skip(1).find(|(_, c)| !c.is_ascii_lowercase()).map_or(s.len(), |(i, _)| i);
+    let symbol_end = s
+        .char_indices()
+        .skip(1)
+        .find(|(_, c)| !c.is_ascii_lowercase())
+        .map_or(s.len(), |(i, _)| i);
     let (symbol, charge) = s.split_at(symbol_end);
     let element = Element::from_symbol(symbol).map_err(|e| e.to_string())?;
     if charge.is_empty() {
@@ -211,9 +242,9 @@ pub(crate) fn oxidation(ox: f64) -> Result<f64, String> {
 pub(crate) fn occupancy(v: &Value) -> Result<Occupancy, FieldError> {
     match v {
         Value::Number(n) => {
-            let z = n.as_u64().ok_or_else(|| {
-                FieldError::new(format!("expected an atomic number (a positive integer), found {n}"))
-            })?;
+            let z = n
+                .as_u64()
+                .ok_or_else(|| FieldError::new(format!("expected an atomic number (a positive integer), found {n}")))?;
             let element = u32::try_from(z)
                 .ok()
                 .and_then(|z| Element::from_z(z).ok())
@@ -223,7 +254,9 @@ pub(crate) fn occupancy(v: &Value) -> Result<Occupancy, FieldError> {
         Value::String(s) => Ok(Occupancy::ordered(parse_species(s).map_err(FieldError::new)?)),
         Value::Object(m) => {
             if m.is_empty() {
-                return Err(FieldError::new("empty species object: expected e.g. {\"Fe\": 0.5, \"Ni\": 0.5}"));
+                return Err(FieldError::new(
+                    "empty species object: expected e.g. {\"Fe\": 0.5, \"Ni\": 0.5}",
+                ));
             }
             let mut species = Vec::with_capacity(m.len());
             for (name, occ) in m {
@@ -240,39 +273,54 @@ pub(crate) fn occupancy(v: &Value) -> Result<Occupancy, FieldError> {
     }
 }
 
-/// Inverse of [`occupancy`]: the atomic number for a plain ordered site, the species string
-/// when it carries an oxidation state, otherwise an object of occupancies (equal species
-/// listed twice on one site are merged).
-pub(crate) fn occupancy_value(occupancy: &Occupancy) -> Value {
-    match occupancy.species() {
-        [(sp, occ)] if *occ == 1.0 => match sp.oxidation {
-            None => Value::from(sp.element.z()),
-            Some(_) => Value::from(sp.to_string()),
-        },
-        species => {
-            let mut m = Map::new();
-            for (sp, occ) in species {
-                let key = sp.to_string();
-                let total = m.get(&key).and_then(Value::as_f64).unwrap_or(0.0) + occ;
-                m.insert(key, Value::from(total));
+/// Inverse of [`occupancy`], as a serializable value: the atomic number for a plain ordered
+/// site, the species string when it carries an oxidation state, otherwise an object of
+/// occupancies in the site's order (equal species listed twice on one site are merged).
+pub(crate) struct OccupancyJson<'a>(pub &'a Occupancy);
+
+impl serde::Serialize for OccupancyJson<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        match self.0.species() {
+            [(sp, occ)] if *occ == 1.0 => match sp.oxidation {
+                None => s.serialize_u32(sp.element.z()),
+                Some(_) => s.serialize_str(&sp.to_string()),
+            },
+            species => {
+                let mut merged: Vec<(String, f64)> = Vec::with_capacity(species.len());
+                for (sp, occ) in species {
+                    let key = sp.to_string();
+                    match merged.iter_mut().find(|(k, _)| *k == key) {
+                        Some((_, total)) => *total += occ,
+                        None => merged.push((key, *occ)),
+                    }
+                }
+                let mut map = s.serialize_map(Some(merged.len()))?;
+                for (k, occ) in &merged {
+                    map.serialize_entry(k, occ)?;
+                }
+                map.end()
             }
-            Value::Object(m)
         }
     }
 }
 
 /// Builds a per-site property from one JSON value per site (`None`: the site lacks it).
-/// A scalar per site gives width 1, a list of n gives width n. The type is the narrowest that
-/// holds every value: booleans, integers, reals, or strings. `null` (or a missing value) is
+/// A scalar per site gives width 1, a list of n gives width n. The first value sets the type:
+/// booleans, strings, or numbers (integers when all are, reals otherwise). `null` (or a missing value) is
 /// allowed in numeric properties and reads as NaN (JSON has no NaN). pymatgen `Magmom` and
 /// numpy-array dicts are unwrapped to their numbers.
 pub(crate) fn site_property<'a>(values: &[Option<&'a Value>]) -> Result<SiteProperty, FieldError> {
     // pymatgen Magmom dicts hold their numbers in "moment", monty numpy dicts in "data".
-    let unwrap = |v: &'a Value| -> &'a Value {
-        match v {
-            Value::Object(m) => m.get("moment").or_else(|| m.get("data")).unwrap_or(v),
-            other => other,
+    // (A Magmom's moment is itself a numpy dict: unwrap a few levels.)
+    let unwrap = |mut v: &'a Value| -> &'a Value {
+        for _ in 0..4 {
+            match v.as_object().and_then(|m| m.get("moment").or_else(|| m.get("data"))) {
+                Some(inner) => v = inner,
+                None => break,
+            }
         }
+        v
     };
     let per_site: Vec<Option<&Value>> = values.iter().map(|v| v.map(unwrap).filter(|v| !v.is_null())).collect();
     let first = per_site.iter().flatten().next();
@@ -298,7 +346,11 @@ pub(crate) fn site_property<'a>(values: &[Option<&'a Value>]) -> Result<SiteProp
             (Some(Value::Array(a)), Some(n)) if a.len() == n => flat.extend(a.iter().map(Some)),
             (Some(Value::Array(_)), _) | (Some(_), Some(_)) => {
                 let found = v.map_or("nothing".to_string(), describe);
-                return Err(FieldError::new(format!("expected {} per site like the other sites, found {found}", shape())).in_index(i));
+                return Err(FieldError::new(format!(
+                    "expected {} per site like the other sites, found {found}",
+                    shape()
+                ))
+                .in_index(i));
             }
             (Some(scalar), None) => flat.push(Some(scalar)),
         }
@@ -315,22 +367,31 @@ pub(crate) fn site_property<'a>(values: &[Option<&'a Value>]) -> Result<SiteProp
             _ => FieldError::new(message).in_index(site),
         }
     };
-    let scalars = flat.iter().flatten();
-    let values = if scalars.clone().any(|v| v.is_string()) {
-        PropertyValues::Str(typed(&flat, |v| v.as_str().map(str::to_string), |k, v| error(k, "a string", v))?)
-    } else if scalars.clone().any(|v| v.is_boolean()) {
-        PropertyValues::Bool(typed(&flat, Value::as_bool, |k, v| error(k, "a boolean", v))?)
-    } else if flat.iter().all(|v| v.is_some_and(Value::is_i64)) {
-        PropertyValues::Int(typed(&flat, Value::as_i64, |k, v| error(k, "an integer", v))?)
-    } else {
-        let mut out = Vec::with_capacity(flat.len());
-        for (k, v) in flat.iter().enumerate() {
-            match v {
-                None => out.push(f64::NAN),
-                Some(v) => out.push(v.as_f64().filter(|x| x.is_finite()).ok_or_else(|| error(k, "a number", Some(v)))?),
-            }
+    // The first value sets the type (integers widen to reals); values that differ are errors.
+    let values = match flat.iter().flatten().next() {
+        Some(Value::String(_)) => PropertyValues::Str(typed(
+            &flat,
+            |v| v.as_str().map(str::to_string),
+            |k, v| error(k, "a string", v),
+        )?),
+        Some(Value::Bool(_)) => PropertyValues::Bool(typed(&flat, Value::as_bool, |k, v| error(k, "a boolean", v))?),
+        _ if flat.iter().all(|v| v.is_some_and(Value::is_i64)) => {
+            PropertyValues::Int(typed(&flat, Value::as_i64, |k, v| error(k, "an integer", v))?)
         }
-        PropertyValues::Real(out)
+        _ => {
+            let mut out = Vec::with_capacity(flat.len());
+            for (k, v) in flat.iter().enumerate() {
+                match v {
+                    None => out.push(f64::NAN),
+                    Some(v) => out.push(
+                        v.as_f64()
+                            .filter(|x| x.is_finite())
+                            .ok_or_else(|| error(k, "a number", Some(v)))?,
+                    ),
+                }
+            }
+            PropertyValues::Real(out)
+        }
     };
     Ok(SiteProperty { width, values })
 }
@@ -341,7 +402,10 @@ fn typed<T>(
     get: impl Fn(&Value) -> Option<T>,
     error: impl Fn(usize, Option<&Value>) -> FieldError,
 ) -> Result<Vec<T>, FieldError> {
-    flat.iter().enumerate().map(|(k, v)| v.and_then(&get).ok_or_else(|| error(k, *v))).collect()
+    flat.iter()
+        .enumerate()
+        .map(|(k, v)| v.and_then(&get).ok_or_else(|| error(k, *v)))
+        .collect()
 }
 
 /// The JSON value of `prop` at `site`: a scalar for width 1, a list otherwise (NaN → null).
@@ -349,10 +413,30 @@ pub(crate) fn site_property_value(prop: &SiteProperty, site: usize) -> Value {
     let w = prop.width;
     let range = site * w..(site + 1) * w;
     let items: Vec<Value> = match &prop.values {
-        PropertyValues::Real(v) => v.get(range).unwrap_or_default().iter().map(|x| Value::from(*x)).collect(),
-        PropertyValues::Int(v) => v.get(range).unwrap_or_default().iter().map(|x| Value::from(*x)).collect(),
-        PropertyValues::Bool(v) => v.get(range).unwrap_or_default().iter().map(|x| Value::from(*x)).collect(),
-        PropertyValues::Str(v) => v.get(range).unwrap_or_default().iter().map(|x| Value::from(x.as_str())).collect(),
+        PropertyValues::Real(v) => v
+            .get(range)
+            .unwrap_or_default()
+            .iter()
+            .map(|x| Value::from(*x))
+            .collect(),
+        PropertyValues::Int(v) => v
+            .get(range)
+            .unwrap_or_default()
+            .iter()
+            .map(|x| Value::from(*x))
+            .collect(),
+        PropertyValues::Bool(v) => v
+            .get(range)
+            .unwrap_or_default()
+            .iter()
+            .map(|x| Value::from(*x))
+            .collect(),
+        PropertyValues::Str(v) => v
+            .get(range)
+            .unwrap_or_default()
+            .iter()
+            .map(|x| Value::from(x.as_str()))
+            .collect(),
     };
     match <[Value; 1]>::try_from(items) {
         Ok([one]) if w == 1 => one,
@@ -381,7 +465,11 @@ pub(crate) fn validation_error(
         CrystalError::OverlappingSites { first, .. } => Some(site_path(*first)),
         _ => None,
     };
-    FieldError { path, message: e.to_string(), related }
+    FieldError {
+        path,
+        message: e.to_string(),
+        related,
+    }
 }
 
 #[cfg(test)]
@@ -408,7 +496,8 @@ mod tests {
     #[test]
     fn occupancies_round_trip() {
         for v in [json!(26), json!("Fe3+"), json!({"Fe": 0.5, "Ni2+": 0.25})] {
-            assert_eq!(occupancy_value(&occupancy(&v).unwrap()), v);
+            let written = serde_json::to_string(&OccupancyJson(&occupancy(&v).unwrap())).unwrap();
+            assert_eq!(written, v.to_string());
         }
         assert!(occupancy(&json!(0)).unwrap_err().message.contains("Z=0"));
         assert!(occupancy(&json!(104)).unwrap_err().message.contains("Z=104"));
@@ -434,13 +523,18 @@ mod tests {
         let p = site_property(&vals.iter().map(Some).collect::<Vec<_>>()).unwrap();
         assert_eq!(p.values, PropertyValues::Int(vec![1, 2]));
         // Missing and null numeric values read as NaN; Magmom dicts are unwrapped.
-        let m = json!({"@class": "Magmom", "moment": [0.0, 0.0, 1.0]});
+        let m = json!({"@class": "Magmom", "moment": {"@module": "numpy", "data": [0.0, 0.0, 1.0]}});
         let p = site_property(&[Some(&m), None]).unwrap();
         assert_eq!(p.width, 3);
         assert!(site_property_value(&p, 1) == json!([null, null, null]));
         // Width and type mismatches are errors naming the site.
         let vals = [json!([1.0, 2.0]), json!([1.0])];
-        assert_eq!(site_property(&vals.iter().map(Some).collect::<Vec<_>>()).unwrap_err().path, vec![Seg::Index(1)]);
+        assert_eq!(
+            site_property(&vals.iter().map(Some).collect::<Vec<_>>())
+                .unwrap_err()
+                .path,
+            vec![Seg::Index(1)]
+        );
         let vals = [json!("a"), json!(1)];
         assert!(site_property(&vals.iter().map(Some).collect::<Vec<_>>()).is_err());
         let vals = [json!([[1.0]])];
@@ -451,9 +545,15 @@ mod tests {
     fn errors_are_located() {
         let text = "{\"a\": 1,\n \"frac_coords\": [[0, 0, 0], [0.5, \"x\", 0]]}";
         let v: Value = serde_json::from_str(text).unwrap();
-        let e = vec3(&v["frac_coords"][1]).unwrap_err().in_index(1).in_key("frac_coords");
+        let e = vec3(&v["frac_coords"][1])
+            .unwrap_err()
+            .in_index(1)
+            .in_key("frac_coords");
         let p = e.into_parse_error(text, "f.json", 1);
-        assert_eq!(p.to_string(), "f.json:2:35: frac_coords[1][1]: expected a finite number, found \"x\"");
+        assert_eq!(
+            p.to_string(),
+            "f.json:2:35: frac_coords[1][1]: expected a finite number, found \"x\""
+        );
         let e = serde_json::from_str::<Value>("{\"a\": [1,\n 2,, 3]}").unwrap_err();
         let p = syntax_error(&e, "{\"a\": [1,\n 2,, 3]}", "g.json", 10);
         assert_eq!((p.line, p.column), (Some(11), Some(4)));

@@ -32,7 +32,10 @@ impl fmt::Display for PathDisplay<'_> {
 /// when the path goes further than the document (a missing member). `None` only for text
 /// that is not JSON at all.
 pub(crate) fn locate(text: &str, path: &[Seg]) -> Option<usize> {
-    let mut scan = Scanner { b: text.as_bytes(), i: 0 };
+    let mut scan = Scanner {
+        b: text.as_bytes(),
+        i: 0,
+    };
     scan.ws();
     if scan.i >= scan.b.len() {
         return None;
@@ -126,7 +129,10 @@ impl Scanner<'_> {
                 }
             }
             _ => {
-                while !matches!(self.peek(), None | Some(b',' | b'}' | b']' | b' ' | b'\t' | b'\n' | b'\r')) {
+                while !matches!(
+                    self.peek(),
+                    None | Some(b',' | b'}' | b']' | b' ' | b'\t' | b'\n' | b'\r')
+                ) {
                     self.i += 1;
                 }
                 Some(())
@@ -196,7 +202,10 @@ mod tests {
         let at = locate(text, &[key("b"), Seg::Index(1), key("zzz")]).unwrap();
         assert_eq!(&text[at..at + 1], "{");
         assert_eq!(locate("   ", &[key("a")]), None);
-        assert_eq!(PathDisplay(&[key("sites"), Seg::Index(3), key("abc")]).to_string(), "sites[3].abc");
+        assert_eq!(
+            PathDisplay(&[key("sites"), Seg::Index(3), key("abc")]).to_string(),
+            "sites[3].abc"
+        );
     }
 
     #[test]
