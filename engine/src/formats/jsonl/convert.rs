@@ -307,9 +307,10 @@ impl serde::Serialize for OccupancyJson<'_> {
 
 /// Builds a per-site property from one JSON value per site (`None`: the site lacks it).
 /// A scalar per site gives width 1, a list of n gives width n. The first value sets the type:
-/// booleans, strings, or numbers (integers when all are, reals otherwise). `null` (or a missing value) is
-/// allowed in numeric properties and reads as NaN (JSON has no NaN). pymatgen `Magmom` and
-/// numpy-array dicts are unwrapped to their numbers.
+/// booleans, strings, or numbers (integers when all are, reals otherwise). `null` (or a
+/// missing value) is allowed in numeric properties, for a whole site or inside its list, and
+/// reads as NaN (JSON has no NaN). pymatgen `Magmom` and numpy-array dicts are unwrapped to
+/// their numbers.
 pub(crate) fn site_property<'a>(values: &[Option<&'a Value>]) -> Result<SiteProperty, FieldError> {
     // pymatgen Magmom dicts hold their numbers in "moment", monty numpy dicts in "data".
     // (A Magmom's moment is itself a numpy dict: unwrap a few levels.)
@@ -382,7 +383,7 @@ pub(crate) fn site_property<'a>(values: &[Option<&'a Value>]) -> Result<SiteProp
             let mut out = Vec::with_capacity(flat.len());
             for (k, v) in flat.iter().enumerate() {
                 match v {
-                    None => out.push(f64::NAN),
+                    None | Some(Value::Null) => out.push(f64::NAN),
                     Some(v) => out.push(
                         v.as_f64()
                             .filter(|x| x.is_finite())
@@ -527,6 +528,11 @@ mod tests {
         let p = site_property(&[Some(&m), None]).unwrap();
         assert_eq!(p.width, 3);
         assert!(site_property_value(&p, 1) == json!([null, null, null]));
+        // ... and what is written that way reads back (nulls inside lists too).
+        let vals = [json!([0.0, 0.0, 1.0]), json!([null, null, null])];
+        let q = site_property(&vals.iter().map(Some).collect::<Vec<_>>()).unwrap();
+        assert_eq!(site_property_value(&q, 1), json!([null, null, null]));
+        assert_eq!(q.values.len(), 6);
         // Width and type mismatches are errors naming the site.
         let vals = [json!([1.0, 2.0]), json!([1.0])];
         assert_eq!(
