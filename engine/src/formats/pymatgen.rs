@@ -231,10 +231,11 @@ fn is_default_label(label: &str, occupancy: &Occupancy) -> bool {
         name.trim().starts_with(sp.element.symbol()) && parse_species(name).is_ok_and(|l| l == *sp)
     };
     let species = occupancy.species();
-    if let [(sp, occ)] = species {
-        if *occ == 1.0 && names(label, sp) {
-            return true;
-        }
+    if let [(sp, occ)] = species
+        && *occ == 1.0
+        && names(label, sp)
+    {
+        return true;
     }
     let parts: Vec<&str> = label.split(',').collect();
     parts.len() == species.len()
@@ -278,7 +279,7 @@ fn site_properties(sites: &[Value]) -> Result<SiteProperties, FieldError> {
             } else {
                 e.path.split_off(1)
             };
-            path.extend(e.path.drain(..));
+            path.append(&mut e.path);
             path.push(Seg::Key("properties".into()));
             path.push(Seg::Key(name.clone()));
             path.extend(rest);
