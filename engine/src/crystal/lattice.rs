@@ -8,11 +8,15 @@ use serde::{Deserialize, Serialize};
 const MIN_RELATIVE_VOLUME: f64 = 1e-8;
 
 /// Rows are the lattice vectors **a**, **b**, **c** (Å). The inverse is cached because
-/// Cartesian → fractional conversion sits on hot paths.
+/// Cartesian → fractional conversion sits on hot paths, and so is an LLL-reduced basis of the
+/// same lattice (short, nearly orthogonal vectors) for periodic-image searches, whose cost
+/// would otherwise grow with the skew of the cell as written.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Lattice {
     matrix: Mat3,
     inverse: Mat3,
+    reduced: Mat3,
+    reduced_inverse: Mat3,
 }
 
 /// Lattice parameters: lengths in Å, angles in degrees.
@@ -45,7 +49,11 @@ impl Lattice {
             return Err(CrystalError::DegenerateLattice { volume });
         }
         let inverse = math::inverse(&matrix).ok_or(CrystalError::DegenerateLattice { volume })?;
-        Ok(Lattice { matrix, inverse })
+        let (reduced, reduced_inverse) = match lll_reduce(&matrix) {
+            Some(r) => (r, math::inverse(&r).unwrap_or(inverse)),
+            None => (matrix, inverse),
+        };
+        Ok(Lattice { matrix, inverse, reduced, reduced_inverse })
     }
 
     /// Builds the lattice of the given parameters in the crystallographic orientation used
@@ -156,24 +164,74 @@ impl Lattice {
     /// images. Exact for any cell shape: images are searched within the range that the plane
     /// spacings guarantee can hold a shorter vector.
     pub fn periodic_distance(&self, a: Vec3, b: Vec3) -> f64 {
-        let mut d = math::sub(a, b);
+        // Search in the reduced basis: there the nearest image is at most a cell or two away,
+        // however skewed the basis the file gave.
+        let (m, inv) = (&self.reduced, &self.reduced_inverse);
+        let mut d = math::vec_mat(self.to_cartesian(math::sub(a, b)), inv);
         for x in &mut d {
             *x -= x.round();
         }
-        let direct = math::norm(self.to_cartesian(d));
-        let spacing = self.plane_spacings();
+        let direct = math::norm(math::vec_mat(d, m));
+        // Plane spacings of the reduced cell: 1 / |row of its reciprocal| (columns of `inv`).
+        let spacing = [0, 1, 2].map(|j| 1.0 / math::norm([inv[0][j], inv[1][j], inv[2][j]]));
         let range: Vec<i32> = spacing.iter().map(|s| (direct / s).ceil() as i32).collect();
         let mut best = direct;
         for i in -range[0]..=range[0] {
             for j in -range[1]..=range[1] {
                 for k in -range[2]..=range[2] {
                     let v = [d[0] + i as f64, d[1] + j as f64, d[2] + k as f64];
-                    best = best.min(math::norm(self.to_cartesian(v)));
+                    best = best.min(math::norm(math::vec_mat(v, m)));
                 }
             }
         }
         best
     }
+}
+
+/// LLL reduction (δ = 3/4) of the rows of `m`: a basis of the same lattice whose vectors are
+/// short and nearly orthogonal. `None` if it does not settle within a bounded number of
+/// steps (never seen for cells that pass [`Lattice::new`]).
+fn lll_reduce(m: &Mat3) -> Option<Mat3> {
+    const DELTA: f64 = 0.75;
+    const MAX_STEPS: usize = 10_000;
+    let mut b = *m;
+    let mut k = 1;
+    for _ in 0..MAX_STEPS {
+        if k == 3 {
+            return Some(b);
+        }
+        for j in (0..k).rev() {
+            let q = gram_schmidt(&b).1[k][j].round();
+            if q != 0.0 {
+                b[k] = math::sub(b[k], math::scale(b[j], q));
+            }
+        }
+        let (star, mu) = gram_schmidt(&b);
+        let lovasz = math::dot(star[k], star[k]) >= (DELTA - mu[k][k - 1] * mu[k][k - 1]) * math::dot(star[k - 1], star[k - 1]);
+        if lovasz {
+            k += 1;
+        } else {
+            b.swap(k, k - 1);
+            k = (k - 1).max(1);
+        }
+    }
+    None
+}
+
+/// Gram-Schmidt orthogonalisation of the rows of `b`: the orthogonal rows and the
+/// coefficients μ[i][j] = b_i · b*_j / |b*_j|².
+fn gram_schmidt(b: &Mat3) -> (Mat3, Mat3) {
+    let mut star = [[0.0; 3]; 3];
+    let mut mu = [[0.0; 3]; 3];
+    for i in 0..3 {
+        let mut v = b[i];
+        for j in 0..i {
+            mu[i][j] = math::dot(b[i], star[j]) / math::dot(star[j], star[j]);
+            v = math::sub(v, math::scale(star[j], mu[i][j]));
+        }
+        star[i] = v;
+    }
+    (star, mu)
 }
 
 #[cfg(test)]
@@ -235,6 +293,24 @@ mod tests {
                 assert!((d - if i == j { 1.0 } else { 0.0 }).abs() < 1e-12);
             }
         }
+    }
+
+    #[test]
+    fn periodic_distance_in_a_badly_skewed_basis_is_fast_and_exact() {
+        // b = (-2.6735, 4.6, 0) + 139106 c: the same lattice as a short cell, written with a
+        // 600 km vector. The image search must not scale with that length.
+        let c = 4.316;
+        let skewed = Lattice::new([[5.347, 0.0, 0.0], [-2.6735, 4.6, 139_106.0 * c + 1.5], [0.0, 0.0, c]]).unwrap();
+        let plain = Lattice::new([[5.347, 0.0, 0.0], [-2.6735, 4.6, 1.5], [0.0, 0.0, c]]).unwrap();
+        let start = std::time::Instant::now();
+        for (f, g) in [([0.1, 0.2, 0.3], [0.9, 0.8, 0.1]), ([0.0, 0.0, 0.0], [0.5, 0.5, 0.5])] {
+            // Same Cartesian points in both bases.
+            let (pf, pg) = (skewed.to_cartesian(f), skewed.to_cartesian(g));
+            let d1 = skewed.periodic_distance(f, g);
+            let d2 = plain.periodic_distance(plain.to_fractional(pf), plain.to_fractional(pg));
+            assert!((d1 - d2).abs() < 1e-6, "{d1} vs {d2}");
+        }
+        assert!(start.elapsed().as_millis() < 100);
     }
 
     #[test]
