@@ -5,6 +5,7 @@ mod operation;
 pub mod tables;
 
 pub use operation::{SymOp, SymOpError};
+pub use tables::{SpaceGroup, UnknownSpaceGroup};
 
 /// The symmetry declared by a structure's source (a CIF's operator list or space-group
 /// symbol), with the asymmetric-unit orbit of every site.
