@@ -154,30 +154,47 @@ impl SpaceGroup {
     /// Every operation of the group in this setting, centring translations included
     /// (identity first), translations in [0, 1).
     pub fn operations(&self) -> Vec<SymOp> {
-        // Every table entry parses (checked by a test); an empty list cannot happen in practice.
-        let Some(hall) = HallSymbol::new(self.hall_symbol) else { return vec![SymOp::IDENTITY] };
-        let coset = hall.traverse();
+        let base = table_operations(self.hall_number, self.hall_symbol);
         let v = self.origin_shift;
+        if v == [0.0; 3] {
+            return base.to_vec();
+        }
+        // Origin shift v: (R, t) → (R, t + v − R·v).
+        base.iter()
+            .map(|op| {
+                let rv = op.rotate(v);
+                SymOp { rotation: op.rotation, translation: std::array::from_fn(|i| op.translation[i] + v[i] - rv[i]) }
+                    .normalized()
+            })
+            .collect()
+    }
+}
+
+/// The operations of a table setting, computed once per process (moyo's traversal is far
+/// slower than reading a CIF).
+fn table_operations(hall_number: i32, hall_symbol: &str) -> &'static [SymOp] {
+    static CACHE: [OnceLock<Vec<SymOp>>; HALL_NUMBERS as usize] = [const { OnceLock::new() }; HALL_NUMBERS as usize];
+    static EMPTY: [SymOp; 1] = [SymOp::IDENTITY];
+    let Some(slot) = usize::try_from(hall_number - 1).ok().and_then(|i| CACHE.get(i)) else { return &EMPTY };
+    slot.get_or_init(|| {
+        // Every table entry parses (checked by a test).
+        let Some(hall) = HallSymbol::new(hall_symbol) else { return vec![SymOp::IDENTITY] };
+        let coset = hall.traverse();
         let mut ops = Vec::with_capacity(coset.len() * hall.centering.order());
         for centring in hall.centering.lattice_points() {
             for op in &coset {
                 let rotation: [[i32; 3]; 3] = std::array::from_fn(|i| std::array::from_fn(|j| op.rotation[(i, j)]));
-                let base = SymOp { rotation, translation: std::array::from_fn(|i| op.translation[i] + centring[i]) };
-                // Origin shift v: (R, t) → (R, t + v − R·v).
-                let rv = base.rotate(v);
-                let shifted = SymOp {
-                    rotation,
-                    translation: std::array::from_fn(|i| base.translation[i] + v[i] - rv[i]),
-                };
-                ops.push(shifted.normalized());
+                let translation = std::array::from_fn(|i| op.translation[i] + centring[i]);
+                ops.push(SymOp { rotation, translation }.normalized());
             }
         }
         if let Some(p) = ops.iter().position(SymOp::is_identity) {
             ops.swap(0, p);
         }
         ops
-    }
+    })
 }
+
 
 /// Normalised Hall symbol → Hall number.
 fn hall_index() -> &'static HashMap<String, i32> {
