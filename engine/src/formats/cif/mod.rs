@@ -27,6 +27,7 @@
 //! (a banner before the first block, quoted values over several lines, stray values); a
 //! repeated data name is an error unless it repeats the same value.
 
+mod fxhash;
 mod number;
 mod structure;
 mod symmetry;
@@ -42,7 +43,8 @@ use crate::error::{ParseError, Result};
 
 /// Reads every data block of a CIF file.
 pub fn read(text: &str, file: &str, opts: &ReadOptions) -> Result<super::Records> {
-    let doc = syntax::parse(text, file)?;
+    let text = syntax::normalize_newlines(text);
+    let doc = syntax::parse(&text, file)?;
     if doc.blocks.is_empty() {
         let what = if text.trim().is_empty() { "empty file" } else { "no data block" };
         return Err(ParseError::new(file, format!("{what}: a CIF holds data blocks that start with data_NAME")).into());

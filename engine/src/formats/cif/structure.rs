@@ -1,6 +1,7 @@
 //! A data block → a [`Crystal`]: cell, atom sites, symmetry expansion, validation. Follows
 //! pymatgen's `CifParser` where files are ambiguous (see the module docs of `cif`).
 
+use super::fxhash::BuildFxHasher;
 use super::number::{self, NumberError};
 use super::symmetry::{self, Symmetry};
 use super::syntax::{Block, Column, Document, Value};
@@ -453,10 +454,11 @@ const LINEAR_LIMIT: usize = 64;
 /// apart ("0.9336" and "0.9337") differ by 1.00000000000655e-4 in binary and count as close.
 const ROUNDING_SLACK: f64 = 1e-10;
 
+/// Periodic closeness of two wrapped positions (coordinates in [0, 1)).
 fn same_position(a: &Vec3, b: &Vec3) -> bool {
     (0..3).all(|k| {
-        let d = a[k] - b[k];
-        (d - d.round()).abs() <= SITE_TOLERANCE + ROUNDING_SLACK
+        let d = (a[k] - b[k]).abs();
+        d.min(1.0 - d) <= SITE_TOLERANCE + ROUNDING_SLACK
     })
 }
 
@@ -518,36 +520,6 @@ impl PointSet {
         } else if let Some(grid) = &mut self.grid {
             grid.entry(p.map(cell_of)).or_default().push(self.points.len() - 1);
         }
-    }
-}
-
-/// A fast non-cryptographic hasher for grid cells (keys come from our own arithmetic).
-#[derive(Default, Clone, Copy)]
-struct BuildFxHasher;
-
-impl std::hash::BuildHasher for BuildFxHasher {
-    type Hasher = FxHasher;
-    fn build_hasher(&self) -> FxHasher {
-        FxHasher(0)
-    }
-}
-
-struct FxHasher(u64);
-
-impl std::hash::Hasher for FxHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.write_u64(b as u64);
-        }
-    }
-    fn write_i32(&mut self, i: i32) {
-        self.write_u64(i as u32 as u64);
-    }
-    fn write_u64(&mut self, i: u64) {
-        self.0 = (self.0.rotate_left(5) ^ i).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
     }
 }
 

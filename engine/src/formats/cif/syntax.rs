@@ -1,9 +1,11 @@
 //! CIF syntax: the pest grammar (`grammars/cif.pest`) turned into data blocks of tagged values
 //! and loops, borrowing the source text. Knows nothing about crystals.
 
+use super::fxhash::BuildFxHasher;
 use crate::error::ParseError;
 use pest::Parser;
 use pest::iterators::Pair;
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
 use std::hash::{Hash, Hasher};
@@ -11,7 +13,7 @@ use std::sync::OnceLock;
 
 #[derive(pest_derive::Parser)]
 #[grammar = "../../grammars/cif.pest"]
-struct CifGrammar;
+pub(super) struct CifGrammar;
 
 /// Deepest nesting of CIF 2.0 lists and tables accepted. Real data nest 2–3 deep; the bound
 /// keeps the recursive grammar far from the stack limit on hostile input.
@@ -79,7 +81,6 @@ impl<'a> Value<'a> {
 /// A loop: its tags and values, row by row.
 #[derive(Debug)]
 pub struct Loop<'a> {
-    pub pos: usize,
     pub tags: Vec<Tag<'a>>,
     pub values: Vec<Value<'a>>,
 }
@@ -105,7 +106,7 @@ pub struct Block<'a> {
     pub pos: usize,
     pub pairs: Vec<(Tag<'a>, Value<'a>)>,
     pub loops: Vec<Loop<'a>>,
-    index: HashMap<Key<'a>, Slot>,
+    index: HashMap<Key<'a>, Slot, BuildFxHasher>,
     /// The first structural problem (duplicate data name, ragged loop, unbalanced save
     /// frame): byte offset and message. A block with a problem yields no structure.
     pub problem: Option<(usize, String)>,
@@ -135,10 +136,6 @@ impl<'b, 'a> Column<'b, 'a> {
         }
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
     pub fn get(&self, row: usize) -> Option<&'b Value<'a>> {
         match self.inner {
             ColumnInner::Single(v) => (row == 0).then_some(v),
@@ -151,17 +148,11 @@ impl<'b, 'a> Column<'b, 'a> {
     }
 
     /// The single value of a non-looped item (or a one-row loop).
+    #[cfg(test)]
     pub fn single(&self) -> Option<&'b Value<'a>> {
         (self.len() == 1).then(|| self.get(0)).flatten()
     }
 
-    /// The loop this column belongs to, if any.
-    pub fn in_loop(&self) -> Option<&'b Loop<'a>> {
-        match self.inner {
-            ColumnInner::Single(_) => None,
-            ColumnInner::Loop(l, _) => Some(l),
-        }
-    }
 }
 
 impl<'a> Block<'a> {
@@ -190,11 +181,6 @@ impl<'a> Block<'a> {
     pub fn stray_after(&self, tag: &str) -> Option<usize> {
         let Some(Slot::Pair(i)) = self.index.get(&Key(tag)).copied() else { return None };
         self.strays.iter().find(|(after, _)| *after == Some(i)).map(|(_, pos)| *pos)
-    }
-
-    /// True if any data name of the block starts with `prefix` (normalised like [`Block::get`]).
-    pub fn has_prefix(&self, prefix: &str) -> bool {
-        self.index.keys().any(|k| k.0.len() >= prefix.len() && Key(&k.0[..prefix.len()]) == Key(prefix))
     }
 }
 
@@ -255,7 +241,8 @@ fn line_starts(text: &str) -> Vec<usize> {
     starts
 }
 
-/// Parses a whole file into blocks. Syntax errors are file-level errors.
+/// Parses a whole file into blocks; `text` must have "\n" line endings (see
+/// [`normalize_newlines`]). Syntax errors are file-level errors.
 pub fn parse<'a>(text: &'a str, file: &str) -> Result<Document<'a>, ParseError> {
     let version = if is_cif2(text) { Version::Cif2 } else { Version::Cif1 };
     let mut doc = Document { text, version, blocks: Vec::new(), lines: OnceLock::new() };
@@ -289,7 +276,7 @@ fn build_block<'a>(pair: Pair<'a, Rule>) -> Block<'a> {
     let mut inner = pair.into_inner();
     let name = inner.next().map_or("", |h| &h.as_str()[5..]);
     let mut block =
-        Block { name, pos, pairs: Vec::new(), loops: Vec::new(), index: HashMap::new(), problem: None, strays: Vec::new() };
+        Block { name, pos, pairs: Vec::new(), loops: Vec::new(), index: HashMap::default(), problem: None, strays: Vec::new() };
     let mut pending_tag: Option<Tag<'a>> = None;
     // The item that stray values would follow (none right after a loop or frame heading).
     let mut last_pair: Option<usize> = None;
@@ -311,7 +298,7 @@ fn build_block<'a>(pair: Pair<'a, Rule>) -> Block<'a> {
                 }
                 save_depth = save_depth.saturating_sub(1);
             }
-            Rule::stop | Rule::eof_marker => {}
+            Rule::stop | Rule::eof_marker | Rule::comment => {}
             _ if save_depth > 0 => {}
             Rule::tag => pending_tag = Some(Tag { name: p.as_str(), pos: start }),
             Rule::loop1 | Rule::loop2 => {
@@ -380,7 +367,7 @@ impl<'a> Block<'a> {
         let mut values = Vec::new();
         for p in pair.into_inner() {
             match p.as_rule() {
-                Rule::loop_kw => {}
+                Rule::loop_kw | Rule::comment => {}
                 Rule::tag => tags.push(Tag { name: p.as_str(), pos: p.as_span().start() }),
                 _ => values.push(to_value(p, 0)),
             }
@@ -399,7 +386,7 @@ impl<'a> Block<'a> {
         for (c, tag) in tags.iter().enumerate() {
             self.index_tag(*tag, Slot::Loop(index, c));
         }
-        self.loops.push(Loop { pos, tags, values });
+        self.loops.push(Loop { tags, values });
     }
 }
 
@@ -425,11 +412,14 @@ fn to_value<'a>(p: Pair<'a, Rule>, depth: usize) -> Value<'a> {
         Rule::text_field => Kind::Text(text_field_content(s)),
         // The nesting was bounded before parsing (see `too_deep`); this guard only keeps the
         // recursion finite if that check and the grammar ever disagree.
-        Rule::list if depth < MAX_NESTING => Kind::List(p.into_inner().map(|v| to_value(v, depth + 1)).collect()),
+        Rule::list if depth < MAX_NESTING => Kind::List(
+            p.into_inner().filter(|v| v.as_rule() != Rule::comment).map(|v| to_value(v, depth + 1)).collect(),
+        ),
         Rule::table if depth < MAX_NESTING => Kind::Table(
             p.into_inner()
+                .filter(|entry| entry.as_rule() == Rule::table_entry)
                 .filter_map(|entry| {
-                    let mut parts = entry.into_inner();
+                    let mut parts = entry.into_inner().filter(|v| v.as_rule() != Rule::comment);
                     let key = parts.next()?;
                     let k = key.as_str();
                     let k = if matches!(key.as_rule(), Rule::tsq | Rule::tdq) {
@@ -447,13 +437,20 @@ fn to_value<'a>(p: Pair<'a, Rule>, depth: usize) -> Value<'a> {
     Value { pos, kind }
 }
 
-/// The text between the opening ";" and the closing newline + ";".
+/// The text between the opening "\n;" and the closing "\n;".
 fn text_field_content(s: &str) -> &str {
-    let s = s.trim_start_matches(['\r', '\n']);
-    let s = s.strip_prefix(';').unwrap_or(s);
-    let s = s.strip_suffix(';').unwrap_or(s);
-    let s = s.strip_suffix('\n').unwrap_or(s);
-    s.strip_suffix('\r').unwrap_or(s)
+    let s = s.strip_prefix("\n;").unwrap_or(s);
+    s.strip_suffix("\n;").unwrap_or(s)
+}
+
+/// The text with every line ending as "\n" ("\r\n" and a lone "\r" are replaced), which
+/// is what [`parse`] expects. Line and column numbers do not change; text without '\r' is
+/// not copied.
+pub fn normalize_newlines(text: &str) -> Cow<'_, str> {
+    if !text.as_bytes().contains(&b'\r') {
+        return Cow::Borrowed(text);
+    }
+    Cow::Owned(text.replace("\r\n", "\n").replace('\r', "\n"))
 }
 
 /// The byte offset of the first list/table bracket nested deeper than [`MAX_NESTING`], found
@@ -589,6 +586,7 @@ mod tests {
     use super::*;
 
     fn parse_ok(text: &str) -> Document<'_> {
+        assert!(!text.contains('\r'), "normalise first");
         parse(text, "t.cif").unwrap_or_else(|e| panic!("{e}"))
     }
 
@@ -620,9 +618,10 @@ mod tests {
 
     #[test]
     fn text_fields_and_crlf() {
-        let doc = parse_ok("data_x\r\n_a\r\n;\r\nline 1\r\nline 2\r\n;\r\n_b ;not-a-field\r\n_c\r\n;one;\r\n;\r\n");
+        let text = normalize_newlines("data_x\r\n_a\r\n;\r\nline 1\r\nline 2\r\n;\r\n_b ;not-a-field\r_c\r\n;one;\r\n;\r\n");
+        let doc = parse_ok(&text);
         let b = &doc.blocks[0];
-        assert_eq!(text_of(b, "_a"), "\r\nline 1\r\nline 2");
+        assert_eq!(text_of(b, "_a"), "\nline 1\nline 2");
         assert_eq!(text_of(b, "_b"), ";not-a-field");
         assert_eq!(doc.line_col(b.get("_b").unwrap().tag.pos), (7, 1));
         assert_eq!(text_of(b, "_c"), "one;");

@@ -352,3 +352,85 @@ fn writer_uses_the_asymmetric_unit() {
     assert!(text.contains("'P 1'"), "{text}");
     assert_roundtrip(&broken);
 }
+
+/// Release-mode throughput over the corpus CIFs (read + expand + validate), single thread:
+/// `cargo test --release -p screen-engine cif_throughput -- --ignored --nocapture`.
+#[test]
+#[ignore]
+fn cif_throughput() {
+    let mut files: Vec<(String, String)> = Vec::new();
+    for entry in std::fs::read_dir(corpus("structures/cif")).unwrap() {
+        let path = entry.unwrap().path();
+        let bytes = std::fs::read(&path).unwrap();
+        if let Ok(text) = formats::decode_text(&bytes, "x") {
+            files.push((path.display().to_string(), text.into_owned()));
+        }
+    }
+    let small: Vec<&(String, String)> = files.iter().filter(|(_, t)| t.len() <= 4096).collect();
+    let opts = ReadOptions::default();
+    let only_small = std::env::var("CIF_SMALL_ONLY").is_ok();
+    for (what, set) in [("all", files.iter().collect::<Vec<_>>()), ("small (<= 4 KiB)", small)] {
+        if only_small && what == "all" {
+            continue;
+        }
+        let bytes: usize = set.iter().map(|(_, t)| t.len()).sum();
+        let rounds = 20;
+        let start = std::time::Instant::now();
+        let mut structures = 0usize;
+        for _ in 0..rounds {
+            for (name, text) in &set {
+                if let Ok(records) = read(text, name, &opts) {
+                    structures += records.iter().filter(|r| r.is_ok()).count();
+                }
+            }
+        }
+        let secs = start.elapsed().as_secs_f64();
+        let n = (set.len() * rounds) as f64;
+        println!(
+            "{what}: {} files, {:.0} files/s, {:.1} MB/s, {} structures per round",
+            set.len(),
+            n / secs,
+            (bytes * rounds) as f64 / secs / 1e6,
+            structures / rounds
+        );
+    }
+}
+
+/// One stage over the small corpus CIFs, for `perf stat`: CIF_STAGE = pest | syntax | full.
+#[test]
+#[ignore]
+fn cif_throughput_stages() {
+    let mut files: Vec<(String, String)> = Vec::new();
+    for entry in std::fs::read_dir(corpus("structures/cif")).unwrap() {
+        let path = entry.unwrap().path();
+        let bytes = std::fs::read(&path).unwrap();
+        if let Ok(text) = formats::decode_text(&bytes, "x")
+            && text.len() <= 4096
+        {
+            files.push((path.display().to_string(), syntax::normalize_newlines(&text).into_owned()));
+        }
+    }
+    let stage = std::env::var("CIF_STAGE").unwrap_or_else(|_| "full".into());
+    let rounds: usize = std::env::var("CIF_ROUNDS").ok().and_then(|r| r.parse().ok()).unwrap_or(50);
+    let opts = ReadOptions::default();
+    let start = std::time::Instant::now();
+    for _ in 0..rounds {
+        for (name, text) in &files {
+            match stage.as_str() {
+                "pest" => {
+                    use pest::Parser;
+                    let rule = if text.starts_with("#\\#CIF_2.0") { syntax::Rule::cif2 } else { syntax::Rule::cif1 };
+                    let _ = std::hint::black_box(syntax::CifGrammar::parse(rule, text).map(|p| p.count()));
+                }
+                "syntax" => {
+                    let _ = std::hint::black_box(syntax::parse(text, name).map(|d| d.blocks.len()));
+                }
+                _ => {
+                    let _ = std::hint::black_box(read(text, name, &opts).map(|r| r.len()));
+                }
+            }
+        }
+    }
+    let secs = start.elapsed().as_secs_f64();
+    println!("{stage}: {} files x {rounds}: {:.0} files/s", files.len(), (files.len() * rounds) as f64 / secs);
+}
