@@ -134,7 +134,7 @@ impl Crystal {
         let totals: Vec<f64> = self.sites.iter().map(|s| s.occupancy.total()).collect();
         let max_total = totals.iter().copied().fold(f64::NEG_INFINITY, f64::max);
         // No pair can sum above 1 + tolerance: nothing to look for.
-        if n < 2 || !(2.0 * max_total > 1.0 + OCCUPANCY_TOLERANCE) {
+        if n < 2 || 2.0 * max_total <= 1.0 + OCCUPANCY_TOLERANCE {
             return None;
         }
         let spacing = self.lattice.plane_spacings();
@@ -176,7 +176,7 @@ impl Crystal {
         // Sites in index order: the first site with an overlapping partner gives the answer,
         // with its lowest-index partner.
         for (i, fi) in wrapped.iter().enumerate() {
-            if !(totals[i] + max_total > 1.0 + OCCUPANCY_TOLERANCE) {
+            if totals[i] + max_total <= 1.0 + OCCUPANCY_TOLERANCE {
                 continue;
             }
             let b = bin_of(fi);

@@ -27,7 +27,6 @@
 //! (a banner before the first block, quoted values over several lines, stray values); a
 //! repeated data name is an error unless it repeats the same value.
 
-mod fxhash;
 mod number;
 mod structure;
 mod symmetry;

@@ -1,7 +1,6 @@
 //! A data block → a [`Crystal`]: cell, atom sites, symmetry expansion, validation. Follows
 //! pymatgen's `CifParser` where files are ambiguous (see the module docs of `cif`).
 
-use super::fxhash::BuildFxHasher;
 use super::number::{self, NumberError};
 use super::symmetry::{self, Symmetry};
 use super::syntax::{Block, Column, Document, Value};
@@ -23,6 +22,10 @@ pub const SITE_TOLERANCE: f64 = 1e-4;
 /// expansion (pymatgen's `frac_tolerance`): files write 0.3333 or 0.6667, and the images of
 /// such a coordinate under hexagonal operations would otherwise miss each other.
 pub const SNAP_TOLERANCE: f64 = 1e-4;
+
+/// Most sites a symmetry expansion may produce (about 1 GB of crystal): a file cannot make
+/// the reader allocate without bound by combining many atoms with many operations.
+pub const MAX_SITES: usize = 5_000_000;
 
 /// Everything a block problem needs to be reported.
 pub(super) struct Ctx<'d, 'a> {
@@ -265,9 +268,9 @@ fn charge_suffix(sym: &str) -> Option<f64> {
         _ => return None,
     };
     let body = &sym[..sym.len() - 1];
-    let digits_start = body.rfind(|c: char| !(c.is_ascii_digit() || c == '.')).map_or(0, |p| p + 1);
-    let digits = &body[digits_start..];
-    if digits_start == 0 || !body[..digits_start].chars().all(|c| c.is_ascii_alphabetic()) {
+    let digits = body.trim_start_matches(|c: char| !(c.is_ascii_digit() || c == '.'));
+    let name = &body[..body.len() - digits.len()];
+    if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphabetic()) || !digits.chars().all(|c| c.is_ascii_digit() || c == '.') {
         return None;
     }
     let magnitude = if digits.is_empty() { 1.0 } else { digits.parse::<f64>().ok()? };
@@ -362,6 +365,12 @@ fn expand(
         }
         let orbit = orbit_sites.len();
         let start = sites.len();
+        if start + ops.len() > MAX_SITES {
+            return Err(ctx.err(
+                row.pos,
+                format!("symmetry expansion would exceed {MAX_SITES} sites ({} operations)", ops.len()),
+            ));
+        }
         for (k, op) in ops.iter().enumerate() {
             let image = op.apply(x).map(math::wrap_unit);
             if points.find(image).is_some() {
@@ -417,8 +426,16 @@ fn expand(
             CrystalError::OverlappingSites { first, second, distance, threshold } => {
                 let (pos, a) = describe_site(first);
                 let (_, b) = describe_site(second);
+                let occupancy = |site: usize| crystal.sites.get(site).map_or(0.0, |s| s.occupancy.total());
+                let (oa, ob) = (occupancy(first), occupancy(second));
+                let orbit = |site: usize| crystal.symmetry.as_ref().and_then(|s| s.orbits.get(site)).copied();
+                let what = if orbit(first) == orbit(second) {
+                    format!("two symmetry images of {a} overlap: they are {distance:.4} Å apart")
+                } else {
+                    format!("{a} and {b} overlap: their images are {distance:.4} Å apart")
+                };
                 ctx.err(pos, format!(
-                    "{a} and {b} overlap: their images are {distance:.4} Å apart (below {threshold} Å) and their occupancies sum to more than 1"
+                    "{what} (below {threshold} Å) and their occupancies {oa} + {ob} sum to more than 1"
                 ))
             }
             CrystalError::OccupancyAboveOne { site, total } => {
@@ -442,7 +459,7 @@ fn expand(
 #[derive(Default)]
 struct PointSet {
     points: Vec<(Vec3, usize)>,
-    grid: Option<HashMap<[i32; 3], Vec<usize>, BuildFxHasher>>,
+    grid: Option<HashMap<[i32; 3], Vec<usize>>>,
 }
 
 /// Grid cells per axis (cell width 1e-3 > tolerance 1e-4).
@@ -512,7 +529,7 @@ impl PointSet {
     fn insert(&mut self, p: Vec3, value: usize) {
         self.points.push((p, value));
         if self.grid.is_none() && self.points.len() > LINEAR_LIMIT {
-            let mut grid: HashMap<[i32; 3], Vec<usize>, BuildFxHasher> = HashMap::default();
+            let mut grid: HashMap<[i32; 3], Vec<usize>> = HashMap::new();
             for (idx, (q, _)) in self.points.iter().enumerate() {
                 grid.entry(q.map(cell_of)).or_default().push(idx);
             }
@@ -550,6 +567,9 @@ mod tests {
         assert_eq!(charge_suffix("Fe2.5+"), Some(2.5));
         assert_eq!(charge_suffix("Fe"), None);
         assert_eq!(charge_suffix("3+"), None);
+        assert_eq!(charge_suffix("Fé3+"), None);
+        assert_eq!(charge_suffix("é+"), None);
+        assert_eq!(charge_suffix("O+2+"), None);
     }
 
     #[test]

@@ -29,6 +29,10 @@ pub(super) struct Symmetry {
     pub number: Option<u16>,
 }
 
+/// Most operations accepted in a list (Fm-3m has 192; supercell settings a few times more).
+/// Bounds the quadratic de-duplication and the size of the expansion.
+pub(super) const MAX_OPERATIONS: usize = 4096;
+
 const MAGN_OPERATION: &str = "_space_group_symop_magn_operation.xyz";
 const MAGN_CENTERING: &str = "_space_group_symop_magn_centering.xyz";
 const OPERATIONS: [&str; 2] = ["_symmetry_equiv_pos_as_xyz", "_space_group_symop_operation_xyz"];
@@ -122,9 +126,21 @@ fn from_table(group: SpaceGroup, lattice: &Lattice, written: Option<String>) -> 
     Symmetry { operations: group.operations(), time_reversal: None, hermann_mauguin, number: Some(group.number) }
 }
 
+/// An operation, its time reversal (+1/−1) and the byte offset of its value.
+type Parsed = (SymOp, i8, usize);
+
+/// An operation list with time reversals.
+type MagneticList = (Vec<SymOp>, Vec<i8>);
+
 /// Parses a column of operator strings; `None` when the column is absent or all `?`.
-fn parse_column(ctx: &Ctx, tag: &str, magnetic: bool) -> Result<Option<Vec<(SymOp, i8, usize)>>, ParseError> {
+fn parse_column(ctx: &Ctx, tag: &str, magnetic: bool) -> Result<Option<Vec<Parsed>>, ParseError> {
     let Some(col) = ctx.block.get(tag) else { return Ok(None) };
+    if col.len() > MAX_OPERATIONS {
+        return Err(ctx.err(
+            col.tag.pos,
+            format!("{} lists {} operations, more than the {MAX_OPERATIONS} a space group setting can need", col.tag.name, col.len()),
+        ));
+    }
     let mut ops = Vec::with_capacity(col.len());
     for v in col.iter() {
         if v.is_null() {
@@ -152,10 +168,20 @@ fn operation_list(ctx: &Ctx) -> Result<Option<Vec<SymOp>>, ParseError> {
 }
 
 /// Magnetic operations × centring translations (time reversals multiply).
-fn magnetic_operations(ctx: &Ctx) -> Result<Option<(Vec<SymOp>, Vec<i8>)>, ParseError> {
+fn magnetic_operations(ctx: &Ctx) -> Result<Option<MagneticList>, ParseError> {
     let Some(ops) = parse_column(ctx, MAGN_OPERATION, true)? else { return Ok(None) };
     let tag_pos = ctx.block.get(MAGN_OPERATION).map_or(ctx.block.pos, |c| c.tag.pos);
     let centring = parse_column(ctx, MAGN_CENTERING, true)?.unwrap_or_else(|| vec![(SymOp::IDENTITY, 1, tag_pos)]);
+    if ops.len() * centring.len() > MAX_OPERATIONS {
+        return Err(ctx.err(
+            tag_pos,
+            format!(
+                "{} operations × {} centring translations is more than the {MAX_OPERATIONS} operations a magnetic group can need",
+                ops.len(),
+                centring.len()
+            ),
+        ));
+    }
     let mut all = Vec::with_capacity(ops.len() * centring.len());
     for (c, tc, _) in &centring {
         for (op, t, _) in &ops {

@@ -1,7 +1,6 @@
 //! CIF syntax: the pest grammar (`grammars/cif.pest`) turned into data blocks of tagged values
 //! and loops, borrowing the source text. Knows nothing about crystals.
 
-use super::fxhash::BuildFxHasher;
 use crate::error::ParseError;
 use pest::Parser;
 use pest::iterators::Pair;
@@ -106,7 +105,7 @@ pub struct Block<'a> {
     pub pos: usize,
     pub pairs: Vec<(Tag<'a>, Value<'a>)>,
     pub loops: Vec<Loop<'a>>,
-    index: HashMap<Key<'a>, Slot, BuildFxHasher>,
+    index: HashMap<Key<'a>, Slot>,
     /// The first structural problem (duplicate data name, ragged loop, unbalanced save
     /// frame): byte offset and message. A block with a problem yields no structure.
     pub problem: Option<(usize, String)>,

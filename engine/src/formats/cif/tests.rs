@@ -434,3 +434,38 @@ fn cif_throughput_stages() {
     let secs = start.elapsed().as_secs_f64();
     println!("{stage}: {} files x {rounds}: {:.0} files/s", files.len(), (files.len() * rounds) as f64 / secs);
 }
+
+#[test]
+fn operation_lists_are_bounded() {
+    let ops: String = (0..5000).map(|i| format!("'x,y,z+{i}/5000'\n")).collect();
+    let text = NACL.replace("_symmetry_space_group_name_H-M 'F m -3 m'\n", &format!("loop_\n_symmetry_equiv_pos_as_xyz\n{ops}"));
+    let start = std::time::Instant::now();
+    let e = read_err(&text);
+    assert!(e.contains("5000 operations, more than the 4096"), "{e}");
+    assert!(start.elapsed().as_secs_f64() < 1.0);
+}
+
+/// Truncated and byte-flipped versions of real files never panic (every prefix is tried).
+#[test]
+fn damaged_files_never_panic() {
+    for f in ["cod-tools__tests__inputs__1200017.cif", "cif_api__complex_data.cif", "pymatgen-core__cif__srycoo.cif"] {
+        let bytes = std::fs::read(corpus("structures/cif").join(f)).unwrap();
+        let text = formats::decode_text(&bytes, f).unwrap().into_owned();
+        let mut cut = 0;
+        while cut < text.len() {
+            if text.is_char_boundary(cut) {
+                let _ = read(&text[..cut], f, &ReadOptions::default());
+            }
+            cut += 5;
+        }
+        for (i, b) in [b'\'', b'"', b';', b'[', b'_', b'\n', b'#', b' '].iter().cycle().take(200).enumerate() {
+            let mut damaged = text.clone().into_bytes();
+            let at = (i * 7919) % damaged.len();
+            if damaged[at].is_ascii() {
+                damaged[at] = *b;
+            }
+            let damaged = String::from_utf8_lossy(&damaged).into_owned();
+            let _ = read(&damaged, f, &ReadOptions::default());
+        }
+    }
+}

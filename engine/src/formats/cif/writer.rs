@@ -32,17 +32,7 @@ pub fn write(crystal: &Crystal, name: &str, out: &mut dyn Write) -> std::io::Res
     let symmetric = crystal.symmetry.as_ref().filter(|s| is_consistent(crystal, s));
     let (ops, sites): (Vec<SymOp>, Vec<usize>) = match symmetric {
         Some(s) => {
-            let mut seen = vec![false; crystal.num_sites()];
-            let reps = (0..crystal.num_sites())
-                .filter(|&i| {
-                    let orbit = s.orbits[i];
-                    let first = !seen.get(orbit).copied().unwrap_or(true);
-                    if let Some(x) = seen.get_mut(orbit) {
-                        *x = true;
-                    }
-                    first
-                })
-                .collect();
+            let reps = s.representatives();
             if let Some(hm) = &s.hermann_mauguin {
                 writeln!(out, "_symmetry_space_group_name_H-M {}", quote(hm))?;
             }
