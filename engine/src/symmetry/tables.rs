@@ -58,14 +58,15 @@ impl SpaceGroup {
         hall_symbol_entry(n).map(SpaceGroup::from_entry)
     }
 
-    /// The standard setting of space group `number` (1–230) as spglib/ITA and pymatgen use
-    /// it: unique axis b, cell choice 1, origin choice 2, hexagonal axes for R groups.
+    /// The default setting of space group `number` (1–230) as spglib and pymatgen choose it
+    /// (the first of the table's settings): unique axis b, cell choice 1, origin choice 1,
+    /// hexagonal axes for R groups.
     pub fn from_number(number: i64) -> Result<SpaceGroup, UnknownSpaceGroup> {
         let unknown = || UnknownSpaceGroup { what: "number (must be 1-230)", value: number.to_string() };
         if !(1..=230).contains(&number) {
             return Err(unknown());
         }
-        Setting::Standard.hall_number(number as i32).and_then(SpaceGroup::from_hall_number).ok_or_else(unknown)
+        Setting::Spglib.hall_number(number as i32).and_then(SpaceGroup::from_hall_number).ok_or_else(unknown)
     }
 
     /// A Hall symbol of the table in any common spelling ("-P 2ybc", "-p 2YBC", "-P2yn",
@@ -92,8 +93,8 @@ impl SpaceGroup {
     /// A Hermann–Mauguin symbol in any common spelling: "P 21/c", "P2_1/c", "P 1 21/c 1",
     /// "P2(1)/c", "P2~1~/c", "Fm-3m", "F m -3 m", "Fm3m" (old cubic notation), with an
     /// optional setting: "R -3 m :H", "R-3m H", "R 3 :R", "F d -3 m :1", "P 4/n m m :2",
-    /// "Fd-3mS"/"Fd-3mZ" (origin choice 1/2). Without a setting the standard one is used
-    /// (origin choice 2, hexagonal axes).
+    /// "Fd-3mS"/"Fd-3mZ" (origin choice 1/2). Without a setting the default one of
+    /// [`SpaceGroup::from_number`] is used (origin choice 1, hexagonal axes), as pymatgen does.
     pub fn from_hermann_mauguin(symbol: &str) -> Result<SpaceGroup, UnknownSpaceGroup> {
         let unknown = || UnknownSpaceGroup { what: "Hermann-Mauguin symbol", value: symbol.to_string() };
         let (body, setting) = split_hm_setting(symbol);
@@ -213,13 +214,13 @@ fn hall_index() -> &'static HashMap<String, i32> {
 }
 
 /// Normalised Hermann–Mauguin symbol (with ":setting" where the table has several) → Hall
-/// number. Symbols shared by several settings map to the standard one.
+/// number. Symbols shared by several settings map to the default one (spglib's choice).
 fn hm_index() -> &'static HashMap<String, i32> {
     static INDEX: OnceLock<HashMap<String, i32>> = OnceLock::new();
     INDEX.get_or_init(|| {
         let mut map = HashMap::new();
-        let standard = Setting::Standard.hall_numbers();
-        let order = standard.iter().copied().chain(1..=HALL_NUMBERS);
+        let defaults = Setting::Spglib.hall_numbers();
+        let order = defaults.iter().copied().chain(1..=HALL_NUMBERS);
         for n in order {
             let Some(e) = hall_symbol_entry(n) else { continue };
             // The table's short monoclinic symbols are those of the standard setting only
@@ -353,8 +354,8 @@ mod tests {
         assert_eq!(ops(&SpaceGroup::from_number(225).unwrap()), 192);
         assert_eq!(ops(&SpaceGroup::from_number(14).unwrap()), 4);
         assert_eq!(SpaceGroup::from_number(14).unwrap().hm_full, "P 1 2_1/c 1");
-        // Origin choice 2 and hexagonal axes by default.
-        assert_eq!(SpaceGroup::from_number(227).unwrap().setting, "2");
+        // Origin choice 1 and hexagonal axes by default (spglib, pymatgen).
+        assert_eq!(SpaceGroup::from_number(227).unwrap().setting, "1");
         assert_eq!(SpaceGroup::from_number(166).unwrap().setting, "H");
         assert_eq!(ops(&SpaceGroup::from_number(166).unwrap()), 36);
         assert!(SpaceGroup::from_number(0).is_err());
@@ -381,10 +382,12 @@ mod tests {
         assert_eq!(n("R 3 :R"), Ok((146, "R")));
         assert_eq!(n("R -3 R"), Ok((148, "R")));
         assert_eq!(n("F d -3 m :1"), Ok((227, "1")));
-        assert_eq!(n("Fd-3m"), Ok((227, "2")));
+        assert_eq!(n("Fd-3m"), Ok((227, "1")));
+        assert_eq!(n("Fd-3mZ"), Ok((227, "2")));
         assert_eq!(n("Fd-3mS"), Ok((227, "1")));
         assert_eq!(n("P 4/n m m :2"), Ok((129, "2")));
         assert_eq!(n("P 4/n m m :1"), Ok((129, "1")));
+        assert_eq!(n("P 4/n m m"), Ok((129, "1")));
         assert_eq!(n("P b n m").unwrap().0, 62);
         assert_eq!(n("P 63/m m c").unwrap().0, 194);
         assert_eq!(n("C 1 2/c 1").unwrap().0, 15);

@@ -18,6 +18,10 @@
 //!   applied, images are wrapped into [0, 1) and merged when closer than
 //!   [`structure::SITE_TOLERANCE`] = 1e-4 in each fractional coordinate; rows at one position
 //!   become one disordered site whose occupancies add up (above 1 is an error);
+//! - symmetry comes from the operation list, else the Hall symbol, else the Hermann–Mauguin
+//!   symbol, else the IT number, else P1 (see [`symmetry`]); a bare symbol or number means
+//!   the setting spglib and pymatgen default to (origin choice 1, hexagonal axes unless the
+//!   cell is rhombohedral);
 //! - the crystal records the operations, symbol, number and the orbit of every site in
 //!   [`crate::symmetry::SymmetryInfo`], and each site keeps its label;
 //! - magnetic CIFs: positions use the spatial part of the magnetic operations; moments given

@@ -444,7 +444,11 @@ fn expand(
             }
             CrystalError::BadOccupancy { site, occupancy } => {
                 let (pos, a) = describe_site(site);
-                ctx.err(pos, format!("{a}: occupancy {occupancy} must be in (0, 1]"))
+                if a.contains(" + ") {
+                    ctx.err(pos, format!("{a}: rows at one position add up to occupancy {occupancy}, more than 1"))
+                } else {
+                    ctx.err(pos, format!("{a}: occupancy {occupancy} must be in (0, 1]"))
+                }
             }
             CrystalError::NonFinite { what, value } => ctx.err(cell_pos, format!("{what} is not finite ({value})")),
             other => ctx.err(cell_pos, other.to_string()),
