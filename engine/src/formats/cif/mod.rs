@@ -1,7 +1,7 @@
 //! CIF 1.1 / 2.0 reader and writer.
 //!
-//! Reading has three stages: [`syntax`] (the pest grammar `grammars/cif.pest` → data blocks of
-//! values and loops), [`symmetry`] (which operations a block declares) and [`structure`] (cell,
+//! Reading has three stages: `syntax` (the pest grammar `grammars/cif.pest` → data blocks of
+//! values and loops), `symmetry` (which operations a block declares) and `structure` (cell,
 //! atom sites, symmetry expansion, validation). Every data block gives one record: a crystal,
 //! or the error that stopped it (with the context `data block 'NAME'`); a syntax error, an
 //! empty file or a file without any data block is a file-level error.
@@ -14,12 +14,13 @@
 //! - the element comes from `_atom_site_type_symbol` ("Fe3+", "FE"), else from the label
 //!   ("Fe1a"); a charge suffix or `_atom_type_oxidation_number` gives an oxidation state;
 //! - occupancy defaults to 1 (also for `?`/`.`); rows with occupancy 0 are skipped;
-//! - coordinates within 1e-4 (relative) of 1/3 or 2/3 are snapped to them; every operation is
-//!   applied, images are wrapped into [0, 1) and merged when closer than
-//!   [`structure::SITE_TOLERANCE`] = 1e-4 in each fractional coordinate; rows at one position
-//!   become one disordered site whose occupancies add up (above 1 is an error);
+//! - with symmetry operations other than the identity, coordinates within 1e-4 (relative) of
+//!   1/3 or 2/3 are snapped to them; every operation is applied, images are wrapped into
+//!   [0, 1) and merged when closer than [`SITE_TOLERANCE`] = 1e-4 in each fractional
+//!   coordinate; rows at one position become one disordered site whose occupancies add up
+//!   (above 1 is an error), and the crystal is validated with `ReadOptions::min_distance`;
 //! - symmetry comes from the operation list, else the Hall symbol, else the Hermann–Mauguin
-//!   symbol, else the IT number, else P1 (see [`symmetry`]); a bare symbol or number means
+//!   symbol, else the IT number, else P1 (see `symmetry`); a bare symbol or number means
 //!   the setting spglib and pymatgen default to (origin choice 1, hexagonal axes unless the
 //!   cell is rhombohedral);
 //! - the crystal records the operations, symbol, number and the orbit of every site in
