@@ -61,26 +61,28 @@ pub(super) fn read(ctx: &Ctx, lattice: &Lattice) -> Result<Symmetry, ParseError>
         let number = recorded_number();
         return Ok(Symmetry { operations: ops, time_reversal: None, hermann_mauguin, number });
     }
-    let number = match ctx.single(&NUMBER)? {
-        Some((tag, v)) => Some(table_number(ctx, tag, v)?),
-        None => None,
-    };
+    // A symbol that is unknown (or spoilt by stray values) falls through to the next source.
     let mut unknown: Vec<String> = Vec::new();
-    if let Some((tag, v)) = ctx.single(&HALL)? {
-        let text = v.text().unwrap_or("");
-        match SpaceGroup::from_hall(text) {
-            Ok(group) => return Ok(from_table(group, lattice, hermann_mauguin)),
-            Err(_) => unknown.push(format!("Hall symbol '{text}' ({tag}, line {})", ctx.doc.line_col(v.pos).0)),
+    type Lookup = fn(&str) -> Result<SpaceGroup, crate::symmetry::UnknownSpaceGroup>;
+    let symbols: [(&str, &[&str], Lookup); 2] = [
+        ("Hall symbol", &HALL, SpaceGroup::from_hall),
+        ("Hermann-Mauguin symbol", &HM, SpaceGroup::from_hermann_mauguin),
+    ];
+    for (what, tags, lookup) in symbols {
+        match ctx.single(tags) {
+            Ok(Some((tag, v))) => {
+                let text = v.text().unwrap_or("");
+                match lookup(text) {
+                    Ok(group) => return Ok(from_table(group, lattice, hermann_mauguin)),
+                    Err(_) => unknown.push(format!("{what} '{text}' ({tag}, line {})", ctx.doc.line_col(v.pos).0)),
+                }
+            }
+            Ok(None) => {}
+            Err(e) => unknown.push(format!("{what}: {} (line {})", e.message, e.line.unwrap_or(0))),
         }
     }
-    if let Some((tag, v)) = ctx.single(&HM)? {
-        let text = v.text().unwrap_or("");
-        match SpaceGroup::from_hermann_mauguin(text) {
-            Ok(group) => return Ok(from_table(group, lattice, hermann_mauguin)),
-            Err(_) => unknown.push(format!("Hermann-Mauguin symbol '{text}' ({tag}, line {})", ctx.doc.line_col(v.pos).0)),
-        }
-    }
-    if let Some(n) = number {
+    if let Some((tag, v)) = ctx.single(&NUMBER)? {
+        let n = table_number(ctx, tag, v)?;
         // `table_number` checked the range, so the table has it.
         if let Ok(group) = SpaceGroup::from_number(n as i64) {
             return Ok(from_table(group, lattice, hermann_mauguin));
@@ -96,7 +98,7 @@ pub(super) fn read(ctx: &Ctx, lattice: &Lattice) -> Result<Symmetry, ParseError>
             ),
         ));
     }
-    Ok(Symmetry { operations: vec![SymOp::IDENTITY], time_reversal: None, hermann_mauguin, number })
+    Ok(Symmetry { operations: vec![SymOp::IDENTITY], time_reversal: None, hermann_mauguin, number: None })
 }
 
 /// An IT number 1–230.

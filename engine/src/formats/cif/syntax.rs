@@ -711,5 +711,6 @@ mod tests {
         assert!(parse_ok("").blocks.is_empty());
         assert!(parse_ok("# just a comment").blocks.is_empty());
         assert!(parse_ok("#\\#CIF_2.0\n").blocks.is_empty());
+        assert_eq!(parse_ok("data_\n_a 1\n").blocks[0].name, "");
     }
 }

@@ -79,6 +79,11 @@ fn symmetry_sources_in_order() {
     assert!(e.contains("t.cif:8:1: data block 'NaCl': unknown space group"), "{e}");
     let e = read_err(&number.replace("225", "0"));
     assert!(e.contains("not a space-group number"), "{e}");
+    // An unquoted symbol with spaces is spoilt; the IT number still gives the group.
+    let spoilt = number.replace("_space_group_IT_number 225", "_space_group_IT_number 225\n_symmetry_space_group_name_H-M F m -3 m");
+    assert_eq!(read_one(&spoilt).num_sites(), 8);
+    let e = read_err(&spoilt.replace("_space_group_IT_number 225\n", ""));
+    assert!(e.contains("unexpected extra value after _symmetry_space_group_name_H-M"), "{e}");
 }
 
 #[test]
