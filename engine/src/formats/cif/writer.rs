@@ -89,7 +89,7 @@ pub fn write(crystal: &Crystal, name: &str, out: &mut dyn Write) -> std::io::Res
         for (k, (sp, occ)) in site.occupancy.species().iter().enumerate() {
             let name = match (base.is_empty(), k) {
                 (false, 0) => base.clone(),
-                (false, _) => format!("{base}_{}", k + 1),
+                (false, _) => format!("{base}_{}", sp.element),
                 (true, _) => format!("{}{}", sp.element, row + 1),
             };
             let [x, y, z] = site.frac;
