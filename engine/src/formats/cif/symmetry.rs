@@ -196,7 +196,7 @@ fn magnetic_operations(ctx: &Ctx) -> Result<Option<MagneticList>, ParseError> {
 }
 
 /// Drops repeated operations and puts the identity first; a list without the identity is
-/// not a space group.
+/// not a space group. (Quadratic, but lists are capped at [`MAX_OPERATIONS`].)
 fn finish(ctx: &Ctx, tag_pos: usize, ops: Vec<(SymOp, i8)>) -> Result<Vec<(SymOp, i8)>, ParseError> {
     let mut out: Vec<(SymOp, i8)> = Vec::with_capacity(ops.len());
     for (op, t) in ops {
