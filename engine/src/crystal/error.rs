@@ -24,6 +24,8 @@ pub enum CrystalError {
     OverlappingSites { first: usize, second: usize, distance: f64, threshold: f64 },
     #[error("site property '{name}' has {found} values, expected {expected}")]
     PropertyLength { name: String, found: usize, expected: usize },
+    #[error("{0} has partially occupied or mixed sites: {1} holds ordered structures only")]
+    Disordered(String, &'static str),
     #[error("{0} is a molecule (no lattice): {1} needs a periodic crystal")]
     NotPeriodic(String, &'static str),
 }
