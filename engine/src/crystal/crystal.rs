@@ -114,6 +114,15 @@ impl Crystal {
             }
         }
         if min_distance > 0.0 {
+            // An atom closer than `min_distance` to its own image overlaps itself when its
+            // occupancy is above one half (it and its image then sum above 1).
+            let length = self.lattice.shortest_vector();
+            if length < min_distance - 1e-9 {
+                let site = self.sites.iter().position(|s| 2.0 * s.occupancy.total() > 1.0 + OCCUPANCY_TOLERANCE);
+                if let Some(site) = site {
+                    return Err(CrystalError::SelfOverlap { site, length, threshold: min_distance });
+                }
+            }
             if let Some((first, second, distance)) = self.find_overlap(min_distance) {
                 return Err(CrystalError::OverlappingSites {
                     first,
@@ -210,10 +219,11 @@ impl Crystal {
                             if far {
                                 continue;
                             }
-                            let d = self.lattice.periodic_distance(*fi, wrapped[j]);
                             // 1e-9 Å of slack: a pair written exactly `threshold` apart must not
                             // be flagged because of rounding in the fractional round trip.
-                            if d < threshold - 1e-9 {
+                            if let Some(d) =
+                                self.lattice.periodic_distance_within(*fi, wrapped[j], threshold - 1e-9)
+                            {
                                 best = Some((j, d));
                             }
                         }
@@ -356,5 +366,13 @@ mod tests {
         assert!(matches!(c.validate(0.5), Err(CrystalError::NonFinite { .. })));
         c.sites.clear();
         assert_eq!(c.validate(0.5), Err(CrystalError::NoSites));
+    }
+
+    #[test]
+    fn atoms_overlapping_their_own_image_are_rejected() {
+        let lattice = Lattice::new([[0.3, 0.0, 0.0], [0.0, 4.0, 0.0], [0.0, 0.0, 4.0]]).unwrap();
+        let c = Crystal::from_elements(lattice, &[el("Fe")], &[[0.0, 0.0, 0.0]]);
+        assert!(matches!(c.validate(DEFAULT_MIN_DISTANCE), Err(CrystalError::SelfOverlap { site: 0, .. })));
+        c.validate(0.0).unwrap();
     }
 }
