@@ -74,7 +74,7 @@ fn convert_round_trips_through_every_crystal_format() {
 fn convert_many_inputs_into_one_jsonl_and_a_directory() {
     let dir = tempdir("many");
     let inputs = [
-        shared("corpus/structures/poscar/ase__ase__test__testdata__vasp__POSCAR_example_1"),
+        shared("corpus/structures/poscar/pymatgen-core__electronic_structure__cohp__POSCAR.COBI"),
         data("SrTiO3.cif"),
     ];
     let jsonl = dir.join("all.jsonl").display().to_string();

@@ -1,8 +1,10 @@
 //! Every file of `../shared/corpus/malformed` must be rejected by `screen info` with a clear
 //! error — exit code 1, a message naming the file and (for text problems) the line — and
-//! never a panic (exit 101) or a hang. The only accepted file is `cif_invalid_utf8.cif`,
-//! whose invalid byte sits in a quoted value and is read as Latin-1 (documented in
-//! `formats::decode_text`).
+//! never a panic (exit 101) or a hang. Two files are accepted, as the corpus README allows:
+//! `cif_invalid_utf8.cif`, whose invalid byte sits in a quoted value and is read as Latin-1
+//! (documented in `formats::decode_text`), and `cif_very_long_line.cif`, whose 300,000-character
+//! stray word follows `_cell_volume`, an item the reader does not use (stray values after a
+//! data name the structure needs are errors; see `grammars/cif.pest`).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -61,9 +63,9 @@ fn malformed_inputs_give_clear_errors() {
         let out = run_info(file);
         let first_error = out.stderr.lines().find(|l| l.starts_with("error:")).unwrap_or("").to_string();
         println!("{:>6.1} ms  exit {:?}  {name}: {first_error}", out.elapsed.as_secs_f64() * 1e3, out.code);
-        if name == "cif_invalid_utf8.cif" {
+        if name == "cif_invalid_utf8.cif" || name == "cif_very_long_line.cif" {
             if out.code != Some(0) {
-                problems.push(format!("{name}: Latin-1 fallback should accept it, got {:?}: {}", out.code, out.stderr));
+                problems.push(format!("{name}: should be accepted (documented), got {:?}: {}", out.code, out.stderr));
             }
             continue;
         }

@@ -6,7 +6,8 @@
 //! - [`formats`]: readers and writers for CIF, POSCAR/CONTCAR, (extended) XYZ, JSON Lines
 //!   datasets and pymatgen JSON, with errors that name the file, line and column;
 //! - [`symmetry`]: space-group operations and tables;
-//! - [`chem`]: the periodic table.
+//! - [`chem`]: the periodic table, oxidation states, Shannon radii, SMACT-identical charge
+//!   neutrality / electronegativity screening and Hautier substitution probabilities.
 //!
 //! ```
 //! use screen_engine::formats::{self, Format, ReadOptions};

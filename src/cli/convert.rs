@@ -96,7 +96,8 @@ enum Sink {
 impl Sink {
     fn accept(&mut self, entry: Entry) -> Result<()> {
         match self {
-            Sink::File { entries, .. } => {
+            Sink::File { entries, format, .. } => {
+                formats::check_writable(&entry, *format)?;
                 entries.push(entry);
                 Ok(())
             }

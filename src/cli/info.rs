@@ -110,7 +110,7 @@ fn print_text(v: &Value) {
         println!("  volume       {:.4} Å³", v["volume"].as_f64().unwrap_or(f64::NAN));
         println!("  density      {:.4} g/cm³", v["density"].as_f64().unwrap_or(f64::NAN));
         if let Some(sg) = v.get("declared_space_group") {
-            let symbol = sg["symbol"].as_str().unwrap_or("?");
+            let symbol = sg["symbol"].as_str().unwrap_or("(no symbol)");
             let number = sg["number"].as_u64().map(|n| format!(" (No. {n})")).unwrap_or_default();
             println!("  space group  {symbol}{number}, {} operations, as declared in the file", sg["n_operations"]);
         }

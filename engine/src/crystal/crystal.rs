@@ -114,6 +114,15 @@ impl Crystal {
             }
         }
         if min_distance > 0.0 {
+            // An atom closer than `min_distance` to its own image overlaps itself when its
+            // occupancy is above one half (it and its image then sum above 1).
+            let length = self.lattice.shortest_vector();
+            if length < min_distance - 1e-9 {
+                let site = self.sites.iter().position(|s| 2.0 * s.occupancy.total() > 1.0 + OCCUPANCY_TOLERANCE);
+                if let Some(site) = site {
+                    return Err(CrystalError::SelfOverlap { site, length, threshold: min_distance });
+                }
+            }
             if let Some((first, second, distance)) = self.find_overlap(min_distance) {
                 return Err(CrystalError::OverlappingSites {
                     first,
@@ -127,60 +136,105 @@ impl Crystal {
     }
 
     /// The first pair of sites (i < j) closer than `threshold` Å whose occupancies sum above
-    /// 1 + [`OCCUPANCY_TOLERANCE`], with their distance. Uses a cell list, so the cost is
-    /// linear in the number of sites for ordinary densities.
+    /// 1 + [`OCCUPANCY_TOLERANCE`], with their distance. Uses a cell list (counting sort, no
+    /// hashing), so the cost is linear in the number of sites for ordinary densities.
     pub fn find_overlap(&self, threshold: f64) -> Option<(usize, usize, f64)> {
         let n = self.sites.len();
+        let totals: Vec<f64> = self.sites.iter().map(|s| s.occupancy.total()).collect();
+        let max_total = totals.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        // No pair can sum above 1 + tolerance: nothing to look for.
+        if n < 2 || 2.0 * max_total <= 1.0 + OCCUPANCY_TOLERANCE {
+            return None;
+        }
         let spacing = self.lattice.plane_spacings();
         // Bins at least `threshold` wide along each axis, so overlapping pairs sit in the same
-        // or adjacent bins. Capped to keep memory bounded for huge cells.
-        let bins: [usize; 3] =
+        // or adjacent bins; widened until there are about as many bins as sites, which keeps
+        // memory linear in the number of sites.
+        let mut bins: [usize; 3] =
             std::array::from_fn(|i| ((spacing[i] / threshold).floor() as usize).clamp(1, 64));
+        while bins[0] * bins[1] * bins[2] > 2 * n + 8 {
+            let k = (0..3).max_by_key(|&k| bins[k]).unwrap_or(0);
+            bins[k] = (bins[k] / 2).max(1);
+        }
         let wrapped: Vec<Vec3> =
             self.sites.iter().map(|s| s.frac.map(math::wrap_unit)).collect();
         let bin_of = |f: &Vec3| -> [usize; 3] {
             std::array::from_fn(|i| ((f[i] * bins[i] as f64) as usize).min(bins[i] - 1))
         };
-        let mut grid: std::collections::HashMap<[usize; 3], Vec<usize>> =
-            std::collections::HashMap::with_capacity(n);
-        for (i, f) in wrapped.iter().enumerate() {
-            grid.entry(bin_of(f)).or_default().push(i);
+        let cell_id = |b: [usize; 3]| (b[0] * bins[1] + b[1]) * bins[2] + b[2];
+        // Sites grouped by cell (counting sort): cell c holds items[starts[c]..starts[c + 1]].
+        let cells: Vec<usize> = wrapped.iter().map(|f| cell_id(bin_of(f))).collect();
+        let mut starts = vec![0usize; bins[0] * bins[1] * bins[2] + 1];
+        for &c in &cells {
+            starts[c + 1] += 1;
         }
+        for c in 1..starts.len() {
+            starts[c] += starts[c - 1];
+        }
+        let mut fill = starts.clone();
+        let mut items = vec![0usize; n];
+        for (i, &c) in cells.iter().enumerate() {
+            items[fill[c]] = i;
+            fill[c] += 1;
+        }
+        let members = |cell: usize| -> &[usize] { &items[starts[cell]..starts[cell + 1]] };
         let offsets = |nb: usize| -> Vec<isize> {
             if nb >= 3 { vec![-1, 0, 1] } else { (0..nb as isize).collect() }
         };
         let (ox, oy, oz) = (offsets(bins[0]), offsets(bins[1]), offsets(bins[2]));
-        let mut best: Option<(usize, usize, f64)> = None;
+        // Sites in index order: the first site with an overlapping partner gives the answer,
+        // with its lowest-index partner.
         for (i, fi) in wrapped.iter().enumerate() {
+            if totals[i] + max_total <= 1.0 + OCCUPANCY_TOLERANCE {
+                continue;
+            }
             let b = bin_of(fi);
-            for dx in &ox {
-                for dy in &oy {
-                    for dz in &oz {
-                        let nb = [
-                            (b[0] as isize + dx).rem_euclid(bins[0] as isize) as usize,
-                            (b[1] as isize + dy).rem_euclid(bins[1] as isize) as usize,
-                            (b[2] as isize + dz).rem_euclid(bins[2] as isize) as usize,
-                        ];
-                        let Some(members) = grid.get(&nb) else { continue };
-                        for &j in members {
-                            if j <= i {
+            // Neighbouring bins along each axis (wrapping around).
+            let near: [([usize; 3], usize); 3] = std::array::from_fn(|k| {
+                let offsets = [&ox, &oy, &oz][k];
+                let mut out = [0usize; 3];
+                for (slot, d) in out.iter_mut().zip(offsets.iter()) {
+                    *slot = (b[k] as isize + d).rem_euclid(bins[k] as isize) as usize;
+                }
+                (out, offsets.len())
+            });
+            let mut best: Option<(usize, f64)> = None;
+            for &bx in &near[0].0[..near[0].1] {
+                for &by in &near[1].0[..near[1].1] {
+                    for &bz in &near[2].0[..near[2].1] {
+                        let nb = [bx, by, bz];
+                        for &j in members(cell_id(nb)) {
+                            if j <= i || best.is_some_and(|(bj, _)| bj <= j) {
                                 continue;
                             }
-                            let total =
-                                self.sites[i].occupancy.total() + self.sites[j].occupancy.total();
-                            if total <= 1.0 + OCCUPANCY_TOLERANCE {
+                            if totals[i] + totals[j] <= 1.0 + OCCUPANCY_TOLERANCE {
                                 continue;
                             }
-                            let d = self.lattice.periodic_distance(*fi, wrapped[j]);
-                            if d < threshold && best.is_none_or(|(bi, bj, _)| (i, j) < (bi, bj)) {
-                                best = Some((i, j, d));
+                            // Exact pre-filter: every image is at least |Δf_k|·spacing_k away
+                            // along the normal of lattice planes k.
+                            let far = (0..3).any(|k| {
+                                let d = (fi[k] - wrapped[j][k]).abs();
+                                d.min(1.0 - d) * spacing[k] >= threshold
+                            });
+                            if far {
+                                continue;
+                            }
+                            // 1e-9 Å of slack: a pair written exactly `threshold` apart must not
+                            // be flagged because of rounding in the fractional round trip.
+                            if let Some(d) =
+                                self.lattice.periodic_distance_within(*fi, wrapped[j], threshold - 1e-9)
+                            {
+                                best = Some((j, d));
                             }
                         }
                     }
                 }
             }
+            if let Some((j, d)) = best {
+                return Some((i, j, d));
+            }
         }
-        best
+        None
     }
 
     /// Keeps only the given sites (in that order), with their per-site properties.
@@ -256,6 +310,44 @@ mod tests {
     }
 
     #[test]
+    fn overlap_search_matches_brute_force() {
+        // Pseudo-random sites (a fixed LCG), some half occupied, in a skewed cell.
+        let lattice = Lattice::from_parameters(LatticeParameters {
+            a: 7.0, b: 8.5, c: 6.2, alpha: 80.0, beta: 100.0, gamma: 115.0,
+        })
+        .unwrap();
+        let mut state = 12345u64;
+        let mut next = || {
+            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            (state >> 11) as f64 / (1u64 << 53) as f64
+        };
+        let sites: Vec<Site> = (0..300)
+            .map(|k| {
+                let mut s = Site::new(el("C"), [next() * 2.0 - 0.5, next(), next()]);
+                if k % 3 == 0 {
+                    s.occupancy = Occupancy::mixed(vec![(Species::new(el("C")), 0.5)]);
+                }
+                s
+            })
+            .collect();
+        let c = Crystal::new(lattice, sites);
+        for threshold in [0.2, 0.5, 0.9, 1.5] {
+            let mut expected = None;
+            'outer: for i in 0..c.num_sites() {
+                for j in i + 1..c.num_sites() {
+                    let total = c.sites[i].occupancy.total() + c.sites[j].occupancy.total();
+                    let d = c.lattice.periodic_distance(c.sites[i].frac, c.sites[j].frac);
+                    if total > 1.0 + OCCUPANCY_TOLERANCE && d < threshold {
+                        expected = Some((i, j));
+                        break 'outer;
+                    }
+                }
+            }
+            assert_eq!(c.find_overlap(threshold).map(|(i, j, _)| (i, j)), expected, "{threshold}");
+        }
+    }
+
+    #[test]
     fn disordered_neighbours_are_not_overlaps() {
         let mut c = srtio3();
         c.sites[0].occupancy = Occupancy::mixed(vec![(Species::new(el("Sr")), 0.5)]);
@@ -274,5 +366,13 @@ mod tests {
         assert!(matches!(c.validate(0.5), Err(CrystalError::NonFinite { .. })));
         c.sites.clear();
         assert_eq!(c.validate(0.5), Err(CrystalError::NoSites));
+    }
+
+    #[test]
+    fn atoms_overlapping_their_own_image_are_rejected() {
+        let lattice = Lattice::new([[0.3, 0.0, 0.0], [0.0, 4.0, 0.0], [0.0, 0.0, 4.0]]).unwrap();
+        let c = Crystal::from_elements(lattice, &[el("Fe")], &[[0.0, 0.0, 0.0]]);
+        assert!(matches!(c.validate(DEFAULT_MIN_DISTANCE), Err(CrystalError::SelfOverlap { site: 0, .. })));
+        c.validate(0.0).unwrap();
     }
 }

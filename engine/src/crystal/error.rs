@@ -7,6 +7,13 @@ pub enum CrystalError {
     NonFinite { what: String, value: f64 },
     #[error("degenerate lattice: volume {volume:.3e} Å³ (lattice vectors are coplanar or zero)")]
     DegenerateLattice { volume: f64 },
+    #[error("cell too flat: a lattice plane spacing of {spacing:.3e} Å is below {minimum} Å")]
+    FlatCell { spacing: f64, minimum: f64 },
+    #[error(
+        "site {site} overlaps its own periodic image: the shortest lattice vector is {length:.4} Å, \
+         below {threshold} Å"
+    )]
+    SelfOverlap { site: usize, length: f64, threshold: f64 },
     #[error("cell angles α={alpha}°, β={beta}°, γ={gamma}° do not define a lattice")]
     ImpossibleAngles { alpha: f64, beta: f64, gamma: f64 },
     #[error("cell length {name} = {value} Å must be positive")]
@@ -24,6 +31,8 @@ pub enum CrystalError {
     OverlappingSites { first: usize, second: usize, distance: f64, threshold: f64 },
     #[error("site property '{name}' has {found} values, expected {expected}")]
     PropertyLength { name: String, found: usize, expected: usize },
+    #[error("{0} has partially occupied or mixed sites: {1} holds ordered structures only")]
+    Disordered(String, &'static str),
     #[error("{0} is a molecule (no lattice): {1} needs a periodic crystal")]
     NotPeriodic(String, &'static str),
 }

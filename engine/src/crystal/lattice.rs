@@ -4,15 +4,23 @@ use super::CrystalError;
 use crate::math::{self, Mat3, Vec3};
 use serde::{Deserialize, Serialize};
 
+/// Smallest plane spacing (Å) of the reduced cell accepted: thinner cells cannot hold atoms
+/// and would make every periodic-image search unbounded.
+pub const MIN_PLANE_SPACING: f64 = 0.01;
+
 /// Smallest |volume| / (a·b·c) accepted: below this the cell is numerically flat.
 const MIN_RELATIVE_VOLUME: f64 = 1e-8;
 
 /// Rows are the lattice vectors **a**, **b**, **c** (Å). The inverse is cached because
-/// Cartesian → fractional conversion sits on hot paths.
+/// Cartesian → fractional conversion sits on hot paths, and so is an LLL-reduced basis of the
+/// same lattice (short, nearly orthogonal vectors) for periodic-image searches, whose cost
+/// would otherwise grow with the skew of the cell as written.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Lattice {
     matrix: Mat3,
     inverse: Mat3,
+    reduced: Mat3,
+    reduced_inverse: Mat3,
 }
 
 /// Lattice parameters: lengths in Å, angles in degrees.
@@ -45,7 +53,43 @@ impl Lattice {
             return Err(CrystalError::DegenerateLattice { volume });
         }
         let inverse = math::inverse(&matrix).ok_or(CrystalError::DegenerateLattice { volume })?;
-        Ok(Lattice { matrix, inverse })
+        let (reduced, reduced_inverse) = match lll_reduce(&matrix) {
+            Some(r) => (r, math::inverse(&r).unwrap_or(inverse)),
+            None => (matrix, inverse),
+        };
+        let lattice = Lattice { matrix, inverse, reduced, reduced_inverse };
+        let spacing = lattice.reduced_plane_spacings().into_iter().fold(f64::INFINITY, f64::min);
+        if !(spacing >= MIN_PLANE_SPACING) {
+            return Err(CrystalError::FlatCell { spacing, minimum: MIN_PLANE_SPACING });
+        }
+        Ok(lattice)
+    }
+
+    /// Plane spacings (Å) of the LLL-reduced basis.
+    fn reduced_plane_spacings(&self) -> Vec3 {
+        let inv = &self.reduced_inverse;
+        [0, 1, 2].map(|j| 1.0 / math::norm([inv[0][j], inv[1][j], inv[2][j]]))
+    }
+
+    /// Length (Å) of the shortest non-zero lattice vector: the distance from every atom to
+    /// its own nearest periodic image. (The shortest vector of the LLL-reduced basis; exact
+    /// in 3D up to a vanishingly rare factor, and never longer than the true one by more than
+    /// the LLL bound.)
+    pub fn shortest_vector(&self) -> f64 {
+        let m = &self.reduced;
+        let mut best = f64::INFINITY;
+        // Short combinations of the reduced vectors cover the cases LLL leaves.
+        for i in -1i32..=1 {
+            for j in -1i32..=1 {
+                for k in -1i32..=1 {
+                    if (i, j, k) != (0, 0, 0) {
+                        let v = math::vec_mat([i as f64, j as f64, k as f64], m);
+                        best = best.min(math::norm(v));
+                    }
+                }
+            }
+        }
+        best
     }
 
     /// Builds the lattice of the given parameters in the crystallographic orientation used
@@ -153,27 +197,103 @@ impl Lattice {
     }
 
     /// Shortest Cartesian distance (Å) between fractional points `a` and `b` over periodic
-    /// images. Exact for any cell shape: images are searched within the range that the plane
-    /// spacings guarantee can hold a shorter vector.
+    /// images. Exact for any cell shape: images are searched, in the LLL-reduced basis, within
+    /// the range that the plane spacings guarantee can hold a shorter vector; the range shrinks
+    /// as shorter images are found.
     pub fn periodic_distance(&self, a: Vec3, b: Vec3) -> f64 {
-        let mut d = math::sub(a, b);
+        let (d, direct) = self.minimum_image(a, b);
+        self.search_images(d, direct).unwrap_or(direct)
+    }
+
+    /// The distance between `a` and `b` over periodic images if it is below `cutoff` Å, else
+    /// `None`. Cheaper than [`Lattice::periodic_distance`]: only images within `cutoff` are
+    /// searched, which is what overlap and minimum-distance checks need.
+    pub fn periodic_distance_within(&self, a: Vec3, b: Vec3, cutoff: f64) -> Option<f64> {
+        let (d, direct) = self.minimum_image(a, b);
+        let best = self.search_images(d, direct.min(cutoff)).unwrap_or(direct);
+        (best < cutoff).then_some(best)
+    }
+
+    /// The difference `a - b` in fractions of the reduced basis, wrapped into [-0.5, 0.5],
+    /// and its Cartesian length.
+    fn minimum_image(&self, a: Vec3, b: Vec3) -> (Vec3, f64) {
+        let mut d = math::vec_mat(self.to_cartesian(math::sub(a, b)), &self.reduced_inverse);
         for x in &mut d {
             *x -= x.round();
         }
-        let direct = math::norm(self.to_cartesian(d));
-        let spacing = self.plane_spacings();
-        let range: Vec<i32> = spacing.iter().map(|s| (direct / s).ceil() as i32).collect();
-        let mut best = direct;
-        for i in -range[0]..=range[0] {
-            for j in -range[1]..=range[1] {
-                for k in -range[2]..=range[2] {
+        (d, math::norm(math::vec_mat(d, &self.reduced)))
+    }
+
+    /// Shortest image of `d` (reduced fractions) no longer than `radius`, if any. A vector of
+    /// length < r has |fractional component k| < r / spacing_k, which bounds the search box.
+    fn search_images(&self, d: Vec3, radius: f64) -> Option<f64> {
+        let spacing = self.reduced_plane_spacings();
+        let range = |k: usize, r: f64| (r / spacing[k] + d[k].abs()).floor() as i64;
+        let mut best: Option<f64> = None;
+        let mut radius = radius;
+        let r0 = range(0, radius);
+        for i in -r0..=r0 {
+            let r1 = range(1, radius);
+            for j in -r1..=r1 {
+                let r2 = range(2, radius);
+                for k in -r2..=r2 {
                     let v = [d[0] + i as f64, d[1] + j as f64, d[2] + k as f64];
-                    best = best.min(math::norm(self.to_cartesian(v)));
+                    let len = math::norm(math::vec_mat(v, &self.reduced));
+                    if len <= radius {
+                        best = Some(best.map_or(len, |b: f64| b.min(len)));
+                        radius = len;
+                    }
                 }
             }
         }
         best
     }
+}
+
+/// LLL reduction (δ = 3/4) of the rows of `m`: a basis of the same lattice whose vectors are
+/// short and nearly orthogonal. `None` if it does not settle within a bounded number of
+/// steps (never seen for cells that pass [`Lattice::new`]).
+fn lll_reduce(m: &Mat3) -> Option<Mat3> {
+    const DELTA: f64 = 0.75;
+    const MAX_STEPS: usize = 10_000;
+    let mut b = *m;
+    let mut k = 1;
+    for _ in 0..MAX_STEPS {
+        if k == 3 {
+            return Some(b);
+        }
+        for j in (0..k).rev() {
+            let q = gram_schmidt(&b).1[k][j].round();
+            if q != 0.0 {
+                b[k] = math::sub(b[k], math::scale(b[j], q));
+            }
+        }
+        let (star, mu) = gram_schmidt(&b);
+        let lovasz = math::dot(star[k], star[k]) >= (DELTA - mu[k][k - 1] * mu[k][k - 1]) * math::dot(star[k - 1], star[k - 1]);
+        if lovasz {
+            k += 1;
+        } else {
+            b.swap(k, k - 1);
+            k = (k - 1).max(1);
+        }
+    }
+    None
+}
+
+/// Gram-Schmidt orthogonalisation of the rows of `b`: the orthogonal rows and the
+/// coefficients μ[i][j] = b_i · b*_j / |b*_j|².
+fn gram_schmidt(b: &Mat3) -> (Mat3, Mat3) {
+    let mut star = [[0.0; 3]; 3];
+    let mut mu = [[0.0; 3]; 3];
+    for i in 0..3 {
+        let mut v = b[i];
+        for j in 0..i {
+            mu[i][j] = math::dot(b[i], star[j]) / math::dot(star[j], star[j]);
+            v = math::sub(v, math::scale(star[j], mu[i][j]));
+        }
+        star[i] = v;
+    }
+    (star, mu)
 }
 
 #[cfg(test)]
@@ -238,6 +358,24 @@ mod tests {
     }
 
     #[test]
+    fn periodic_distance_in_a_badly_skewed_basis_is_fast_and_exact() {
+        // b = (-2.6735, 4.6, 0) + 139106 c: the same lattice as a short cell, written with a
+        // 600 km vector. The image search must not scale with that length.
+        let c = 4.316;
+        let skewed = Lattice::new([[5.347, 0.0, 0.0], [-2.6735, 4.6, 139_106.0 * c + 1.5], [0.0, 0.0, c]]).unwrap();
+        let plain = Lattice::new([[5.347, 0.0, 0.0], [-2.6735, 4.6, 1.5], [0.0, 0.0, c]]).unwrap();
+        let start = std::time::Instant::now();
+        for (f, g) in [([0.1, 0.2, 0.3], [0.9, 0.8, 0.1]), ([0.0, 0.0, 0.0], [0.5, 0.5, 0.5])] {
+            // Same Cartesian points in both bases.
+            let (pf, pg) = (skewed.to_cartesian(f), skewed.to_cartesian(g));
+            let d1 = skewed.periodic_distance(f, g);
+            let d2 = plain.periodic_distance(plain.to_fractional(pf), plain.to_fractional(pg));
+            assert!((d1 - d2).abs() < 1e-6, "{d1} vs {d2}");
+        }
+        assert!(start.elapsed().as_millis() < 100);
+    }
+
+    #[test]
     fn periodic_distance_in_skewed_cell() {
         // Strongly sheared cell: the nearest image is not the naive rounded one.
         let l = Lattice::new([[1.0, 0.0, 0.0], [5.3, 1.0, 0.0], [0.0, 0.0, 10.0]]).unwrap();
@@ -246,5 +384,22 @@ mod tests {
         let d = l.periodic_distance([0.0, 0.0, 0.0], [0.0, 0.5, 0.0]);
         // 0.5*b = (2.65, 0.5); nearest image subtracts 3a (or 2a): (-0.35, 0.5) → 0.610
         assert!((d - (0.35f64 * 0.35 + 0.25).sqrt()).abs() < 1e-12, "{d}");
+    }
+
+    #[test]
+    fn rejects_cells_too_flat_to_hold_atoms() {
+        // A fuzz-found POSCAR: c ≈ 1e-14 Å. Accepting it made image searches run forever.
+        let flat = [[5.6, -0.06, 0.11], [0.0, 5.37, 0.0034], [6.8e-15, -1.2e-14, 0.0]];
+        assert!(matches!(Lattice::new(flat), Err(CrystalError::FlatCell { .. })));
+    }
+
+    #[test]
+    fn distance_within_cutoff() {
+        let l = Lattice::from_parameters(params(3.0, 4.0, 5.0, 90.0, 90.0, 90.0)).unwrap();
+        let (a, b) = ([0.0, 0.0, 0.0], [0.95, 0.0, 0.0]);
+        assert!((l.periodic_distance(a, b) - 0.15).abs() < 1e-12);
+        assert!((l.periodic_distance_within(a, b, 0.5).unwrap() - 0.15).abs() < 1e-12);
+        assert_eq!(l.periodic_distance_within(a, b, 0.1), None);
+        assert!((l.shortest_vector() - 3.0).abs() < 1e-12);
     }
 }

@@ -21,7 +21,7 @@ pub mod xyz;
 pub use text::decode_text;
 
 use crate::chem::Element;
-use crate::crystal::{DEFAULT_MIN_DISTANCE, Entry};
+use crate::crystal::{CrystalError, DEFAULT_MIN_DISTANCE, Entry, Structure};
 use crate::error::{Error, ParseError, Result};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::Path;
@@ -233,24 +233,42 @@ pub fn write(entries: &[&Entry], format: Format, out: &mut dyn Write) -> Result<
         )));
     }
     for entry in entries {
-        let crystal_for = |op: &'static str| {
-            entry.structure.crystal(&entry.id, op).map_err(|source| Error::Crystal {
-                context: format!("cannot write '{}'", entry.id),
-                source,
-            })
-        };
+        check_writable(entry, format)?;
         let io = |e: std::io::Error| Error::io("output", e);
-        match format {
-            Format::Cif => cif::write(crystal_for("writing CIF")?, &entry.id, out).map_err(io)?,
-            Format::Poscar => poscar::write(crystal_for("writing POSCAR")?, &entry.id, out).map_err(io)?,
-            Format::Xyz => xyz::write(&entry.structure, out).map_err(io)?,
-            Format::Jsonl => jsonl::write(entry, out).map_err(io)?,
-            Format::PymatgenJson => {
-                pymatgen::write(crystal_for("writing pymatgen JSON")?, out).map_err(io)?
-            }
-        }
+        let written = match (&entry.structure, format) {
+            (s, Format::Xyz) => xyz::write(s, out),
+            (_, Format::Jsonl) => jsonl::write(entry, out),
+            (Structure::Crystal(c), Format::Cif) => cif::write(c, &entry.id, out),
+            (Structure::Crystal(c), Format::Poscar) => poscar::write(c, &entry.id, out),
+            (Structure::Crystal(c), Format::PymatgenJson) => pymatgen::write(c, out),
+            // Refused by `check_writable` above.
+            (Structure::Molecule(_), _) => Ok(()),
+        };
+        written.map_err(io)?;
     }
     Ok(())
+}
+
+/// Whether `format` can hold `entry`: CIF, POSCAR and pymatgen JSON need a lattice; POSCAR
+/// and XYZ have no way to write partial occupancies. The error names the structure.
+pub fn check_writable(entry: &Entry, format: Format) -> Result<()> {
+    let refuse = |source| Err(Error::Crystal { context: format!("cannot write '{}'", entry.id), source });
+    let what = match format {
+        Format::Cif => "CIF",
+        Format::Poscar => "POSCAR",
+        Format::PymatgenJson => "pymatgen Structure JSON",
+        Format::Xyz => "XYZ",
+        Format::Jsonl => return Ok(()),
+    };
+    match &entry.structure {
+        Structure::Molecule(_) if format != Format::Xyz => {
+            refuse(CrystalError::NotPeriodic(entry.id.clone(), what))
+        }
+        Structure::Crystal(c) if matches!(format, Format::Poscar | Format::Xyz) && !c.is_ordered() => {
+            refuse(CrystalError::Disordered(entry.id.clone(), what))
+        }
+        _ => Ok(()),
+    }
 }
 
 /// Convenience: the structure of an entry as a crystal, with an error naming the entry.
