@@ -54,15 +54,17 @@ impl CustomOp3 for PeriodicAttentionOp {
         s3: &CpuStorage,
         l3: &Layout,
     ) -> candle_core::Result<(CpuStorage, Shape)> {
-        let slice = |s: &'_ CpuStorage, l: &Layout, what: &str| -> candle_core::Result<Vec<f32>> {
+        fn slice<'s>(s: &'s CpuStorage, l: &Layout, what: &str) -> candle_core::Result<&'s [f32]> {
             let (start, end) = l
                 .contiguous_offsets()
                 .ok_or_else(|| candle_core::Error::Msg(format!("periodic attention: {what} not contiguous")))?;
             match s {
-                CpuStorage::F32(v) => Ok(v[start..end].to_vec()),
+                CpuStorage::F32(v) => v
+                    .get(start..end)
+                    .ok_or_else(|| candle_core::Error::Msg(format!("periodic attention: {what} out of bounds"))),
                 _ => Err(candle_core::Error::Msg(format!("periodic attention: {what} must be f32"))),
             }
-        };
+        }
         let (qkv, a, w) = (slice(s1, l1, "qkv")?, slice(s2, l2, "a")?, slice(s3, l3, "pe_weight")?);
         let spec = &self.spec;
         let width = spec.heads * spec.head_dim;
@@ -78,7 +80,7 @@ impl CustomOp3 for PeriodicAttentionOp {
         expect("a", l2.dims(), &[atoms, spec.heads])?;
         expect("pe_weight", l3.dims(), &[spec.heads, spec.head_dim, spec.pe_width()])?;
 
-        let inputs = Inputs { qkv: &qkv, num_atoms: atoms, a: &a, pe_weight: &w };
+        let inputs = Inputs { qkv, num_atoms: atoms, a, pe_weight: w };
         let owner = self.batch.atom_crystal();
         let recording = self.trace.is_some();
         let mut out = vec![0f32; atoms * width];

@@ -312,3 +312,50 @@ fn project(spec: &LayerSpec, w: &[f32], feats: &[f32], out: &mut [f32]) {
         *o += spec.dist_coef * dist + spec.angle_coef * angle;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::frames::MaxFrames;
+    use crate::geometry::{Batch, CrystalInput};
+    use crate::linalg::Rng;
+
+    /// The SIMD variants picked at run time compute exactly what the portable code does.
+    #[test]
+    fn simd_variants_are_bit_identical_to_the_portable_code() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../../shared/fixtures/crystalframer_parity/crystalframer_max_default.config.json");
+        let cfg = crate::Config::from_file(&path).unwrap();
+        let (heads, hd) = (cfg.head_num, cfg.head_dim());
+        let spec = LayerSpec {
+            layer: 0,
+            heads,
+            head_dim: hd,
+            range: RangeRule::from_config(&cfg, 0),
+            dist: DistanceGbf::new(&cfg, 0),
+            angle: Some(AngleGbf::new(&cfg)),
+            dist_coef: 1.0,
+            angle_coef: 1.0,
+            r0: cfg.r0(0),
+            lb: cfg.gauss_lb_real,
+            static_a: -0.255,
+        };
+        let lattice = [[3.1, 0.2, 0.0], [0.4, 3.6, 0.1], [-0.3, 0.5, 4.2]];
+        let crystal = CrystalInput::new(lattice, vec![8, 22, 38], vec![[0.1, 0.2, 0.3], [1.7, 1.9, 2.2], [0.4, 2.6, 3.1]]);
+        let batch = Batch::new(&[crystal]).unwrap();
+        let mut rng = Rng::new(3, &[]);
+        let atoms = batch.num_atoms;
+        let qkv: Vec<f32> = (0..3 * atoms * heads * hd).map(|_| rng.uniform() - 0.5).collect();
+        let a: Vec<f32> = (0..atoms * heads).map(|_| -0.2 - 0.2 * rng.uniform()).collect();
+        let w: Vec<f32> = (0..heads * hd * spec.pe_width()).map(|_| 0.2 * (rng.uniform() - 0.5)).collect();
+        let input = Inputs { qkv: &qkv, num_atoms: atoms, a: &a, pe_weight: &w };
+        let frames = MaxFrames::dynamic(0.0, 0);
+        for i in 0..atoms {
+            let (mut fast, mut portable) = (vec![0f32; heads * hd], vec![0f32; heads * hd]);
+            attend(&spec, &frames, &batch.crystals[0], i, &input, &mut fast, None);
+            attend_generic(&spec, &frames, &batch.crystals[0], i, &input, &mut portable, None);
+            assert!(portable.iter().all(|x| x.is_finite()));
+            assert_eq!(fast, portable, "atom {i}");
+        }
+    }
+}
