@@ -6,6 +6,7 @@
 //! - [`formats`]: readers and writers for CIF, POSCAR/CONTCAR, (extended) XYZ, JSON Lines
 //!   datasets and pymatgen JSON, with errors that name the file, line and column;
 //! - [`symmetry`]: space-group operations and tables;
+//! - [`candidate`]: the unit of work of a screen (crystal, origin, computed fields, rejections);
 //! - [`chem`]: the periodic table, oxidation states, Shannon radii, SMACT-identical charge
 //!   neutrality / electronegativity screening and Hautier substitution probabilities.
 //!
@@ -18,6 +19,7 @@
 //! assert_eq!(crystal.composition().reduced_formula(), "SrTiO3");
 //! ```
 
+pub mod candidate;
 pub mod chem;
 pub mod crystal;
 pub mod error;
