@@ -1,5 +1,0 @@
-/work/main/target-check/debug/deps/cfg_if-f6485ead7e072770.d: /root/.cargo/registry/src/index.crates.io-1949cf8c6b5b557f/cfg-if-1.0.5/src/lib.rs
-
-/work/main/target-check/debug/deps/libcfg_if-f6485ead7e072770.rmeta: /root/.cargo/registry/src/index.crates.io-1949cf8c6b5b557f/cfg-if-1.0.5/src/lib.rs
-
-/root/.cargo/registry/src/index.crates.io-1949cf8c6b5b557f/cfg-if-1.0.5/src/lib.rs:
