@@ -56,7 +56,7 @@ pub use hautier::HautierOptions;
 pub use volume::VolumeRule;
 
 use crate::candidate::{Candidate, OrbitAssignment, Origin, Rejection, Value};
-use crate::chem::radius::{ionic_radius, likely_oxidation_states};
+use crate::chem::radius::{has_radius, ionic_radius, likely_oxidation_states};
 use crate::chem::{Element, Ion, OxidationStateSet};
 use crate::crystal::{Crystal, Occupancy, Site};
 use crate::prototype::Prototype;
@@ -419,7 +419,7 @@ impl<'a> Assignment<'a> {
                             .oxidation_states(s.oxidation_states)
                             .iter()
                             .copied()
-                            .filter(|&q| q != 0)
+                            .filter(|&q| q != 0 && has_radius(Ion::new(element, q)))
                             .min_by_key(|&q| ((i16::from(q) - i16::from(t)).abs(), -i16::from(q)))
                     })
                 }
