@@ -70,31 +70,6 @@ pub fn ionic_radius(ion: Ion, coordination: u8) -> Option<IonicRadius> {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn r(ion: &str, cn: u8) -> Option<IonicRadius> {
-        ionic_radius(ion.parse().unwrap(), cn)
-    }
-
-    #[test]
-    fn exact_rows_and_fallbacks() {
-        assert_eq!(r("O2-", 6).unwrap(), IonicRadius { radius: 1.40, source: RadiusSource::Exact });
-        assert_eq!(r("Ba2+", 12).unwrap().radius, 1.61);
-        assert_eq!(r("Ti4+", 6).unwrap().radius, 0.605);
-        // High spin preferred: Fe3+ VI HS 0.645, LS 0.55.
-        assert_eq!(r("Fe3+", 6).unwrap().radius, 0.645);
-        // Regular geometry preferred over square planar: Cu2+ IV 0.57 (IVSQ 0.57 as well); Pd2+
-        // has only IVSQ and VI rows.
-        assert_eq!(r("Pd2+", 4).unwrap().source, RadiusSource::Exact);
-        // Nearest CN, ties to the larger: N3- has only IV: requested VI takes IV.
-        assert_eq!(r("N3-", 6).unwrap(), IonicRadius { radius: 1.46, source: RadiusSource::NearestCoordination(4) });
-        // Not in Shannon's table at all.
-        assert!(r("Fe9+", 6).is_none());
-    }
-}
-
 /// True when Shannon's table (or pymatgen's per-state radius) knows `ion`.
 pub fn has_radius(ion: Ion) -> bool {
     ShannonTable::Pymatgen.rows_for(ion).next().is_some() || default_ionic_radius(ion).is_some()
@@ -185,4 +160,29 @@ fn search(
         }
     }
     false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn r(ion: &str, cn: u8) -> Option<IonicRadius> {
+        ionic_radius(ion.parse().unwrap(), cn)
+    }
+
+    #[test]
+    fn exact_rows_and_fallbacks() {
+        assert_eq!(r("O2-", 6).unwrap(), IonicRadius { radius: 1.40, source: RadiusSource::Exact });
+        assert_eq!(r("Ba2+", 12).unwrap().radius, 1.61);
+        assert_eq!(r("Ti4+", 6).unwrap().radius, 0.605);
+        // High spin preferred: Fe3+ VI HS 0.645, LS 0.55.
+        assert_eq!(r("Fe3+", 6).unwrap().radius, 0.645);
+        // Regular geometry preferred over square planar: Cu2+ IV 0.57 (IVSQ 0.57 as well); Pd2+
+        // has only IVSQ and VI rows.
+        assert_eq!(r("Pd2+", 4).unwrap().source, RadiusSource::Exact);
+        // Nearest CN, ties to the larger: N3- has only IV: requested VI takes IV.
+        assert_eq!(r("N3-", 6).unwrap(), IonicRadius { radius: 1.46, source: RadiusSource::NearestCoordination(4) });
+        // Not in Shannon's table at all.
+        assert!(r("Fe9+", 6).is_none());
+    }
 }

@@ -75,11 +75,14 @@ pub(crate) fn analyse(crystal: &Crystal, symprec: f64) -> Result<SymmetryAnalysi
     if let Some(p) = operations.iter().position(SymOp::is_identity) {
         operations.swap(0, p);
     }
-    let mut multiplicities = vec![0u32; n];
-    for i in 0..n {
-        let size = dataset.orbits.iter().filter(|&&o| o == dataset.orbits[i]).count();
-        multiplicities[i] = ((size * std_n) as f64 / n as f64).round() as u32;
-    }
+    let multiplicities: Vec<u32> = dataset
+        .orbits
+        .iter()
+        .map(|&orbit| {
+            let size = dataset.orbits.iter().filter(|&&o| o == orbit).count();
+            ((size * std_n) as f64 / n as f64).round() as u32
+        })
+        .collect();
     Ok(SymmetryAnalysis {
         number: u16::try_from(dataset.number).unwrap_or(0),
         symbol: dataset.hm_symbol.split_whitespace().collect(),
@@ -110,7 +113,7 @@ pub(crate) fn first_shells(crystal: &Crystal) -> (Vec<u8>, Vec<Contact>) {
     let spacing = lattice.plane_spacings();
     let mut cns = vec![0u8; n];
     let mut contacts: Vec<Contact> = Vec::new();
-    for i in 0..n {
+    for (i, cn) in cns.iter_mut().enumerate() {
         let fi = crystal.sites[i].frac;
         let mut nearest = lattice.shortest_vector();
         for j in 0..n {
@@ -143,7 +146,7 @@ pub(crate) fn first_shells(crystal: &Crystal) -> (Vec<u8>, Vec<Contact>) {
                 contacts.push(Contact { i, j, distance: shortest, count: images });
             }
         }
-        cns[i] = count.min(u8::MAX as usize) as u8;
+        *cn = count.min(u8::MAX as usize) as u8;
     }
     (cns, contacts)
 }
