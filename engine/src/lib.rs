@@ -8,7 +8,13 @@
 //! - [`symmetry`]: space-group operations and tables;
 //! - [`candidate`]: the unit of work of a screen (crystal, origin, computed fields, rejections);
 //! - [`chem`]: the periodic table, oxidation states, Shannon radii, SMACT-identical charge
-//!   neutrality / electronegativity screening and Hautier substitution probabilities.
+//!   neutrality / electronegativity screening and Hautier substitution probabilities;
+//! - [`prototype`]: built-in prototypes (perovskite, double perovskite, rock salt, …) and any
+//!   structure as a prototype, with named Wyckoff orbits;
+//! - [`substitute`]: explicit and Hautier-probability element substitution, enumerated lazily
+//!   with random access by index;
+//! - [`filter`]: SMACT validity, tolerance/octahedral factors, distances, density, elements,
+//!   symmetry — small pure functions on a candidate.
 //!
 //! ```
 //! use screen_engine::formats::{self, Format, ReadOptions};
@@ -23,8 +29,11 @@ pub mod candidate;
 pub mod chem;
 pub mod crystal;
 pub mod error;
+pub mod filter;
 pub mod formats;
 pub mod math;
+pub mod prototype;
+pub mod substitute;
 pub mod symmetry;
 
 pub use error::{Error, Result};

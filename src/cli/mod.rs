@@ -1,5 +1,6 @@
 //! Command-line commands. Each subcommand lives in its own module.
 
+mod compositions;
 mod convert;
 mod info;
 mod input;
@@ -24,6 +25,8 @@ enum Command {
     Info(info::Args),
     /// Predict properties with a CrystalFramer model (CSV or JSON Lines output).
     Predict(predict::Args),
+    /// Charge-neutral, electronegativity-ordered compositions of an element pool (SMACT's smact_filter).
+    Compositions(compositions::Args),
 }
 
 /// Outcome of a command, mapped to the process exit code.
@@ -52,5 +55,6 @@ pub fn run(cli: Cli) -> screen_engine::Result<Status> {
         Command::Convert(args) => convert::run(args),
         Command::Info(args) => info::run(args),
         Command::Predict(args) => predict::run(args),
+        Command::Compositions(args) => compositions::run(args),
     }
 }
