@@ -3,7 +3,9 @@
 mod convert;
 mod info;
 mod input;
+mod merge;
 mod predict;
+mod score;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -24,6 +26,10 @@ enum Command {
     Info(info::Args),
     /// Predict properties with a CrystalFramer model (CSV or JSON Lines output).
     Predict(predict::Args),
+    /// Score candidate databases with a model: batched, crash-safe (--resume), shardable.
+    Score(score::Args),
+    /// Merge the outputs of `screen score` shards into one table, optionally a global top-k.
+    Merge(merge::Args),
 }
 
 /// Outcome of a command, mapped to the process exit code.
@@ -52,5 +58,7 @@ pub fn run(cli: Cli) -> screen_engine::Result<Status> {
         Command::Convert(args) => convert::run(args),
         Command::Info(args) => info::run(args),
         Command::Predict(args) => predict::run(args),
+        Command::Score(args) => score::run(args),
+        Command::Merge(args) => merge::run(args),
     }
 }
