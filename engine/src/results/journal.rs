@@ -129,7 +129,11 @@ impl TextStore {
                 progress,
             });
         }
-        if resume && out.metadata().is_ok_and(|m| m.len() > 0) {
+        let fresh_header = if format == OutputFormat::Csv { format!("{}\n", csv_header(&info.targets)) } else { String::new() };
+        // A run killed before its journal existed left at most the header: nothing to lose.
+        let holds_rows = out.metadata().is_ok_and(|m| m.len() > fresh_header.len() as u64)
+            || std::fs::read(out).is_ok_and(|b| !fresh_header.as_bytes().starts_with(&b));
+        if resume && holds_rows {
             return Err(Error::Usage(format!(
                 "cannot resume '{}': it has no progress journal ({}), so what it holds is unknown; remove it or run without --resume",
                 out.display(),
@@ -137,22 +141,24 @@ impl TextStore {
             )));
         }
         let mut out_file = File::create(out).map_err(io(out))?;
-        let mut out_bytes = 0;
-        if format == OutputFormat::Csv {
-            let header = format!("{}\n", csv_header(&info.targets));
-            out_file.write_all(header.as_bytes()).map_err(io(out))?;
-            out_bytes = header.len() as u64;
-        }
+        out_file.write_all(fresh_header.as_bytes()).map_err(io(out))?;
+        let out_bytes = fresh_header.len() as u64;
         out_file.sync_all().map_err(io(out))?;
         let errors_file = File::create(errors).map_err(io(errors))?;
         errors_file.sync_all().map_err(io(errors))?;
-        let mut journal = File::create(&journal_path).map_err(io(&journal_path))?;
+        // Written aside and renamed: a journal, once there, is whole.
+        let mut temporary = journal_path.as_os_str().to_os_string();
+        temporary.push(".tmp");
+        let temporary = PathBuf::from(temporary);
+        let mut journal = File::create(&temporary).map_err(io(&temporary))?;
         let header = Header { screen_score_journal: JOURNAL_VERSION, info: info.clone() };
         let first = Commit { next: 0, rows: 0, failures: 0, out_bytes, errors_bytes: 0, complete: false };
         let text = format!("{}\n{}\n", json(&header), json(&first));
-        journal.write_all(text.as_bytes()).map_err(io(&journal_path))?;
-        journal.sync_all().map_err(io(&journal_path))?;
+        journal.write_all(text.as_bytes()).map_err(io(&temporary))?;
+        journal.sync_all().map_err(io(&temporary))?;
+        std::fs::rename(&temporary, &journal_path).map_err(io(&journal_path))?;
         sync_dir(out);
+        let journal = OpenOptions::new().append(true).open(&journal_path).map_err(io(&journal_path))?;
         Ok(TextStore {
             format,
             targets: info.targets.clone(),
@@ -222,5 +228,67 @@ impl Store for TextStore {
 
     fn errors_location(&self) -> String {
         self.errors_path.display().to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::results::{Shard, store};
+
+    fn info(batch: u64) -> RunInfo {
+        RunInfo::new(
+            serde_json::json!({"commit_every": batch}),
+            Shard::ALL,
+            vec![Target { name: "e".into(), unit: "eV".into() }],
+        )
+    }
+
+    fn row(record: u64) -> Row {
+        Row { record, id: format!("r{record}"), source: "in.jsonl".into(), formula: "NaCl".into(), values: vec![record as f32 * 0.5] }
+    }
+
+    #[test]
+    fn resume_cuts_torn_tails_and_continues_where_the_journal_ends() {
+        let dir = std::env::temp_dir().join(format!("screen-journal-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        for name in ["a.csv", "b.jsonl"] {
+            let (fresh, resumed) = (dir.join(format!("fresh-{name}")), dir.join(format!("resumed-{name}")));
+            let mut s = store::open(&fresh, None, &info(2), false).unwrap();
+            s.commit(&[row(0), row(1)], &[], 2, false).unwrap();
+            s.commit(&[row(2)], &[Failure { record: 3, source: "in".into(), id: String::new(), reason: "bad".into() }], 4, false).unwrap();
+            s.commit(&[row(4)], &[], 5, true).unwrap();
+            drop(s);
+
+            let mut s = store::open(&resumed, None, &info(2), true).unwrap();
+            s.commit(&[row(0), row(1)], &[], 2, false).unwrap();
+            drop(s);
+            // What a kill in the middle of the next batch leaves behind.
+            let mut out = OpenOptions::new().append(true).open(&resumed).unwrap();
+            out.write_all(b"2,r2,in.jso").unwrap();
+            let mut j = OpenOptions::new().append(true).open(journal_path(&resumed)).unwrap();
+            j.write_all(b"{\"next\":4,\"ro").unwrap();
+            drop((out, j));
+
+            let mut s = store::open(&resumed, None, &info(2), true).unwrap();
+            assert_eq!(s.progress(), Progress { next: 2, rows: 2, failures: 0, complete: false });
+            s.commit(&[row(2)], &[Failure { record: 3, source: "in".into(), id: String::new(), reason: "bad".into() }], 4, false).unwrap();
+            s.commit(&[row(4)], &[], 5, true).unwrap();
+            drop(s);
+            assert_eq!(std::fs::read(&fresh).unwrap(), std::fs::read(&resumed).unwrap(), "{name}");
+            assert_eq!(
+                std::fs::read(store::default_errors_path(&fresh)).unwrap(),
+                std::fs::read(store::default_errors_path(&resumed)).unwrap()
+            );
+            let (_, progress, ..) = read_journal(&journal_path(&resumed)).unwrap();
+            assert_eq!(progress, Progress { next: 5, rows: 4, failures: 1, complete: true });
+
+            // Another run's settings are refused; so is a table without a journal.
+            let e = store::open(&resumed, None, &info(3), true).err().unwrap().to_string();
+            assert!(e.contains("cannot resume"), "{e}");
+            std::fs::remove_file(journal_path(&resumed)).unwrap();
+            assert!(store::open(&resumed, None, &info(2), true).is_err());
+        }
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -65,6 +65,8 @@ pub fn read_run(conn: &Connection, path: &Path) -> Result<(RunInfo, Progress)> {
 pub fn create_tables(conn: &Connection, path: &Path, info: &RunInfo) -> Result<()> {
     let err = sql_error(path);
     let columns: String = info.targets.iter().map(|t| format!(", {} REAL", ident(&t.name))).collect();
+    // One transaction: a kill leaves either no tables or all of them.
+    conn.execute_batch("BEGIN").map_err(&err)?;
     conn.execute_batch(&format!(
         "CREATE TABLE results (record INTEGER PRIMARY KEY, id TEXT, source TEXT, formula TEXT{columns});
          CREATE TABLE errors (record INTEGER PRIMARY KEY, source TEXT, id TEXT, reason TEXT);
@@ -77,6 +79,7 @@ pub fn create_tables(conn: &Connection, path: &Path, info: &RunInfo) -> Result<(
     }
     let run = serde_json::to_string(info).map_err(|e| Error::Usage(e.to_string()))?;
     conn.execute("INSERT INTO screen_run VALUES ('run', ?1), ('next', '0'), ('complete', 'false')", [run]).map_err(&err)?;
+    conn.execute_batch("COMMIT").map_err(&err)?;
     Ok(())
 }
 
@@ -92,7 +95,15 @@ pub fn connect(path: &Path) -> Result<Connection> {
 
 impl SqliteStore {
     pub fn open(path: &Path, info: &RunInfo, resume: bool) -> Result<SqliteStore> {
-        let exists = path.metadata().is_ok_and(|m| m.len() > 0);
+        let mut exists = path.metadata().is_ok_and(|m| m.len() > 0);
+        if resume && exists {
+            // A run killed while creating the tables left none: nothing to resume.
+            let conn = connect(path)?;
+            let tables: i64 = conn
+                .query_row("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table'", [], |r| r.get(0))
+                .map_err(sql_error(path))?;
+            exists = tables > 0;
+        }
         if !resume || !exists {
             remove_db(path)?;
         }
@@ -154,5 +165,44 @@ impl Store for SqliteStore {
 
     fn errors_location(&self) -> String {
         format!("table 'errors' of {}", self.path.display())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::results::{Shard, Target, store};
+
+    #[test]
+    fn batches_commit_and_resume_in_place() {
+        let dir = std::env::temp_dir().join(format!("screen-sqlite-store-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("r.db");
+        let info = RunInfo::new(serde_json::json!({"x": 1}), Shard::ALL, vec![Target { name: "e \"q\"".into(), unit: "eV".into() }]);
+        let row = |r: u64, v: f32| Row { record: r, id: format!("i{r}"), source: "s".into(), formula: "Si".into(), values: vec![v] };
+        let mut s = store::open(&path, None, &info, false).unwrap();
+        s.commit(&[row(0, 0.1), row(1, f32::NAN)], &[], 2, false).unwrap();
+        drop(s);
+        let mut s = store::open(&path, None, &info, true).unwrap();
+        assert_eq!(s.progress(), Progress { next: 2, rows: 2, failures: 0, complete: false });
+        s.commit(&[row(2, -3.5)], &[Failure { record: 3, source: "s".into(), id: "i3".into(), reason: "why".into() }], 4, true)
+            .unwrap();
+        drop(s);
+        let conn = Connection::open(&path).unwrap();
+        let values: Vec<Option<f64>> = conn
+            .prepare("SELECT \"e \"\"q\"\"\" FROM results ORDER BY record")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .map(|v| v.unwrap())
+            .collect();
+        assert_eq!(values, vec![Some(0.1f32 as f64), None, Some(-3.5)]);
+        let (_, progress) = read_run(&conn, &path).unwrap();
+        assert_eq!(progress, Progress { next: 4, rows: 3, failures: 1, complete: true });
+        // A fresh run replaces the table.
+        drop(conn);
+        let s = store::open(&path, None, &info, false).unwrap();
+        assert_eq!(s.progress(), Progress::default());
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }
