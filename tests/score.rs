@@ -2,7 +2,7 @@
 //! `../shared/data`, with the smallest CrystalFramer parity fixture as the model: every output
 //! format, SIGKILL at random points followed by `--resume`, shards, merging and top-k.
 //!
-//! The regular tests use 40 to 800 structures to keep CI short; the full-size
+//! The regular tests use 40 to 500 structures to keep CI short; the full-size
 //! acceptance runs (10,000 structures, every format, 5 kills each, shards 1/3/7) are
 //! `#[ignore]`d:
 //!
@@ -284,12 +284,12 @@ fn shards_equal_unsharded(name: &str, n: usize, commit_every: usize, formats: &[
 
 #[test]
 fn killed_runs_resume_to_the_uninterrupted_output() {
-    kill_and_resume("kill", 800, 32, 5);
+    kill_and_resume("kill", 500, 16, 5);
 }
 
 #[test]
 fn shards_merge_to_the_unsharded_output() {
-    shards_equal_unsharded("shards", 300, 16, &FORMATS);
+    shards_equal_unsharded("shards", 150, 8, &FORMATS);
 }
 
 /// The acceptance run: 10,000 perovskites (+2 broken records) into every format, each killed
