@@ -6,6 +6,8 @@
 //! - [`formats`]: readers and writers for CIF, POSCAR/CONTCAR, (extended) XYZ, JSON Lines
 //!   datasets and pymatgen JSON, with errors that name the file, line and column;
 //! - [`symmetry`]: space-group operations and tables;
+//! - [`results`]: result tables of scoring runs (CSV, JSON Lines, SQLite), crash-safe resume,
+//!   shards and merging;
 //! - [`candidate`]: the unit of work of a screen (crystal, origin, computed fields, rejections);
 //! - [`chem`]: the periodic table, oxidation states, Shannon radii, SMACT-identical charge
 //!   neutrality / electronegativity screening and Hautier substitution probabilities;
@@ -34,6 +36,7 @@ pub mod formats;
 pub mod math;
 pub mod prototype;
 pub mod substitute;
+pub mod results;
 pub mod symmetry;
 
 pub use error::{Error, Result};

@@ -4,7 +4,9 @@ mod compositions;
 mod convert;
 mod info;
 mod input;
+mod merge;
 mod predict;
+mod score;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -27,6 +29,10 @@ enum Command {
     Predict(predict::Args),
     /// Charge-neutral, electronegativity-ordered compositions of an element pool (SMACT's smact_filter).
     Compositions(compositions::Args),
+    /// Score candidate databases with a model: batched, crash-safe (--resume), shardable.
+    Score(score::Args),
+    /// Merge the outputs of `screen score` shards into one table, optionally a global top-k.
+    Merge(merge::Args),
 }
 
 /// Outcome of a command, mapped to the process exit code.
@@ -56,5 +62,7 @@ pub fn run(cli: Cli) -> screen_engine::Result<Status> {
         Command::Info(args) => info::run(args),
         Command::Predict(args) => predict::run(args),
         Command::Compositions(args) => compositions::run(args),
+        Command::Score(args) => score::run(args),
+        Command::Merge(args) => merge::run(args),
     }
 }

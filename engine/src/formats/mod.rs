@@ -11,6 +11,7 @@
 //! Readers never panic and never allocate in proportion to a number written in the file;
 //! every error names the file and (for text formats) the line and column.
 
+pub mod ase_db;
 pub mod cif;
 pub mod jsonl;
 pub mod poscar;
@@ -183,6 +184,9 @@ pub fn open(
     opts: &ReadOptions,
 ) -> Result<Box<dyn Iterator<Item = Result<Entry>> + Send>> {
     let name = path.display().to_string();
+    if format.is_none() && Format::from_path(path).is_none() && ase_db::is_ase_db(path) {
+        return Ok(Box::new(ase_db::open(path, opts)?));
+    }
     let format = match format.or_else(|| Format::from_path(path)) {
         Some(f) => f,
         None => {
@@ -198,6 +202,15 @@ pub fn open(
             Box::new(BufReader::new(file))
         };
         return Ok(Box::new(jsonl::JsonlReader::new(reader, name, opts.clone())));
+    }
+    if format == Format::Xyz {
+        let file = std::fs::File::open(path).map_err(|e| Error::io(&name, e))?;
+        let reader: Box<dyn BufRead + Send> = if is_gzip(path) {
+            Box::new(BufReader::new(flate2::read::MultiGzDecoder::new(file)))
+        } else {
+            Box::new(BufReader::new(file))
+        };
+        return Ok(Box::new(xyz::FrameStream::new(reader, name, opts.clone())));
     }
     Ok(Box::new(read_path(path, Some(format), opts)?.into_iter()))
 }

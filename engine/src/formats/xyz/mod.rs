@@ -29,9 +29,11 @@
 mod columns;
 mod info;
 mod reader;
+mod stream;
 mod writer;
 
 pub use reader::read;
+pub use stream::FrameStream;
 pub use writer::write;
 
 #[derive(pest_derive::Parser)]
