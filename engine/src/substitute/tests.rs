@@ -203,3 +203,68 @@ fn a_structure_file_is_a_prototype_for_substitution() {
     assert_eq!(c.crystal.composition().reduced_formula(), "BaZrO3");
     assert_eq!(c.crystal.symmetry.as_ref().unwrap().number, Some(221));
 }
+
+/// Single-thread throughput of explicit substitution (the criterion bench `chem` measures the
+/// same): `cargo test --release -p screen-engine --lib substitution_throughput -- --ignored
+/// --nocapture`.
+#[test]
+#[ignore = "timing; run in release mode"]
+fn substitution_throughput() {
+    use crate::filter::{SmactOptions, smact_composition};
+    use std::time::Instant;
+    let cations = [
+        "Ag", "Al", "As", "Au", "B", "Ba", "Be", "Bi", "Ca", "Cd", "Co", "Cr", "Cs", "Cu", "Fe", "Ga", "Ge", "Hf", "Hg",
+        "In", "Ir", "K", "La", "Li", "Mg", "Mn", "Mo", "Na", "Nb", "Ni", "Os", "Pb", "Pd", "Pt", "Rb", "Re", "Rh", "Ru",
+        "Sb", "Sc", "Si", "Sn", "Sr", "Ta", "Te", "Ti", "Tl", "V", "W", "Y", "Zn", "Zr",
+    ];
+    let anions = ["O", "O2N", "ON2", "N", "O2F", "ONF", "O2S"];
+    let sub = Substitution::parse(perovskite(), [("A", cations.to_vec()), ("B", cations.to_vec()), ("X", anions.to_vec())])
+        .unwrap();
+    let dp = Substitution::parse(
+        Prototype::builtin("double_perovskite").unwrap(),
+        [("A", cations[..20].to_vec()), ("B1", cations.to_vec()), ("B2", cations.to_vec())],
+    )
+    .unwrap();
+    let options = SmactOptions::default();
+    for (name, sub) in [("perovskite 52x52x7", &sub), ("double perovskite 20x52x52", &dp)] {
+        let n = sub.len();
+        let mut best = (f64::INFINITY, f64::INFINITY, f64::INFINITY);
+        let mut valid = 0u64;
+        for _ in 0..3 {
+            let start = Instant::now();
+            for i in 0..n {
+                std::hint::black_box(sub.candidate(i).unwrap());
+            }
+            let build = start.elapsed().as_secs_f64();
+            let start = Instant::now();
+            let mut comp = Vec::with_capacity(8);
+            valid = 0;
+            for i in 0..n {
+                let a = sub.assignment(i).unwrap();
+                a.composition_into(&mut comp);
+                valid += u64::from(smact_composition(&comp, &options).is_ok());
+            }
+            let screen = start.elapsed().as_secs_f64();
+            let start = Instant::now();
+            for i in 0..n {
+                let a = sub.assignment(i).unwrap();
+                a.composition_into(&mut comp);
+                if smact_composition(&comp, &options).is_ok() {
+                    std::hint::black_box(a.candidate().unwrap());
+                }
+            }
+            let both = start.elapsed().as_secs_f64();
+            best = (best.0.min(build), best.1.min(screen), best.2.min(both));
+        }
+        println!(
+            "{name}: {n} candidates; build all {:.2} µs/candidate ({:.0}/s); composition + SMACT {:.2} µs ({:.0}/s); \
+             SMACT then build the {valid} valid {:.2} µs per enumerated candidate ({:.0}/s), 1 thread, best of 3",
+            best.0 * 1e6 / n as f64,
+            n as f64 / best.0,
+            best.1 * 1e6 / n as f64,
+            n as f64 / best.1,
+            best.2 * 1e6 / n as f64,
+            n as f64 / best.2,
+        );
+    }
+}
