@@ -1,6 +1,7 @@
 //! Command-line commands. Each subcommand lives in its own module.
 
 mod convert;
+mod dedup;
 mod info;
 mod input;
 mod predict;
@@ -24,6 +25,8 @@ enum Command {
     Info(info::Args),
     /// Predict properties with a CrystalFramer model (CSV or JSON Lines output).
     Predict(predict::Args),
+    /// Remove duplicate structures (symmetric, order-independent structure matching).
+    Dedup(dedup::Args),
 }
 
 /// Outcome of a command, mapped to the process exit code.
@@ -52,5 +55,6 @@ pub fn run(cli: Cli) -> screen_engine::Result<Status> {
         Command::Convert(args) => convert::run(args),
         Command::Info(args) => info::run(args),
         Command::Predict(args) => predict::run(args),
+        Command::Dedup(args) => dedup::run(args),
     }
 }
