@@ -82,7 +82,8 @@ impl TypedCell {
 
     /// Rejects what would crash or stall spglib/moyo: no sites, too many sites, non-finite or
     /// absurd numbers, a flat or absurd lattice, a tolerance that is not a small positive
-    /// length, and two sites closer than `symprec` (spglib's "atoms too close").
+    /// length, and two sites of the same type closer than `symprec` (spglib's "atoms too
+    /// close"; sites of different types may be that close, as on disordered positions).
     pub fn validate(&self, symprec: f64, angle_tolerance: Option<f64>) -> Result<(), SymmetryError> {
         self.check_shape()?;
         let bad = |m: String| Err(SymmetryError::Invalid(m));
@@ -101,16 +102,23 @@ impl TypedCell {
                 "symprec {symprec} Å is not small against the shortest lattice vector ({shortest:.4} Å)"
             ));
         }
-        // Same-position check through the crystal model's cell list (every site counted as
-        // fully occupied, so any pair closer than symprec is found).
+        // Two sites of the same type closer than symprec: spglib refuses these ("too close");
+        // found type by type with the crystal model's cell list (all sites counted as full).
         let probe_element = crate::chem::Element::from_z(1).map_err(|e| SymmetryError::Invalid(e.to_string()))?;
-        let probe = Crystal::new(lattice, self.positions.iter().map(|p| Site::new(probe_element, *p)).collect());
-        if let Some((i, j, d)) = probe.find_overlap(symprec) {
-            return bad(format!(
-                "sites {} and {} are {d:.2e} Å apart, closer than symprec ({symprec} Å): overlapping atoms",
-                i + 1,
-                j + 1
-            ));
+        for t in 1..=self.kinds.len() as i32 {
+            let members: Vec<usize> = (0..self.types.len()).filter(|&i| self.types[i] == t).collect();
+            if members.len() < 2 {
+                continue;
+            }
+            let sites = members.iter().map(|&i| Site::new(probe_element, self.positions[i])).collect();
+            let probe = Crystal::new(lattice.clone(), sites);
+            if let Some((i, j, d)) = probe.find_overlap(symprec) {
+                return bad(format!(
+                    "sites {} and {} (same species) are {d:.2e} Å apart, closer than symprec ({symprec} Å): overlapping atoms",
+                    members[i] + 1,
+                    members[j] + 1
+                ));
+            }
         }
         Ok(())
     }
