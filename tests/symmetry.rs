@@ -20,7 +20,7 @@
 
 use screen_engine::chem::Element;
 use screen_engine::crystal::{Crystal, Entry, Lattice, Site, Structure};
-use screen_engine::formats::{self, Format, ReadOptions};
+use screen_engine::formats::{self, ReadOptions};
 use screen_engine::symmetry::matcher::{MatcherOptions, StructureMatcher};
 use screen_engine::symmetry::reduction::{self, LatticeReduction};
 use screen_engine::symmetry::{Backend, SymmetryDataset, SymmetryOptions, TypedCell};
