@@ -72,7 +72,7 @@ pub fn run(args: Args) -> Result<Status> {
         symmetry: SymmetryOptions {
             backend: args.symmetry.parse::<Backend>().map_err(usage)?,
             symprec: args.symprec,
-            angle_tolerance: Some(5.0),
+            angle_tolerance: None,
         },
     };
     options.validate().map_err(|e| usage(format!("{e}")))?;

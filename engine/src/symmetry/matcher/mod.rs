@@ -76,7 +76,10 @@ pub struct MatcherOptions {
     pub scale: bool,
     pub comparison: Comparison,
     /// Tolerances of the primitive-cell and space-group search: moyo, 0.1 Å (the Materials
-    /// Project's symprec), 5°.
+    /// Project's symprec), no separate angle tolerance. (moyo widens an explicit angle
+    /// tolerance together with symprec when it retries; on some Materials Project cells that
+    /// made its group generation run away — an endless loop growing without bound — so the
+    /// matcher leaves the angle criterion to symprec, spglib's −1.)
     pub symmetry: SymmetryOptions,
 }
 
@@ -89,7 +92,7 @@ impl Default for MatcherOptions {
             primitive_cell: true,
             scale: true,
             comparison: Comparison::Species,
-            symmetry: SymmetryOptions { backend: Backend::Moyo, symprec: 0.1, angle_tolerance: Some(5.0) },
+            symmetry: SymmetryOptions { backend: Backend::Moyo, symprec: 0.1, angle_tolerance: None },
         }
     }
 }
