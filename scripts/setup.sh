@@ -10,3 +10,17 @@ fi
 if [ ! -d "$(dirname "$0")/../../shared" ]; then
   echo "setup: warning: ../shared not found; corpus tests will fail" >&2
 fi
+# spglib-sys builds the C spglib with cmake and generates its bindings with libclang
+# (bindgen): install both from Debian when missing (apt-get update once, non-interactive).
+missing_pkgs=()
+command -v cmake >/dev/null 2>&1 || missing_pkgs+=(cmake)
+if ! ls /usr/lib/llvm-*/lib/libclang*.so* /usr/lib/x86_64-linux-gnu/libclang*.so* >/dev/null 2>&1; then
+  missing_pkgs+=(libclang-dev)
+fi
+if [ ${#missing_pkgs[@]} -gt 0 ]; then
+  SUDO=""
+  if [ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null 2>&1; then SUDO="sudo"; fi
+  echo "setup: installing ${missing_pkgs[*]} (apt-get)" >&2
+  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing_pkgs[@]}"
+fi

@@ -2,6 +2,7 @@
 
 mod compositions;
 mod convert;
+mod dedup;
 mod info;
 mod input;
 mod merge;
@@ -33,6 +34,8 @@ enum Command {
     Score(score::Args),
     /// Merge the outputs of `screen score` shards into one table, optionally a global top-k.
     Merge(merge::Args),
+    /// Remove duplicate structures (symmetric, order-independent structure matching).
+    Dedup(dedup::Args),
 }
 
 /// Outcome of a command, mapped to the process exit code.
@@ -64,5 +67,6 @@ pub fn run(cli: Cli) -> screen_engine::Result<Status> {
         Command::Compositions(args) => compositions::run(args),
         Command::Score(args) => score::run(args),
         Command::Merge(args) => merge::run(args),
+        Command::Dedup(args) => dedup::run(args),
     }
 }

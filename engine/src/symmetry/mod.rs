@@ -1,11 +1,42 @@
 //! Symmetry: space-group operations ([`SymOp`], 'x,y,z' notation), standard settings from
 //! symbols and numbers ([`tables`], [`SpaceGroup`]), and the symmetry information a crystal
 //! carries from its source file ([`SymmetryInfo`]).
+//!
+//! Symmetry *found* in a structure: [`SymmetryDataset`] (space group, operations, Wyckoff
+//! orbits, standardized cell) from spglib (screen's own safe wrapper over `spglib-sys`) or moyo
+//! ([`Backend`]), cell reduction ([`reduction`]: primitive, conventional, Niggli, Delaunay) and
+//! structure matching with symmetric, order-independent grouping ([`matcher`]).
+//!
+//! ```
+//! use screen_engine::crystal::{Crystal, Lattice};
+//! use screen_engine::chem::Element;
+//! use screen_engine::symmetry::{SymmetryDataset, SymmetryOptions};
+//! let lattice = Lattice::new([[3.905, 0.0, 0.0], [0.0, 3.905, 0.0], [0.0, 0.0, 3.905]]).unwrap();
+//! let el = |s| Element::from_symbol(s).unwrap();
+//! let srtio3 = Crystal::from_elements(lattice, &[el("Sr"), el("Ti"), el("O"), el("O"), el("O")],
+//!     &[[0.0, 0.0, 0.0], [0.5, 0.5, 0.5], [0.5, 0.5, 0.0], [0.5, 0.0, 0.5], [0.0, 0.5, 0.5]]);
+//! let d = SymmetryDataset::new(&srtio3, &SymmetryOptions::default()).unwrap();
+//! assert_eq!((d.number, d.international.as_str()), (221, "Pm-3m"));
+//! assert_eq!(d.wyckoff_sequence(), "1a 1b 3c");
+//! ```
 
+mod dataset;
+pub mod matcher;
+mod moyo_backend;
 mod operation;
+mod options;
+pub mod reduction;
+pub mod setting;
+mod site_types;
+mod spglib;
 pub mod tables;
 
+pub use dataset::{SymmetryDataset, WyckoffOrbit, species_label};
 pub use operation::{SymOp, SymOpError};
+pub use options::{Backend, DEFAULT_ANGLE_TOLERANCE, DEFAULT_SYMPREC, SymmetryError, SymmetryOptions};
+pub use reduction::LatticeReduction;
+pub use site_types::{MAX_SITES, OCCUPANCY_EPS, TypedCell};
+pub use spglib::spacegroup_type;
 pub use tables::{SpaceGroup, UnknownSpaceGroup};
 
 /// The symmetry declared by a structure's source (a CIF's operator list or space-group
