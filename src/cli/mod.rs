@@ -4,6 +4,8 @@ mod convert;
 mod info;
 mod input;
 mod predict;
+mod train;
+mod eval;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -24,6 +26,10 @@ enum Command {
     Info(info::Args),
     /// Predict properties with a CrystalFramer model (CSV or JSON Lines output).
     Predict(predict::Args),
+    /// Train a CrystalFramer model from a TOML configuration (checkpoints, SWA, export).
+    Train(train::Args),
+    /// Evaluate a model on a labelled data set: MAE/RMSE/R² per target, parity plots.
+    Eval(eval::Args),
 }
 
 /// Outcome of a command, mapped to the process exit code.
@@ -52,5 +58,7 @@ pub fn run(cli: Cli) -> screen_engine::Result<Status> {
         Command::Convert(args) => convert::run(args),
         Command::Info(args) => info::run(args),
         Command::Predict(args) => predict::run(args),
+        Command::Train(args) => train::run(args),
+        Command::Eval(args) => eval::run(args),
     }
 }

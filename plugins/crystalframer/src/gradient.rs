@@ -437,4 +437,66 @@ mod tests {
     fn gradient_matches_finite_differences_without_frames() {
         check(false, &NoFrames);
     }
+    /// The whole model through candle's autograd and the op's `bwd`: every parameter kind
+    /// (embedding, q/k/v — q also through the decay a —, ψ projections, w_pos, FFN, head)
+    /// against central differences of the prediction sum.
+    fn check_model(frame_method: &str) {
+        use crate::geometry::Batch;
+        use crate::model::CrystalFramer;
+        use crate::train::SeededInit;
+        use candle_core::{DType, Device, Tensor};
+        use candle_nn::{VarBuilder, VarMap};
+        use std::sync::Arc;
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../../shared/fixtures/crystalframer_parity/crystalframer_max_default.config.json");
+        let mut cfg = crate::Config::from_file(&path).unwrap();
+        (cfg.num_layers, cfg.model_dim, cfg.head_num, cfg.ff_dim, cfg.embedding_dim) = (2, 8, 2, 16, vec![8]);
+        (cfg.value_pe_angle_real, cfg.value_pe_angle_wscale, cfg.frame_method) = (8, 1.0, frame_method.to_string());
+        let vars = VarMap::new();
+        let vb = VarBuilder::from_backend(Box::new(SeededInit { vars: vars.clone(), seed: 3 }), DType::F32, Device::Cpu);
+        let mut net = CrystalFramer::load(vb, &cfg).unwrap();
+        let c1 = CrystalInput::new([[3.1, 0.2, 0.0], [0.4, 3.6, 0.1], [-0.3, 0.5, 4.2]], vec![8, 22, 38], vec![[0.1, 0.2, 0.3], [1.7, 1.9, 2.2], [0.4, 2.6, 3.1]]);
+        let c2 = CrystalInput::new([[2.9, 0.0, 0.0], [0.3, 3.3, 0.0], [0.2, -0.4, 3.8]], vec![11, 17], vec![[0.0; 3], [1.4, 1.5, 1.7]]);
+        let batch = Arc::new(Batch::new(&[c1, c2]).unwrap());
+        net.calibrate_gauss_scales(&batch).unwrap();
+        let loss = |net: &CrystalFramer| -> Tensor { (net.forward(&batch).unwrap() * Tensor::new(&[[1.0f32], [-0.7]], &Device::Cpu).unwrap()).unwrap().sum_all().unwrap() };
+        let grads = loss(&net).backward().unwrap();
+        let all = vars.data().lock().unwrap().clone();
+        let mut names: Vec<&String> = all.keys().filter(|k| !k.ends_with("gauss_scale") && !k.ends_with("atten_scale")).collect();
+        names.sort();
+        let mut checked = 0;
+        for name in names {
+            let var = &all[name];
+            let analytic = grads.get(var.as_tensor()).unwrap_or_else(|| panic!("no gradient for {name}"));
+            let analytic = analytic.flatten_all().unwrap().to_vec1::<f32>().unwrap();
+            let base = var.as_tensor().flatten_all().unwrap().to_vec1::<f32>().unwrap();
+            let shape = var.shape().clone();
+            let step = (base.len() / 5).max(1);
+            for idx in (0..base.len()).step_by(step) {
+                let eps = 1e-2f32;
+                let value = |e: f32| {
+                    let mut w = base.clone();
+                    w[idx] += e;
+                    var.set(&Tensor::from_vec(w, shape.clone(), &Device::Cpu).unwrap()).unwrap();
+                    loss(&net).to_scalar::<f32>().unwrap() as f64
+                };
+                let fd = (value(eps) - value(-eps)) / (2.0 * eps as f64);
+                var.set(&Tensor::from_vec(base.clone(), shape.clone(), &Device::Cpu).unwrap()).unwrap();
+                let a = analytic[idx] as f64;
+                assert!((fd - a).abs() <= 2e-3 + 3e-2 * fd.abs().max(a.abs()), "{name}[{idx}]: finite difference {fd:.5e} vs analytic {a:.5e}");
+                checked += 1;
+            }
+        }
+        assert!(checked > 50, "{checked}");
+    }
+
+    #[test]
+    fn model_gradient_matches_finite_differences_with_max_frames() {
+        check_model("max");
+    }
+
+    #[test]
+    fn model_gradient_matches_finite_differences_without_frames() {
+        check_model("no");
+    }
 }

@@ -87,6 +87,21 @@ pub struct OptimConfig {
     /// Stop after this many optimiser steps in total (0 = run all epochs): smoke tests.
     #[serde(default)]
     pub max_steps: usize,
+    /// Loss on the normalised targets: `l1` (the reference) or `mse`.
+    #[serde(default)]
+    pub loss: Loss,
+}
+
+/// Training loss on mean/std-normalised targets.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Loss {
+    /// Mean absolute error (the reference's `L1`).
+    #[default]
+    L1,
+    /// Mean squared error: on zero-inflated targets (band gaps, mostly exactly 0) L1's
+    /// optimum is the median, which short trainings settle into; squared error is not.
+    Mse,
 }
 
 impl Default for OptimConfig {
@@ -101,6 +116,7 @@ impl Default for OptimConfig {
             lr_decay_steps: 4000.0,
             swa_epochs: 10,
             max_steps: 0,
+            loss: Loss::L1,
         }
     }
 }

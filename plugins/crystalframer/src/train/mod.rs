@@ -10,7 +10,7 @@ mod metrics;
 mod optim;
 mod trainer;
 
-pub use config::{DataConfig, OptimConfig, TrainConfig};
+pub use config::{DataConfig, Loss, OptimConfig, TrainConfig};
 pub use data::{Dataset, Sample, Skipped, Split, target_stats};
 pub use init::SeededInit;
 pub use metrics::Metrics;

@@ -43,7 +43,7 @@ pub struct StepInfo {
     pub batches: usize,
     /// Optimiser steps so far (all epochs).
     pub step: u64,
-    /// L1 loss of the batch on normalised targets.
+    /// Loss of the batch on normalised targets.
     pub loss: f64,
     pub lr: f64,
     pub crystals: usize,
@@ -57,7 +57,7 @@ pub struct EpochLog {
     pub step: u64,
     /// Learning rate of the last step.
     pub lr: f64,
-    /// Mean L1 loss (normalised targets) over the epoch's batches.
+    /// Mean loss (normalised targets; L1 or squared error) over the epoch's batches.
     pub train_loss: f64,
     /// Training MAE per target (running, in target units).
     pub train_mae: Vec<f64>,
@@ -112,6 +112,8 @@ pub struct Trainer {
     opt: AdamW,
     /// Running SWA average of every trainable parameter.
     swa: HashMap<String, Vec<f32>>,
+    /// Which weights the last export chose, and the validation metrics of both candidates.
+    export_note: Option<serde_json::Value>,
 }
 
 impl Trainer {
@@ -135,7 +137,7 @@ impl Trainer {
             history: Vec::new(),
             wall_s: 0.0,
         };
-        Ok(Trainer { state, model_config, data, train, val, vars, model, opt, swa: HashMap::new() })
+        Ok(Trainer { state, model_config, data, train, val, vars, model, opt, swa: HashMap::new(), export_note: None })
     }
 
     /// Continues the run whose checkpoint is in `config.out_dir`. The configuration must be
@@ -176,7 +178,7 @@ impl Trainer {
         } else {
             HashMap::new()
         };
-        Ok(Trainer { state, model_config, data, train, val, vars, model, opt, swa })
+        Ok(Trainer { state, model_config, data, train, val, vars, model, opt, swa, export_note: None })
     }
 
     pub fn config(&self) -> &TrainConfig {
@@ -284,7 +286,10 @@ impl Trainer {
             let truth = self.normalised_targets(idx)?;
             let y = self.model.forward(&batch)?;
             let diff = (&y - &truth)?;
-            let loss = diff.abs()?.mean_all()?;
+            let loss = match o.loss {
+                super::config::Loss::L1 => diff.abs()?.mean_all()?,
+                super::config::Loss::Mse => diff.sqr()?.mean_all()?,
+            };
             let grads = loss.backward()?;
             self.opt.step(&grads, lr, o.clip_norm)?;
             self.state.step = self.opt.step;
@@ -456,21 +461,37 @@ impl Trainer {
     }
 
     /// Exports a model directory (`model.safetensors`, `config.json`, `metadata.json`):
-    /// the SWA average when SWA ran, else the current weights, with the target mean/std
-    /// folded into `mlp.3` (doc §2.5), so [`crate::Predictor::from_dir`] predicts in target
-    /// units. Returns the validation metrics of the exported weights.
+    /// the SWA average or the current weights, whichever has the lower validation MAE
+    /// (relative to the target std, summed over targets; the SWA average when there is no
+    /// validation set), with the target mean/std folded into `mlp.3` (doc §2.5), so
+    /// [`crate::Predictor::from_dir`] predicts in target units. Returns the validation
+    /// metrics of the exported weights.
     pub fn export(&mut self, dir: &Path) -> Result<Vec<Metrics>> {
         std::fs::create_dir_all(dir).map_err(|e| io_err(dir, e))?;
-        let use_swa = !self.swa.is_empty();
         let mut tensors: HashMap<String, Tensor> = {
             let d = self.vars.data().lock().map_err(|_| Error::Unsupported("variable map poisoned".into()))?;
             d.iter().map(|(k, v)| Ok((k.clone(), v.as_tensor().copy()?))).collect::<Result<_>>()?
         };
-        if use_swa {
-            tensors.extend(self.swa_tensors()?);
+        let val_idx = self.val.clone();
+        let current = self.evaluate(&val_idx)?;
+        let mut val = current.clone();
+        let mut use_swa = false;
+        if !self.swa.is_empty() {
+            let mut averaged = tensors.clone();
+            averaged.extend(self.swa_tensors()?);
+            let swa_val = self.with_weights(&averaged, |t| t.evaluate(&val_idx))?;
+            let score = |m: &[Metrics]| m.iter().zip(&self.state.std).map(|(m, s)| m.mae / s).sum::<f64>();
+            // Without validation data (NaN scores) the average is kept.
+            if !(score(&current) < score(&swa_val)) {
+                use_swa = true;
+                tensors = averaged;
+                val = swa_val.clone();
+            }
+            self.export_note = Some(serde_json::json!({
+                "candidates": {"swa": swa_val, "last_epoch": current},
+                "exported": if use_swa { "swa" } else { "last_epoch" },
+            }));
         }
-        // Validation metrics of exactly these weights (SWA included).
-        let val = if use_swa { self.with_weights(&tensors, |t| t.evaluate(&t.val.clone()))? } else { self.evaluate(&self.val.clone())? };
         let std = Tensor::new(self.state.std.iter().map(|&x| x as f32).collect::<Vec<_>>().as_slice(), &Device::Cpu)?;
         let mean = Tensor::new(self.state.mean.iter().map(|&x| x as f32).collect::<Vec<_>>().as_slice(), &Device::Cpu)?;
         let w = tensors.get("mlp.3.weight").ok_or_else(|| Error::Unsupported("no mlp.3.weight".into()))?;
@@ -548,7 +569,8 @@ impl Trainer {
                 "config": cfg,
                 "epochs": epochs,
                 "steps": self.state.step,
-                "swa": swa.then(|| serde_json::json!({"snapshots": self.state.swa_count, "lr": self.state.swa_lr})),
+                "swa": (self.state.swa_count > 0).then(|| serde_json::json!({"snapshots": self.state.swa_count, "lr": self.state.swa_lr, "exported": swa})),
+                "export_choice": self.export_note,
                 "wall_time_s": self.state.wall_s,
                 "seconds_per_epoch": if epochs > 0 { self.state.wall_s / epochs as f64 } else { f64::NAN },
                 "train_crystals_per_s": last.map(|l| l.crystals_per_s),
@@ -616,4 +638,134 @@ pub fn hardware() -> String {
         .and_then(|s| s.lines().find(|l| l.starts_with("model name")).and_then(|l| l.split(':').nth(1)).map(|s| s.trim().to_string()))
         .unwrap_or_else(|| std::env::consts::ARCH.to_string());
     format!("{cpu}, {} threads (CPU)", rayon::current_num_threads())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(out: &Path, frames: &str) -> TrainConfig {
+        let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/tiny_mp_flla_1000.jsonl.gz");
+        let text = format!(
+            r#"
+name = "resume-test"
+seed = 5
+out_dir = "{out}"
+[data]
+file = "{data}"
+targets = ["formation_energy_per_atom", "e_above_hull"]
+units = ["eV/atom", "eV/atom"]
+max_atoms = 12
+limit_train = 20
+limit_val = 6
+[model]
+num_layers = 1
+model_dim = 16
+head_num = 2
+ff_dim = 32
+value_pe_dist_real = 16
+value_pe_angle_real = 8
+value_pe_angle_wscale = 1.0
+frame_method = "{frames}"
+[optim]
+epochs = 3
+batch_size = 8
+lr = 1e-3
+betas = [0.9, 0.98]
+weight_decay = 1e-5
+clip_norm = 1.0
+lr_decay_steps = 4000.0
+swa_epochs = 2
+"#,
+            out = out.display(),
+            data = data.display()
+        );
+        TrainConfig::from_toml_str(&text).unwrap()
+    }
+
+    fn params(t: &Trainer) -> Vec<(String, Vec<f32>)> {
+        let d = t.vars.data().lock().unwrap();
+        let mut v: Vec<(String, Vec<f32>)> =
+            d.iter().map(|(k, v)| (k.clone(), v.as_tensor().flatten_all().unwrap().to_vec1::<f32>().unwrap())).collect();
+        v.sort_by(|a, b| a.0.cmp(&b.0));
+        v
+    }
+
+    fn losses(t: &Trainer) -> Vec<(f64, Vec<f64>, Vec<f64>)> {
+        t.history().iter().map(|e| (e.train_loss, e.train_mae.clone(), e.val.iter().map(|m| m.mae).collect())).collect()
+    }
+
+    /// A run stopped after one epoch and resumed from its checkpoint reproduces the
+    /// uninterrupted run exactly: losses, validation errors, weights, SWA export.
+    #[test]
+    fn resumed_run_reproduces_the_uninterrupted_run_bit_for_bit() {
+        let base = std::env::temp_dir().join(format!("screen-train-resume-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&base);
+        let (a, b) = (base.join("a"), base.join("b"));
+        let ca = config(&a, "max");
+        let data = Dataset::read(&ca.data.file, &ca.data.targets, "split", ca.data.max_atoms, &ca.model_config().unwrap()).unwrap();
+        assert!(data.skipped.iter().any(|s| s.reason.contains("max_atoms")), "large cells are reported");
+
+        let mut whole = Trainer::new(ca, data.clone()).unwrap();
+        whole.run(&mut Quiet, None).unwrap();
+        assert_eq!(whole.epochs_done(), 3);
+
+        let mut first = Trainer::new(config(&b, "max"), data.clone()).unwrap();
+        first.run(&mut Quiet, Some(1)).unwrap();
+        assert_eq!(first.epochs_done(), 1);
+        drop(first);
+        let mut resumed = Trainer::resume(config(&b, "max"), data.clone()).unwrap();
+        assert_eq!(resumed.epochs_done(), 1);
+        resumed.run(&mut Quiet, None).unwrap();
+
+        assert_eq!(losses(&whole), losses(&resumed));
+        assert_eq!(params(&whole), params(&resumed));
+        let (ma, mb) = (whole.export(&a.join("model")).unwrap(), resumed.export(&b.join("model")).unwrap());
+        assert_eq!(ma, mb);
+        let wa = std::fs::read(a.join("model").join(checkpoint::WEIGHTS_FILE)).unwrap();
+        let wb = std::fs::read(b.join("model").join(checkpoint::WEIGHTS_FILE)).unwrap();
+        let ta = candle_core::safetensors::load_buffer(&wa, &Device::Cpu).unwrap();
+        let tb = candle_core::safetensors::load_buffer(&wb, &Device::Cpu).unwrap();
+        assert_eq!(ta.len(), tb.len());
+        for (k, v) in &ta {
+            let x = v.flatten_all().unwrap().to_vec1::<f32>().unwrap();
+            let y = tb[k].flatten_all().unwrap().to_vec1::<f32>().unwrap();
+            assert_eq!(x, y, "{k}");
+        }
+        // Training changed the weights and the loss is finite; the configuration is checked on resume.
+        assert!(whole.history().iter().all(|e| e.train_loss.is_finite()));
+        let mut other = config(&b, "max");
+        other.optim.lr = 2e-3;
+        assert!(Trainer::resume(other, data).is_err());
+        let _ = std::fs::remove_dir_all(&base);
+    }
+
+    /// The exported directory loads with the predictor and reproduces the trainer's own
+    /// predictions in target units (mean/std folded into the last layer), without frames too.
+    #[test]
+    fn exported_model_predicts_what_the_trainer_predicts() {
+        let base = std::env::temp_dir().join(format!("screen-train-export-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&base);
+        let mut c = config(&base, "no");
+        c.optim.swa_epochs = 0;
+        c.optim.epochs = 1;
+        let data = Dataset::read(&c.data.file, &c.data.targets, "split", c.data.max_atoms, &c.model_config().unwrap()).unwrap();
+        let mut t = Trainer::new(c, data).unwrap();
+        t.run(&mut Quiet, None).unwrap();
+        let dir = base.join("model");
+        let val = t.export(&dir).unwrap();
+        let idx = t.val.clone();
+        let (pred, _) = t.predict(&idx).unwrap();
+        let p = crate::Predictor::from_dir(&dir).unwrap();
+        let inputs: Vec<CrystalInput> = idx.iter().map(|&i| t.data.samples[i].input.clone()).collect();
+        let got = p.predict(&inputs).unwrap();
+        for (r, row) in got.iter().enumerate() {
+            for k in 0..2 {
+                assert!((row[k] as f64 - pred[k][r]).abs() < 1e-4 * (1.0 + pred[k][r].abs()), "{row:?} vs {}", pred[k][r]);
+            }
+        }
+        assert_eq!(p.metadata().targets[0].unit, "eV/atom");
+        assert!(val[0].mae.is_finite());
+        let _ = std::fs::remove_dir_all(&base);
+    }
 }
