@@ -8,6 +8,8 @@ mod input;
 mod merge;
 mod predict;
 mod score;
+mod train;
+mod eval;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -36,6 +38,10 @@ enum Command {
     Merge(merge::Args),
     /// Remove duplicate structures (symmetric, order-independent structure matching).
     Dedup(dedup::Args),
+    /// Train a CrystalFramer model from a TOML configuration (checkpoints, SWA, export).
+    Train(train::Args),
+    /// Evaluate a model on a labelled data set: MAE/RMSE/R² per target, parity plots.
+    Eval(eval::Args),
 }
 
 /// Outcome of a command, mapped to the process exit code.
@@ -68,5 +74,7 @@ pub fn run(cli: Cli) -> screen_engine::Result<Status> {
         Command::Score(args) => score::run(args),
         Command::Merge(args) => merge::run(args),
         Command::Dedup(args) => dedup::run(args),
+        Command::Train(args) => train::run(args),
+        Command::Eval(args) => eval::run(args),
     }
 }

@@ -28,11 +28,10 @@ pub struct AttentionTrace {
 /// q, k, v stacked —, `a` (atoms, H) and the ψ projections `pe_weight` (H, d_h, K + 3A);
 /// output (atoms, H·d_h), the per-head attention outputs before `out_proj`.
 ///
-/// Only the forward pass exists. The op owns its batch geometry and frames through `Arc`s,
-/// so a training port can register it with `Tensor::apply_op3` and supply `bwd`: gradients
-/// flow to q, k, v, a and the projections; frames carry none (doc §4.1). All geometry that
-/// does not depend on `a` (relative positions, image vectors, distances) is recomputed from
-/// the `Batch` on the fly.
+/// The op owns its batch geometry and frames through `Arc`s. `bwd` gives analytic gradients
+/// for q, k, v, a and the projections ([`crate::gradient`]); frames carry none (doc §4.1).
+/// All geometry that does not depend on `a` (relative positions, image vectors, distances)
+/// is recomputed from the `Batch` on the fly.
 pub struct PeriodicAttentionOp {
     pub batch: Arc<Batch>,
     pub spec: LayerSpec,
@@ -113,6 +112,52 @@ impl CustomOp3 for PeriodicAttentionOp {
         }
         Ok((CpuStorage::F32(out), Shape::from((atoms, width))))
     }
+
+    /// Analytic gradients for q, k, v, a and the ψ projections ([`crate::gradient`]),
+    /// parallel over crystals; the per-crystal projection gradients are summed in crystal
+    /// order, so the result does not depend on the thread count.
+    fn bwd(
+        &self,
+        qkv: &Tensor,
+        a: &Tensor,
+        w: &Tensor,
+        _res: &Tensor,
+        grad_res: &Tensor,
+    ) -> candle_core::Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
+        let device = qkv.device().clone();
+        let host = |t: &Tensor| -> candle_core::Result<Vec<f32>> {
+            t.to_device(&Device::Cpu)?.to_dtype(DType::F32)?.flatten_all()?.to_vec1::<f32>()
+        };
+        let (qkv_v, a_v, w_v, g_v) = (host(qkv)?, host(a)?, host(w)?, host(grad_res)?);
+        let spec = &self.spec;
+        let width = spec.heads * spec.head_dim;
+        let atoms = self.batch.num_atoms;
+        if qkv_v.len() != 3 * atoms * width || g_v.len() != atoms * width || a_v.len() != atoms * spec.heads {
+            return Err(candle_core::Error::Msg("periodic attention backward: input sizes do not match the batch".into()));
+        }
+        let inputs = Inputs { qkv: &qkv_v, num_atoms: atoms, a: &a_v, pe_weight: &w_v };
+        let grads: Vec<crate::gradient::CrystalGrad> = self
+            .batch
+            .crystals
+            .par_iter()
+            .map(|geom| crate::gradient::crystal_backward(spec, self.frames.as_ref(), geom, &inputs, &g_v))
+            .collect();
+        let mut dqkv = vec![0f32; 3 * atoms * width];
+        let mut da = vec![0f32; atoms * spec.heads];
+        let mut dw = vec![0f32; w_v.len()];
+        for (geom, g) in self.batch.crystals.iter().zip(&grads) {
+            let n = geom.num_atoms();
+            for (part, src) in [&g.dq, &g.dk, &g.dv].into_iter().enumerate() {
+                dqkv[(part * atoms + geom.offset) * width..][..n * width].copy_from_slice(src);
+            }
+            da[geom.offset * spec.heads..][..n * spec.heads].copy_from_slice(&g.da);
+            dw.iter_mut().zip(&g.dw).for_each(|(x, y)| *x += y);
+        }
+        let dqkv = Tensor::from_vec(dqkv, qkv.shape(), &Device::Cpu)?.to_device(&device)?.to_dtype(qkv.dtype())?;
+        let da = Tensor::from_vec(da, a.shape(), &Device::Cpu)?.to_device(&device)?.to_dtype(a.dtype())?;
+        let dw = Tensor::from_vec(dw, w.shape(), &Device::Cpu)?.to_device(&device)?.to_dtype(w.dtype())?;
+        Ok((Some(dqkv), Some(da), Some(dw)))
+    }
 }
 
 /// `encoder.layers.L.self_attn`: CrystalformerMultiheadAttentionCUDA of the reference.
@@ -126,8 +171,10 @@ pub struct PeriodicAttention {
     lattice_pos_weights: Tensor,
     /// `gauss_scale` = [scale, shift] of α (doc §3.2), set by the first training step.
     gauss_scale: [f32; 2],
-    /// `pe_dist_proj` | `proj_angle1..3` concatenated along the GBF axis: (H, d_h, K + 3A).
-    pe_weight: Tensor,
+    /// `pe_dist_proj`, `proj_angle1..3` as (H, d_h, K) and (H, d_h, A) views of the
+    /// parameters; concatenated along the GBF axis at every forward pass, so that a trained
+    /// parameter's updates are seen and its gradient flows back through the concatenation.
+    pe_parts: Vec<Tensor>,
     spec: LayerSpec,
     lb: f64,
     beta: f64,
@@ -168,7 +215,6 @@ impl PeriodicAttention {
         } else {
             None
         };
-        let pe_weight = Tensor::cat(&pe, 2)?.to_dtype(DType::F32)?.contiguous()?;
 
         let r0 = cfg.r0(layer);
         let spec = LayerSpec {
@@ -191,7 +237,7 @@ impl PeriodicAttention {
             out_proj: Linear::new(out_w, Some(out_b)),
             lattice_pos_weights: w_pos.reshape((h, hd))?,
             gauss_scale: [gauss_scale[0], gauss_scale[1]],
-            pe_weight,
+            pe_parts: pe,
             spec,
             lb: cfg.gauss_lb_real,
             beta: cfg.positive_func_beta,
@@ -272,7 +318,8 @@ impl PeriodicAttention {
         // The op runs on the CPU; on other devices its inputs make a round trip.
         let device = x.device();
         let cpu = |t: &Tensor| -> Result<Tensor> { Ok(t.to_device(&Device::Cpu)?.to_dtype(DType::F32)?.contiguous()?) };
-        let out = cpu(&qkv)?.apply_op3_no_bwd(&cpu(&a)?, &cpu(&self.pe_weight)?, &op)?.to_device(device)?;
+        let pe_weight = Tensor::cat(&self.pe_parts, 2)?;
+        let out = cpu(&qkv)?.apply_op3(&cpu(&a)?, &cpu(&pe_weight)?, op)?.to_device(device)?;
         let out = self.out_proj.forward(&out.to_dtype(x.dtype())?)?;
         if let (Some(t), Some(rec)) = (trace, recorder) {
             let heads = self.spec.heads;

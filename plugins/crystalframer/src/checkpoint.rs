@@ -47,6 +47,10 @@ pub struct Metadata {
     /// Test metrics, e.g. `{"test_mae": 0.0263}` (free-form JSON).
     #[serde(default)]
     pub metrics: serde_json::Value,
+    /// How the model was trained (`screen train`): configuration, epochs, steps, wall time,
+    /// hardware, throughput (free-form JSON; absent for converted reference checkpoints).
+    #[serde(default, skip_serializing_if = "serde_json::Value::is_null")]
+    pub training: serde_json::Value,
 }
 
 impl Metadata {
@@ -59,6 +63,7 @@ impl Metadata {
             targets: config.targets.iter().map(|t| Target { name: t.clone(), unit: String::new(), description: None }).collect(),
             training_data: serde_json::Value::Null,
             metrics: serde_json::Value::Null,
+            training: serde_json::Value::Null,
         }
     }
 

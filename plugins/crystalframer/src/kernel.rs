@@ -15,7 +15,7 @@ use crate::linalg::{V3, dot};
 
 /// Images with w_n < e^-LOG_SKIP (relative to the nearest image, whose weight is 1) are left
 /// out of the sums: each changes z and the GBF averages by < 1.4e-11 relative.
-const LOG_SKIP: f32 = 25.0;
+pub(crate) const LOG_SKIP: f32 = 25.0;
 
 /// Everything about a layer the kernel needs besides the tensors.
 #[derive(Clone, Debug)]
@@ -302,7 +302,7 @@ fn attend_generic(
 }
 
 /// `out += c_dist·W_dist·B_dist + c_angl·Σ_t W_t·B_t` for one head; `w` is (head_dim, pe_width).
-fn project(spec: &LayerSpec, w: &[f32], feats: &[f32], out: &mut [f32]) {
+pub(crate) fn project(spec: &LayerSpec, w: &[f32], feats: &[f32], out: &mut [f32]) {
     let pe_w = feats.len();
     let k_num = spec.dist.num;
     for (d, o) in out.iter_mut().enumerate() {

@@ -63,10 +63,12 @@ mod error;
 pub mod frames;
 pub mod gbf;
 pub mod geometry;
+mod gradient;
 mod kernel;
 mod linalg;
 pub mod model;
 mod predictor;
+pub mod train;
 
 pub use checkpoint::{Metadata, Target};
 pub use config::Config;
