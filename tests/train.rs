@@ -56,7 +56,7 @@ fn train_eval_predict_a_tiny_model() {
     let run = dir.join("run");
     let config = Path::new(env!("CARGO_MANIFEST_DIR")).join("configs/tiny.toml");
     let out = screen(&["train", config.to_str().unwrap(), "--out-dir", run.to_str().unwrap(), "--quiet"]);
-    // Cells above max_atoms = 40 are reported and skipped: exit code 1, training still done.
+    // Cells above max_atoms = 16 are reported and skipped: exit code 1, training still done.
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     let log = text(&out);
     assert!(log.contains("skipped") && log.contains("max_atoms"), "{log}");
