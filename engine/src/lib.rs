@@ -8,7 +8,8 @@
 //! - [`symmetry`]: space-group operations and tables;
 //! - [`candidate`]: the unit of work of a screen (crystal, origin, computed fields, rejections);
 //! - [`chem`]: the periodic table, oxidation states, Shannon radii, SMACT-identical charge
-//!   neutrality / electronegativity screening and Hautier substitution probabilities.
+//!   neutrality / electronegativity screening and Hautier substitution probabilities;
+//! - [`pipeline`], [`plugin`]: the streaming, parallel screening pipeline and its stage traits.
 //!
 //! ```
 //! use screen_engine::formats::{self, Format, ReadOptions};
@@ -25,6 +26,9 @@ pub mod crystal;
 pub mod error;
 pub mod formats;
 pub mod math;
+pub mod pipeline;
+pub mod plugin;
+pub mod script;
 pub mod symmetry;
 
 pub use error::{Error, Result};
