@@ -4,6 +4,7 @@ mod convert;
 mod info;
 mod input;
 mod predict;
+mod run;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -24,6 +25,8 @@ enum Command {
     Info(info::Args),
     /// Predict properties with a CrystalFramer model (CSV or JSON Lines output).
     Predict(predict::Args),
+    /// Run a Rhai screening script (generate, filter, predict, rank, write).
+    Run(run::Args),
 }
 
 /// Outcome of a command, mapped to the process exit code.
@@ -52,5 +55,6 @@ pub fn run(cli: Cli) -> screen_engine::Result<Status> {
         Command::Convert(args) => convert::run(args),
         Command::Info(args) => info::run(args),
         Command::Predict(args) => predict::run(args),
+        Command::Run(args) => run::run(args),
     }
 }

@@ -66,6 +66,7 @@ pub mod geometry;
 mod kernel;
 mod linalg;
 pub mod model;
+pub mod plugin;
 mod predictor;
 
 pub use checkpoint::{Metadata, Target};
