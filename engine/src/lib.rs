@@ -9,7 +9,14 @@
 //! - [`candidate`]: the unit of work of a screen (crystal, origin, computed fields, rejections);
 //! - [`chem`]: the periodic table, oxidation states, Shannon radii, SMACT-identical charge
 //!   neutrality / electronegativity screening and Hautier substitution probabilities;
-//! - [`pipeline`], [`plugin`]: the streaming, parallel screening pipeline and its stage traits.
+//! - [`prototype`]: built-in prototypes (perovskite, double perovskite, rock salt, …) and any
+//!   structure as a prototype, with named Wyckoff orbits;
+//! - [`substitute`]: explicit and Hautier-probability element substitution, enumerated lazily
+//!   with random access by index;
+//! - [`filter`]: SMACT validity, tolerance/octahedral factors, distances, density, elements,
+//!   symmetry — small pure functions on a candidate;
+//! - [`pipeline`], [`plugin`], [`script`]: the streaming, parallel screening pipeline, its
+//!   stage traits and registry, and sandboxed Rhai scripts that build and run it.
 //!
 //! ```
 //! use screen_engine::formats::{self, Format, ReadOptions};
@@ -24,11 +31,14 @@ pub mod candidate;
 pub mod chem;
 pub mod crystal;
 pub mod error;
+pub mod filter;
 pub mod formats;
 pub mod math;
 pub mod pipeline;
 pub mod plugin;
 pub mod script;
+pub mod prototype;
+pub mod substitute;
 pub mod symmetry;
 
 pub use error::{Error, Result};

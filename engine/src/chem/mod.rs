@@ -5,6 +5,7 @@
 mod element;
 pub mod formula;
 mod ion;
+pub mod radius;
 pub mod screening;
 pub mod shannon;
 pub mod substitution;
