@@ -192,6 +192,13 @@ fn guarded<T>(what: &str, f: impl FnOnce() -> Result<T, Rejection>) -> Result<T,
     }
 }
 
+/// Whether a rejection is an error (a bug in a script or plugin) rather than a verdict on the
+/// candidate: script errors and crashes. Errors are listed in the summary and make
+/// `screen run` exit with 1; verdicts ("not charge neutral", "no ionic radius") are only counted.
+pub fn is_error(r: &Rejection) -> bool {
+    r.reason.starts_with("script error") || r.reason.ends_with(" crashed")
+}
+
 /// Runs every stage over one chunk (on a pool thread).
 fn process(stages: &[Stage], chunk: Chunk) -> ChunkOut {
     let mut out = ChunkOut {
@@ -209,7 +216,7 @@ fn process(stages: &[Stage], chunk: Chunk) -> ChunkOut {
     };
     let items = match guarded("generator", || Ok(chunk())) {
         Ok(items) => items,
-        Err(r) => vec![Err(Failure { index: 0, id: "?".into(), rejection: r })],
+        Err(r) => vec![Err(Failure { index: 0, id: "?".into(), rejection: r, error: true })],
     };
     out.generated = items.len() as u64;
     out.counts[0].0 = items.len() as u64;
@@ -219,7 +226,9 @@ fn process(stages: &[Stage], chunk: Chunk) -> ChunkOut {
             Ok(c) => alive.push(c),
             Err(f) => {
                 *out.counts[0].1.entry(f.rejection.reason.to_string()).or_insert(0) += 1;
-                error(&mut out.errors, &mut out.error_count, &f.id, "source", &f.rejection);
+                if f.error {
+                    error(&mut out.errors, &mut out.error_count, &f.id, "source", &f.rejection);
+                }
             }
         }
     }
@@ -234,6 +243,9 @@ fn process(stages: &[Stage], chunk: Chunk) -> ChunkOut {
             Stage::Filter(f) => alive.retain(|c| match guarded("filter", || f.check(c)) {
                 Ok(()) => true,
                 Err(r) => {
+                    if is_error(&r) {
+                        error(&mut out.errors, &mut out.error_count, &c.id, &f.name(), &r);
+                    }
                     reject(r);
                     false
                 }
@@ -241,7 +253,9 @@ fn process(stages: &[Stage], chunk: Chunk) -> ChunkOut {
             Stage::Property(p) => alive.retain_mut(|c| match guarded("property", || p.compute(c)) {
                 Ok(()) => true,
                 Err(r) => {
-                    error(&mut out.errors, &mut out.error_count, &c.id, &p.name(), &r);
+                    if is_error(&r) {
+                        error(&mut out.errors, &mut out.error_count, &c.id, &p.name(), &r);
+                    }
                     reject(r);
                     false
                 }

@@ -75,12 +75,14 @@ impl Files {
                                     "{source}: {}: a molecule has no lattice",
                                     entry.location
                                 )),
+                                error: true,
                             }),
                         },
                         Err(e) => Err(Failure {
                             index,
                             id: source.clone(),
                             rejection: Rejection::new("unreadable record").with_detail(e.to_string()),
+                            error: true,
                         }),
                     });
                 }
@@ -97,6 +99,7 @@ impl Files {
                         index,
                         id: source,
                         rejection: Rejection::new("unreadable file").with_detail(e.to_string()),
+                        error: true,
                     }));
                 }
             }

@@ -16,7 +16,7 @@ fn rocksalt(a: &str, b: &str, scale: f64) -> Crystal {
 fn source(n: u64) -> Box<dyn crate::plugin::Generator> {
     Box::new(Indexed::new("test", n, |i| {
         if i % 7 == 3 {
-            return Err(Failure { index: i, id: format!("c{i}"), rejection: Rejection::new("cannot build") });
+            return Err(Failure { index: i, id: format!("c{i}"), rejection: Rejection::new("cannot build"), error: true });
         }
         let c = rocksalt(["Na", "K", "Mg"][(i % 3) as usize], "Cl", 4.0 + (i % 11) as f64 * 0.1);
         Ok(Candidate::new(format!("c{i}"), i, c, Origin::Record { source: "t".into(), location: String::new() }))

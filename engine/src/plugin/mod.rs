@@ -71,6 +71,9 @@ pub struct Failure {
     pub index: u64,
     pub id: String,
     pub rejection: Rejection,
+    /// Bad input (an unreadable record: listed as an error) rather than a verdict on the
+    /// candidate (a substitution whose cell cannot be sized: only counted).
+    pub error: bool,
 }
 
 /// A source of candidates in a deterministic order (`Candidate::index` = 0, 1, 2 …).

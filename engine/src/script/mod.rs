@@ -20,6 +20,7 @@ pub mod config;
 mod plugins_dir;
 pub mod sandbox;
 mod stages;
+mod substitution;
 mod values;
 
 pub use config::Config;
@@ -169,6 +170,7 @@ fn engine(limits: &config::Limits, slot: &Slot, stop: Arc<AtomicBool>, host: Arc
     stages::register_candidate(&mut engine);
     chem::register(&mut engine);
     api::register(&mut engine, slot);
+    substitution::register(&mut engine, slot);
     for name in ["system", "exec", "spawn", "command", "shell", "run_process", "open_process"] {
         engine.register_fn(name, move |_: &str| -> Result<(), Box<EvalAltResult>> {
             Err(format!("sandbox: '{name}': screen scripts cannot run processes").into())

@@ -7,6 +7,7 @@
 //! option's name.
 
 mod adapters;
+mod builtin;
 mod properties;
 
 pub use adapters::{FnFilter, FnProperty, options_json};
@@ -19,5 +20,6 @@ pub struct BuiltinFilters;
 impl Plugin for BuiltinFilters {
     fn build(&self, registry: &mut Registry) {
         properties::register(registry);
+        builtin::register(registry);
     }
 }

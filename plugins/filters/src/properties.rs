@@ -24,7 +24,9 @@ pub fn register(registry: &mut Registry) {
     simple(registry, "formula", None, "reduced formula (SrTiO3)", |c, _| {
         Ok(Value::Text(c.crystal.composition().reduced_formula()))
     });
-    simple(registry, "density", Some("g/cm^3"), "mass density", |c, _| Ok(Value::Float(round(c.crystal.density()))));
+    simple(registry, "density", Some("g/cm^3"), "mass density", |c, _| {
+        Ok(Value::Float(round(screen_engine::filter::density(c))))
+    });
     simple(registry, "volume", Some("Å^3"), "cell volume", |c, _| Ok(Value::Float(round(c.crystal.volume()))));
     simple(registry, "volume_per_atom", Some("Å^3/atom"), "cell volume per atom", |c, _| {
         let n = c.crystal.composition().num_atoms();
