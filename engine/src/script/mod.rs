@@ -184,7 +184,8 @@ pub fn run_file(path: &Path, settings: Settings) -> Result<Vec<Summary>, ScriptE
     let file = path.display().to_string();
     let text = std::fs::read_to_string(path).map_err(|e| ScriptError::plain(&file, e.to_string()))?;
     let script_dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    run_source(&text, &file, script_dir, settings)
+    let script_dir = std::path::absolute(script_dir).unwrap_or_else(|_| script_dir.to_path_buf());
+    run_source(&text, &file, &script_dir, settings)
 }
 
 /// Runs script text as if it were the file `file` in `script_dir`.
