@@ -57,6 +57,11 @@ fn add_property<O: DeserializeOwned + Send + Sync + 'static>(
     });
 }
 
+/// For properties without options (refuses any).
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NoOptions {}
+
 /// The space group as two fields: `space_group` (number) and `space_group_symbol`.
 struct SpaceGroup {
     symprec: f64,
@@ -103,7 +108,7 @@ pub fn register(registry: &mut Registry) {
     add_property::<PerovskiteOptions>(registry, "octahedral_factor", None, "octahedral factor r_B/r_X", |c, o| {
         filter::octahedral_factor(c, o).map(|t| Value::Float(round(t)))
     });
-    add_property::<()>(registry, "min_distance", Some("Å"), "shortest interatomic distance (periodic)", |c, _| {
+    add_property::<NoOptions>(registry, "min_distance", Some("Å"), "shortest interatomic distance (periodic)", |c, _| {
         Ok(Value::Float(round(filter::min_distance(c))))
     });
     registry.add_property("space_group", "space group number and symbol (carried, else moyo search)", |o| {
@@ -119,4 +124,59 @@ pub fn register(registry: &mut Registry) {
         let SymprecOnly { symprec } = parse(o, &[])?;
         Ok(Arc::new(SpaceGroup { symprec }) as Arc<dyn Property>)
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use screen_engine::plugin::OptionValue;
+    use screen_engine::prototype::Prototype;
+    use screen_engine::substitute::Substitution;
+
+    fn candidates() -> Vec<Candidate> {
+        let sub = Substitution::parse(
+            Prototype::builtin("perovskite").unwrap(),
+            [("A", vec!["Sr", "Na"]), ("B", vec!["Ti"]), ("X", vec!["O"])],
+        )
+        .unwrap();
+        sub.iter().map(Result::unwrap).collect()
+    }
+
+    fn registry() -> Registry {
+        let mut r = Registry::new();
+        r.add_plugin(&crate::BuiltinFilters);
+        r
+    }
+
+    #[test]
+    fn short_option_names_map_to_the_engine_options() {
+        let r = registry();
+        let mut o = Options::new();
+        o.insert("min", OptionValue::Float(0.95));
+        o.insert("max", OptionValue::Float(1.05));
+        let f = r.filter("tolerance_factor", &o).unwrap();
+        assert_eq!(f.name(), "tolerance_factor (max: 1.05, min: 0.95)");
+        let srtio3 = candidates().remove(0);
+        assert!(f.check(&srtio3).is_ok()); // t = 1.0016
+        assert_eq!(r.filter("smact", &Options::new()).unwrap().check(&srtio3), Ok(()));
+        // The engine's own options struct refuses unknown keys, naming them.
+        let mut bad = Options::new();
+        bad.insert("mn", OptionValue::Float(0.9));
+        let e = r.filter("tolerance_factor", &bad).err().unwrap();
+        assert!(e.contains("filter 'tolerance_factor'") && e.contains("mn"), "{e}");
+    }
+
+    #[test]
+    fn properties_set_fields_with_units() {
+        let r = registry();
+        let mut c = candidates().remove(0);
+        for name in ["tolerance_factor", "density", "space_group", "min_distance", "formula"] {
+            r.property(name, &Options::new()).unwrap().compute(&mut c).unwrap();
+        }
+        assert_eq!(c.fields.get("space_group").map(|f| f.value.clone()), Some(Value::Int(221)));
+        assert_eq!(c.fields.get("formula").map(|f| f.value.to_string()).as_deref(), Some("SrTiO3"));
+        assert_eq!(c.fields.get("density").and_then(|f| f.unit.clone()).as_deref(), Some("g/cm^3"));
+        assert!((c.fields.number("tolerance_factor").unwrap() - 1.0016).abs() < 1e-4);
+        assert!(c.fields.number("min_distance").unwrap() > 1.5);
+    }
 }
