@@ -1,5 +1,6 @@
 //! Command-line commands. Each subcommand lives in its own module.
 
+mod compositions;
 mod convert;
 mod info;
 mod input;
@@ -27,6 +28,8 @@ enum Command {
     Predict(predict::Args),
     /// Run a Rhai screening script (generate, filter, predict, rank, write).
     Run(run::Args),
+    /// Charge-neutral, electronegativity-ordered compositions of an element pool (SMACT's smact_filter).
+    Compositions(compositions::Args),
 }
 
 /// Outcome of a command, mapped to the process exit code.
@@ -56,5 +59,6 @@ pub fn run(cli: Cli) -> screen_engine::Result<Status> {
         Command::Info(args) => info::run(args),
         Command::Predict(args) => predict::run(args),
         Command::Run(args) => run::run(args),
+        Command::Compositions(args) => compositions::run(args),
     }
 }

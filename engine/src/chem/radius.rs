@@ -70,6 +70,98 @@ pub fn ionic_radius(ion: Ion, coordination: u8) -> Option<IonicRadius> {
     }
 }
 
+/// True when Shannon's table (or pymatgen's per-state radius) knows `ion`.
+pub fn has_radius(ion: Ion) -> bool {
+    ShannonTable::Pymatgen.rows_for(ion).next().is_some() || default_ionic_radius(ion).is_some()
+}
+
+/// Likely oxidation states of a composition's elements (same order) for sizing and radius
+/// rules. Each element may take its pymatgen *common* states, then the other states of `set`,
+/// but only states with a tabulated ionic radius; the assignment must be charge neutral and
+/// order cations below anions in (SMACT's) electronegativity. Among those, the one using the
+/// fewest non-common states wins, then the first in product order (Ti⁴⁺ O²⁻ for SrTiO3, not
+/// SMACT's first hit Ti⁺ O⁻ from the wide ICSD sets). Without a Pauling-ordered one, the
+/// same search without the Pauling test; `None` if nothing is neutral.
+///
+/// ```
+/// use screen_engine::chem::{Element, OxidationStateSet, radius::likely_oxidation_states};
+/// let el = |s| Element::from_symbol(s).unwrap();
+/// let sto = [(el("Sr"), 1), (el("Ti"), 1), (el("O"), 3)];
+/// assert_eq!(likely_oxidation_states(&sto, OxidationStateSet::Icsd24Consensus3), Some(vec![2, 4, -2]));
+/// ```
+pub fn likely_oxidation_states(
+    composition: &[(super::Element, u32)],
+    set: super::OxidationStateSet,
+) -> Option<Vec<i8>> {
+    use super::OxidationStateSet;
+    let n = composition.len();
+    if n == 0 {
+        return None;
+    }
+    // Per element: (state, is_common), common first.
+    let lists: Vec<Vec<(i8, bool)>> = composition
+        .iter()
+        .map(|&(e, _)| {
+            let common = e.oxidation_states(OxidationStateSet::PymatgenCommon);
+            let mut v: Vec<(i8, bool)> = common.iter().map(|&q| (q, true)).collect();
+            v.extend(e.oxidation_states(set).iter().filter(|q| !common.contains(q)).map(|&q| (q, false)));
+            v.retain(|&(q, _)| q != 0 && has_radius(Ion::new(e, q)));
+            v
+        })
+        .collect();
+    let ens: Vec<f64> = composition.iter().map(|(e, _)| e.electronegativity_smact().unwrap_or(f64::NAN)).collect();
+    let mut chosen = vec![0i8; n];
+    for pauling in [true, false] {
+        for budget in 0..=n {
+            if search(0, 0, budget, pauling, composition, &lists, &ens, &mut chosen) {
+                return Some(chosen);
+            }
+        }
+    }
+    None
+}
+
+#[allow(clippy::too_many_arguments)]
+fn search(
+    k: usize,
+    charge: i64,
+    budget: usize,
+    pauling: bool,
+    composition: &[(super::Element, u32)],
+    lists: &[Vec<(i8, bool)>],
+    ens: &[f64],
+    chosen: &mut [i8],
+) -> bool {
+    if k == composition.len() {
+        if charge != 0 {
+            return false;
+        }
+        if !pauling {
+            return true;
+        }
+        let (mut max_cation, mut min_anion) = (f64::NEG_INFINITY, f64::INFINITY);
+        for (&q, &en) in chosen.iter().zip(ens) {
+            if q > 0 {
+                max_cation = max_cation.max(en);
+            } else {
+                min_anion = min_anion.min(en);
+            }
+        }
+        return max_cation < min_anion;
+    }
+    for &(q, common) in &lists[k] {
+        if !common && budget == 0 {
+            continue;
+        }
+        chosen[k] = q;
+        let next = charge + i64::from(q) * i64::from(composition[k].1);
+        if search(k + 1, next, budget - usize::from(!common), pauling, composition, lists, ens, chosen) {
+            return true;
+        }
+    }
+    false
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -93,19 +185,4 @@ mod tests {
         // Not in Shannon's table at all.
         assert!(r("Fe9+", 6).is_none());
     }
-}
-
-/// Likely oxidation states of a composition's elements (same order) for sizing and radius
-/// rules: the first charge-neutral, electronegativity-ordered assignment over pymatgen's
-/// *common* states (Ti⁴⁺ O²⁻ rather than SMACT's first hit Ti⁺ O⁻ from the wide ICSD sets),
-/// else over `set`, else over `set` without the Pauling test; `None` if nothing is neutral.
-pub fn likely_oxidation_states(
-    composition: &[(super::Element, u32)],
-    set: super::OxidationStateSet,
-) -> Option<Vec<i8>> {
-    use super::OxidationStateSet;
-    use super::screening::first_neutral_oxidation_states;
-    first_neutral_oxidation_states(composition, OxidationStateSet::PymatgenCommon, true)
-        .or_else(|| first_neutral_oxidation_states(composition, set, true))
-        .or_else(|| first_neutral_oxidation_states(composition, set, false))
 }

@@ -46,10 +46,8 @@ pub fn elements(candidate: &Candidate, options: &ElementOptions) -> Result<(), R
     if let Some(e) = present.iter().find(|e| options.exclude.0.contains(e)) {
         return Err(Rejection::new(reason::ELEMENT_EXCLUDED).with_detail(e.symbol()));
     }
-    if !options.allow.0.is_empty() {
-        if let Some(e) = present.iter().find(|e| !options.allow.0.contains(e)) {
-            return Err(Rejection::new(reason::ELEMENT_NOT_ALLOWED).with_detail(e.symbol()));
-        }
+    if let Some(e) = present.iter().find(|e| !options.allow.0.is_empty() && !options.allow.0.contains(e)) {
+        return Err(Rejection::new(reason::ELEMENT_NOT_ALLOWED).with_detail(e.symbol()));
     }
     if let Some(e) = options.require.0.iter().find(|e| !present.contains(e)) {
         return Err(Rejection::new(reason::ELEMENT_MISSING).with_detail(e.symbol()));

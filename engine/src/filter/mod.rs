@@ -11,6 +11,7 @@
 //! | [`density_in_range`] | [`density`] (g/cm³) | [`DensityOptions`] | density out of range |
 //! | [`elements`] | – | [`ElementOptions`] | element excluded / not allowed / missing |
 //! | [`symmetry`] | [`space_group`] | [`SymmetryOptions`] | space group / crystal system not allowed |
+//! | [`pool_compositions`]: every neutral composition of an element pool (`smact_filter` per combination) | | [`FilterOptions`](crate::chem::screening::FilterOptions) | |
 //!
 //! Every options struct deserialises from a map (serde, unknown keys refused, missing keys
 //! default), which is how scripts build them.
@@ -31,6 +32,7 @@ mod chemistry;
 mod elements;
 mod geometry;
 mod perovskite;
+mod pool;
 mod symmetry;
 
 pub use chemistry::{SmactOptions, charge_neutral, integer_composition, smact, smact_composition};
@@ -40,6 +42,7 @@ pub use perovskite::{
     PerovskiteOptions, PerovskiteRadii, goldschmidt, octahedral_factor, octahedral_factor_in_range, perovskite_radii,
     tolerance_factor, tolerance_factor_in_range,
 };
+pub use pool::pool_compositions;
 pub use symmetry::{SymmetryOptions, space_group, symmetry};
 
 use crate::candidate::Candidate;

@@ -8,10 +8,10 @@ use serde::Deserialize;
 /// The candidate's space group: the one it carries (`crystal.symmetry`, recorded by a
 /// substitution or declared by its file) or, if none, a symmetry search (moyo, `symprec` Å).
 pub fn space_group(candidate: &Candidate, symprec: f64) -> Result<SpaceGroupInfo, Rejection> {
-    if let Some(s) = &candidate.crystal.symmetry {
-        if let Some(number) = s.number {
-            return Ok(SpaceGroupInfo { number, symbol: s.hermann_mauguin.clone().unwrap_or_default() });
-        }
+    if let Some(s) = &candidate.crystal.symmetry
+        && let Some(number) = s.number
+    {
+        return Ok(SpaceGroupInfo { number, symbol: s.hermann_mauguin.clone().unwrap_or_default() });
     }
     Prototype::from_crystal_with_symprec(&candidate.id, &candidate.crystal, symprec)
         .map(|p| p.space_group)

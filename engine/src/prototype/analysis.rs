@@ -75,11 +75,14 @@ pub(crate) fn analyse(crystal: &Crystal, symprec: f64) -> Result<SymmetryAnalysi
     if let Some(p) = operations.iter().position(SymOp::is_identity) {
         operations.swap(0, p);
     }
-    let mut multiplicities = vec![0u32; n];
-    for i in 0..n {
-        let size = dataset.orbits.iter().filter(|&&o| o == dataset.orbits[i]).count();
-        multiplicities[i] = ((size * std_n) as f64 / n as f64).round() as u32;
-    }
+    let multiplicities: Vec<u32> = dataset
+        .orbits
+        .iter()
+        .map(|&orbit| {
+            let size = dataset.orbits.iter().filter(|&&o| o == orbit).count();
+            ((size * std_n) as f64 / n as f64).round() as u32
+        })
+        .collect();
     Ok(SymmetryAnalysis {
         number: u16::try_from(dataset.number).unwrap_or(0),
         symbol: dataset.hm_symbol.split_whitespace().collect(),
@@ -90,24 +93,27 @@ pub(crate) fn analyse(crystal: &Crystal, symprec: f64) -> Result<SymmetryAnalysi
     })
 }
 
-/// A first-shell neighbour pair: sites `i` and `j` at `distance` Å (shortest image).
+/// A first-shell neighbour of site `i`: site `j` at `distance` Å (its shortest image), with
+/// `count` images of `j` in `i`'s first shell (the perovskite A site has 4 images of each of
+/// the 3 X sites).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Contact {
     pub i: usize,
     pub j: usize,
     pub distance: f64,
+    pub count: u32,
 }
 
 /// First coordination shells: for every site, the number of neighbours (all periodic images)
-/// within [`SHELL_TOLERANCE`] × its nearest-neighbour distance, and the (site, site) contacts
-/// of those shells (each unordered pair once, at its shortest distance).
+/// within [`SHELL_TOLERANCE`] × its nearest-neighbour distance, and the contacts of every
+/// site's shell (directional: (i, j) and (j, i) both appear when each is in the other's shell).
 pub(crate) fn first_shells(crystal: &Crystal) -> (Vec<u8>, Vec<Contact>) {
     let n = crystal.sites.len();
     let lattice = &crystal.lattice;
     let spacing = lattice.plane_spacings();
     let mut cns = vec![0u8; n];
     let mut contacts: Vec<Contact> = Vec::new();
-    for i in 0..n {
+    for (i, cn) in cns.iter_mut().enumerate() {
         let fi = crystal.sites[i].frac;
         let mut nearest = lattice.shortest_vector();
         for j in 0..n {
@@ -122,6 +128,7 @@ pub(crate) fn first_shells(crystal: &Crystal) -> (Vec<u8>, Vec<Contact>) {
             let d: Vec3 = d.map(|x| x - x.round());
             let range: [i64; 3] = std::array::from_fn(|k| (cutoff / spacing[k]).ceil() as i64 + 1);
             let mut shortest = f64::INFINITY;
+            let mut images = 0u32;
             for a in -range[0]..=range[0] {
                 for b in -range[1]..=range[1] {
                     for c in -range[2]..=range[2] {
@@ -129,21 +136,17 @@ pub(crate) fn first_shells(crystal: &Crystal) -> (Vec<u8>, Vec<Contact>) {
                         let r = math::norm(lattice.to_cartesian(f));
                         if r > 1e-8 && r <= cutoff {
                             count += 1;
+                            images += 1;
                             shortest = shortest.min(r);
                         }
                     }
                 }
             }
             if shortest.is_finite() && j != i {
-                let (a, b) = (i.min(j), i.max(j));
-                match contacts.iter_mut().find(|c| c.i == a && c.j == b) {
-                    Some(c) => c.distance = c.distance.min(shortest),
-                    None => contacts.push(Contact { i: a, j: b, distance: shortest }),
-                }
+                contacts.push(Contact { i, j, distance: shortest, count: images });
             }
         }
-        cns[i] = count.min(u8::MAX as usize) as u8;
+        *cn = count.min(u8::MAX as usize) as u8;
     }
-    contacts.sort_by(|x, y| (x.i, x.j).cmp(&(y.i, y.j)));
     (cns, contacts)
 }

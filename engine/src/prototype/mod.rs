@@ -296,8 +296,8 @@ impl Prototype {
         &self.symmetry
     }
 
-    /// First-shell neighbour contacts between sites, each pair once at its shortest distance
-    /// (Å): what the contact volume rule scales.
+    /// First-shell neighbour contacts of every site (Å, with image counts): what the contact
+    /// volume rule scales.
     pub fn contacts(&self) -> &[Contact] {
         &self.contacts
     }

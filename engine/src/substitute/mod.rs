@@ -56,7 +56,7 @@ pub use hautier::HautierOptions;
 pub use volume::VolumeRule;
 
 use crate::candidate::{Candidate, OrbitAssignment, Origin, Rejection, Value};
-use crate::chem::radius::{ionic_radius, likely_oxidation_states};
+use crate::chem::radius::{has_radius, ionic_radius, likely_oxidation_states};
 use crate::chem::{Element, Ion, OxidationStateSet};
 use crate::crystal::{Crystal, Occupancy, Site};
 use crate::prototype::Prototype;
@@ -132,13 +132,13 @@ impl Substitution {
             }
             let size = prototype.orbits[k].sites.len();
             for c in &list {
-                if let Choice::Sites(v) = c {
-                    if v.len() != size {
-                        return Err(SubstitutionError::Decoration {
-                            orbit: label.clone(),
-                            message: format!("{} species given for an orbit of {size} sites", v.len()),
-                        });
-                    }
+                if let Choice::Sites(v) = c
+                    && v.len() != size
+                {
+                    return Err(SubstitutionError::Decoration {
+                        orbit: label.clone(),
+                        message: format!("{} species given for an orbit of {size} sites", v.len()),
+                    });
                 }
             }
             choices[k] = Some(list);
@@ -405,12 +405,12 @@ impl<'a> Assignment<'a> {
         let mut comp = Vec::with_capacity(8);
         self.composition_into(&mut comp);
         let states = likely_oxidation_states(&comp, s.oxidation_states);
-        for i in 0..n {
-            if out[i].is_some() {
+        for (i, slot) in out.iter_mut().enumerate() {
+            if slot.is_some() {
                 continue;
             }
             let element = self.site_species(i).element;
-            out[i] = match &states {
+            *slot = match &states {
                 Some(states) => comp.iter().position(|(e, _)| *e == element).and_then(|p| states.get(p).copied()),
                 None => {
                     let target = s.orbit_charges[s.prototype.site_orbits()[i]];
@@ -419,7 +419,7 @@ impl<'a> Assignment<'a> {
                             .oxidation_states(s.oxidation_states)
                             .iter()
                             .copied()
-                            .filter(|&q| q != 0)
+                            .filter(|&q| q != 0 && has_radius(Ion::new(element, q)))
                             .min_by_key(|&q| ((i16::from(q) - i16::from(t)).abs(), -i16::from(q)))
                     })
                 }

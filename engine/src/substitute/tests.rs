@@ -165,3 +165,41 @@ fn hautier_substitution_follows_pymatgen_order() {
     // An intermetallic prototype has no ions to substitute.
     assert!(Substitution::hautier(Prototype::builtin("heusler").unwrap(), &HautierOptions::default()).is_err());
 }
+
+#[test]
+fn substitutions_are_shared_across_threads() {
+    fn shared<T: Send + Sync + Clone>() {}
+    shared::<Substitution>();
+    shared::<Prototype>();
+    // Splitting the index range over threads gives the same candidates in the same order.
+    let sub = Substitution::parse(perovskite(), [("A", vec!["Sr", "Ba", "Ca", "Pb"]), ("X", vec!["O", "O2N", "ON2", "N"])])
+        .unwrap();
+    let serial: Vec<String> = sub.iter().map(|c| c.unwrap().id).collect();
+    let halves: Vec<Vec<String>> = std::thread::scope(|s| {
+        let n = sub.len();
+        let parts = [0..n / 3, n / 3..n];
+        let handles: Vec<_> = parts
+            .into_iter()
+            .map(|r| {
+                let sub = &sub;
+                s.spawn(move || sub.range(r).map(|c| c.unwrap().id).collect::<Vec<_>>())
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    assert_eq!(halves.concat(), serial);
+}
+
+#[test]
+fn a_structure_file_is_a_prototype_for_substitution() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/data/SrTiO3.cif");
+    let entries = crate::formats::read_path(std::path::Path::new(path), None, &crate::formats::ReadOptions::default())
+        .unwrap();
+    let crystal = entries[0].as_ref().unwrap().structure.as_crystal().unwrap().clone();
+    let proto = Prototype::from_crystal("SrTiO3", &crystal).unwrap();
+    let sub = Substitution::parse(proto, [("Sr", ["Ba"]), ("Ti", ["Zr"])]).unwrap();
+    let c = sub.candidate(0).unwrap();
+    assert_eq!(c.id, "SrTiO3:Ba-Zr-O3");
+    assert_eq!(c.crystal.composition().reduced_formula(), "BaZrO3");
+    assert_eq!(c.crystal.symmetry.as_ref().unwrap().number, Some(221));
+}
