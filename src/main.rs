@@ -5,6 +5,7 @@
 //! everything else was still done); 2 usage error (bad arguments).
 
 mod cli;
+mod plugins;
 
 use clap::Parser;
 use std::process::ExitCode;

@@ -16,7 +16,9 @@
 //! - [`substitute`]: explicit and Hautier-probability element substitution, enumerated lazily
 //!   with random access by index;
 //! - [`filter`]: SMACT validity, tolerance/octahedral factors, distances, density, elements,
-//!   symmetry — small pure functions on a candidate.
+//!   symmetry — small pure functions on a candidate;
+//! - [`pipeline`], [`plugin`], [`script`]: the streaming, parallel screening pipeline, its
+//!   stage traits and registry, and sandboxed Rhai scripts that build and run it.
 //!
 //! ```
 //! use screen_engine::formats::{self, Format, ReadOptions};
@@ -34,6 +36,9 @@ pub mod error;
 pub mod filter;
 pub mod formats;
 pub mod math;
+pub mod pipeline;
+pub mod plugin;
+pub mod script;
 pub mod prototype;
 pub mod substitute;
 pub mod results;

@@ -10,6 +10,7 @@ mod predict;
 mod score;
 mod train;
 mod eval;
+mod run;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -30,6 +31,8 @@ enum Command {
     Info(info::Args),
     /// Predict properties with a CrystalFramer model (CSV or JSON Lines output).
     Predict(predict::Args),
+    /// Run a Rhai screening script (generate, filter, predict, rank, write).
+    Run(run::Args),
     /// Charge-neutral, electronegativity-ordered compositions of an element pool (SMACT's smact_filter).
     Compositions(compositions::Args),
     /// Score candidate databases with a model: batched, crash-safe (--resume), shardable.
@@ -70,6 +73,7 @@ pub fn run(cli: Cli) -> screen_engine::Result<Status> {
         Command::Convert(args) => convert::run(args),
         Command::Info(args) => info::run(args),
         Command::Predict(args) => predict::run(args),
+        Command::Run(args) => run::run(args),
         Command::Compositions(args) => compositions::run(args),
         Command::Score(args) => score::run(args),
         Command::Merge(args) => merge::run(args),

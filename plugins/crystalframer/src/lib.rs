@@ -67,6 +67,7 @@ mod gradient;
 mod kernel;
 mod linalg;
 pub mod model;
+pub mod plugin;
 mod predictor;
 pub mod train;
 

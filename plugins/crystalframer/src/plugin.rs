@@ -1,0 +1,101 @@
+//! CrystalFramer models as a `screen` predictor stage: a model directory (`model.safetensors`,
+//! `config.json`, `metadata.json`) named in a script (`s.predict("perovskite-eform")`) adds one
+//! field per target, with the unit from the metadata.
+
+use crate::checkpoint::{CONFIG_FILE, WEIGHTS_FILE};
+use crate::geometry::CrystalInput;
+use screen_engine::candidate::{Candidate, Rejection, Value};
+use screen_engine::plugin::{Column, Plugin, Predictor as PredictorStage, Registry};
+use std::path::Path;
+use std::sync::Arc;
+
+/// Registers the model loader for CrystalFramer / Crystalformer model directories.
+pub struct CrystalFramerPlugin;
+
+impl Plugin for CrystalFramerPlugin {
+    fn build(&self, registry: &mut Registry) {
+        registry.add_model_loader(|dir| {
+            if !(dir.join(WEIGHTS_FILE).is_file() && dir.join(CONFIG_FILE).is_file()) {
+                return None;
+            }
+            Some(ModelStage::load(dir).map(|m| Arc::new(m) as Arc<dyn PredictorStage>))
+        });
+    }
+}
+
+/// A loaded model as a pipeline stage.
+pub struct ModelStage {
+    name: String,
+    predictor: crate::Predictor,
+    columns: Vec<Column>,
+}
+
+impl ModelStage {
+    pub fn load(dir: &Path) -> Result<ModelStage, String> {
+        let predictor = crate::Predictor::from_dir(dir).map_err(|e| e.to_string())?;
+        let name = dir.file_name().map_or_else(|| dir.display().to_string(), |n| n.to_string_lossy().into_owned());
+        let columns = predictor
+            .metadata()
+            .targets
+            .iter()
+            .map(|t| Column::new(t.name.clone(), Some(t.unit.as_str()).filter(|u| !u.is_empty())))
+            .collect();
+        Ok(ModelStage { name, predictor, columns })
+    }
+}
+
+/// The shortest decimal that reads back as the same f32, as an f64 (so CSVs show `-1.2345`,
+/// not `-1.2345000505447388`).
+fn widen(x: f32) -> f64 {
+    format!("{x}").parse().unwrap_or(f64::from(x))
+}
+
+impl PredictorStage for ModelStage {
+    fn name(&self) -> String {
+        format!("predict {}", self.name)
+    }
+
+    fn columns(&self) -> Vec<Column> {
+        self.columns.clone()
+    }
+
+    fn predict(&self, batch: &mut [Candidate]) -> Vec<Result<(), Rejection>> {
+        let inputs: Vec<CrystalInput> = batch.iter().map(|c| CrystalInput::from_crystal(&c.crystal)).collect();
+        let results = self.predictor.predict_each(&inputs);
+        batch
+            .iter_mut()
+            .zip(results)
+            .map(|(c, r)| match r {
+                Ok(values) => {
+                    for (col, v) in self.columns.iter().zip(values) {
+                        if !v.is_finite() {
+                            return Err(Rejection::new("prediction not finite").with_detail(format!("{} = {v}", col.name)));
+                        }
+                        c.fields.set(col.name.clone(), Value::Float(widen(v)), col.unit.as_deref());
+                    }
+                    Ok(())
+                }
+                Err(e) => Err(Rejection::new("model cannot take this crystal").with_detail(e.to_string())),
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shortest_widening() {
+        assert_eq!(widen(-1.2345), -1.2345);
+        assert_eq!(widen(0.1).to_string(), "0.1");
+    }
+
+    #[test]
+    fn loader_ignores_directories_without_a_model() {
+        let mut r = Registry::new();
+        r.add_plugin(&CrystalFramerPlugin);
+        let e = r.model(Path::new(env!("CARGO_MANIFEST_DIR"))).err().unwrap();
+        assert!(e.contains("no model loader recognises"), "{e}");
+    }
+}
