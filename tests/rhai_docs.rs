@@ -55,7 +55,7 @@ fn every_rhai_example_in_the_docs_runs() {
     assert!(all.len() >= 8, "found only {} examples", all.len());
     let dir = workspace();
     let mut ran = 0;
-    for (line, tag, code) in all {
+    for (line, _tag, code) in all {
         let script = dir.join(format!("example_{line}.rhai"));
         std::fs::write(&script, &code).unwrap();
         let out = Command::new(env!("CARGO_BIN_EXE_screen"))
