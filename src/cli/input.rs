@@ -85,3 +85,17 @@ pub fn for_each_record(
     }
     Ok(())
 }
+
+/// Where `screen` looks for models by name after `./models`: the repository's `models/`.
+const REPOSITORY_MODELS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/models");
+
+/// Resolves `--model NAME|DIR`: an existing directory, else `models/NAME` in the current
+/// directory, else in the repository.
+pub fn resolve_model(name: &str) -> Result<PathBuf> {
+    let direct = PathBuf::from(name);
+    if direct.is_dir() {
+        return Ok(direct);
+    }
+    let places = [PathBuf::from("models"), PathBuf::from(REPOSITORY_MODELS)];
+    screen_engine::plugin::find_model_dir(name, &places).map_err(|e| Error::Usage(format!("--model '{name}': not a directory, and {e}")))
+}

@@ -21,9 +21,10 @@ pub struct Args {
     /// Structure files or directories (read recursively).
     #[arg(required = true, value_name = "FILE")]
     inputs: Vec<PathBuf>,
-    /// Model directory holding model.safetensors, config.json and metadata.json.
-    #[arg(long, value_name = "DIR", required_unless_present = "weights", conflicts_with_all = ["weights", "config", "metadata"])]
-    model: Option<PathBuf>,
+    /// Model: a name (models/NAME in the current directory, then in the screen repository) or a
+    /// directory holding model.safetensors, config.json and metadata.json.
+    #[arg(long, value_name = "NAME|DIR", required_unless_present = "weights", conflicts_with_all = ["weights", "config", "metadata"])]
+    model: Option<String>,
     /// Weights (safetensors, reference parameter names); needs --config.
     #[arg(long, value_name = "W.safetensors", requires = "config")]
     weights: Option<PathBuf>,
@@ -149,12 +150,13 @@ fn load(args: &Args) -> Result<Predictor> {
         other => return Err(Error::Usage(format!("--device '{other}': expected cpu or cuda"))),
     };
     let (weights, config, metadata) = match (&args.model, &args.weights, &args.config) {
-        (Some(dir), _, _) => {
+        (Some(name), _, _) => {
             use screen_crystalframer::checkpoint::{CONFIG_FILE, METADATA_FILE, WEIGHTS_FILE};
+            let dir = super::input::resolve_model(name)?;
             (dir.join(WEIGHTS_FILE), dir.join(CONFIG_FILE), Some(dir.join(METADATA_FILE)))
         }
         (None, Some(w), Some(c)) => (w.clone(), c.clone(), args.metadata.clone()),
-        _ => return Err(Error::Usage("give --model DIR, or --weights W --config C".into())),
+        _ => return Err(Error::Usage("give --model NAME|DIR, or --weights W --config C".into())),
     };
     let usage = |e: screen_crystalframer::Error| Error::Usage(format!("cannot load the model: {e}"));
     let cfg = Config::from_file(&config).map_err(usage)?;

@@ -95,42 +95,12 @@ struct ModelFiles {
     metadata: Option<PathBuf>,
 }
 
-/// Where `screen` looks for models by name after `./models`: the repository's `models/`.
-const REPOSITORY_MODELS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/models");
-
-/// Resolves `--model NAME|DIR`: an existing directory, else `models/NAME` in the current
-/// directory, else in the repository.
-fn resolve_model(name: &str) -> Result<PathBuf> {
-    let direct = PathBuf::from(name);
-    if direct.is_dir() {
-        return Ok(direct);
-    }
-    let places = [PathBuf::from("models"), PathBuf::from(REPOSITORY_MODELS)];
-    for place in &places {
-        let dir = place.join(name);
-        if dir.is_dir() {
-            return Ok(dir);
-        }
-    }
-    let mut available: Vec<String> = places
-        .iter()
-        .filter_map(|p| std::fs::read_dir(p).ok())
-        .flat_map(|d| d.flatten().filter(|e| e.path().is_dir()).map(|e| e.file_name().to_string_lossy().to_string()))
-        .collect();
-    available.sort();
-    available.dedup();
-    let list = if available.is_empty() { "none".to_string() } else { available.join(", ") };
-    Err(Error::Usage(format!(
-        "--model '{name}': no such directory, and no models/{name} in the current directory or in {REPOSITORY_MODELS} (available: {list})"
-    )))
-}
-
 impl Args {
     fn model_files(&self) -> Result<ModelFiles> {
         use screen_crystalframer::checkpoint::{CONFIG_FILE, METADATA_FILE, WEIGHTS_FILE};
         match (&self.model, &self.weights, &self.config) {
             (Some(name), _, _) => {
-                let dir = resolve_model(name)?;
+                let dir = super::input::resolve_model(name)?;
                 Ok(ModelFiles { weights: dir.join(WEIGHTS_FILE), config: dir.join(CONFIG_FILE), metadata: Some(dir.join(METADATA_FILE)) })
             }
             (None, Some(w), Some(c)) => Ok(ModelFiles { weights: w.clone(), config: c.clone(), metadata: self.metadata.clone() }),

@@ -12,9 +12,11 @@
 //! - [`Predictor`]: computes fields for a batch at once (neural-network models);
 //! - [`Sink`]: writes accepted candidates (CSV, JSON Lines, a CIF directory).
 
+mod model_dir;
 mod options;
 mod registry;
 
+pub use model_dir::find_model_dir;
 pub use options::{OptionValue, Options};
 pub use registry::{FilterFactory, ModelLoader, PropertyFactory, Registry};
 

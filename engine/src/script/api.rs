@@ -79,23 +79,7 @@ fn model(shared: &Shared, name: Option<&str>) -> Res<Arc<dyn Predictor>> {
         shared.sandbox.resolve(&name, "read").or_else(fail)?
     } else {
         let dirs = shared.config.model_dirs(shared.repository.as_deref());
-        match dirs.iter().map(|d| d.join(&name)).find(|d| d.is_dir()) {
-            Some(d) => d,
-            None => {
-                let mut known: Vec<String> = dirs
-                    .iter()
-                    .filter_map(|d| std::fs::read_dir(d).ok())
-                    .flat_map(|r| r.flatten().filter(|e| e.path().is_dir()).map(|e| e.file_name().to_string_lossy().into_owned()))
-                    .collect();
-                known.sort();
-                known.dedup();
-                return fail(format!(
-                    "model '{name}' not found in {} (available: {})",
-                    dirs.iter().map(|d| d.display().to_string()).collect::<Vec<_>>().join(", "),
-                    if known.is_empty() { "none".into() } else { known.join(", ") }
-                ));
-            }
-        }
+        crate::plugin::find_model_dir(&name, &dirs).or_else(fail)?
     };
     let mut cache = shared.models.lock().map_err(|_| "model cache poisoned".to_string())?;
     if let Some(p) = cache.get(&dir) {
