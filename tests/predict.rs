@@ -1,43 +1,17 @@
 //! End-to-end tests of `screen predict` on the CrystalFramer parity fixtures: the command line
 //! reproduces the reference predictions (1e-5) from structure files.
 
+mod common;
+
 use serde_json::Value;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 const TOL: f64 = 1e-5;
 
 /// Runs `screen`, failing (not hanging) after two minutes.
 fn screen(args: &[&str]) -> Output {
-    use std::io::Read;
-    use std::process::Stdio;
-    let mut child = Command::new(env!("CARGO_BIN_EXE_screen"))
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("screen runs");
-    let drain = |mut pipe: Box<dyn Read + Send>| {
-        std::thread::spawn(move || {
-            let mut buf = Vec::new();
-            let _ = pipe.read_to_end(&mut buf);
-            buf
-        })
-    };
-    let out = drain(Box::new(child.stdout.take().expect("stdout")));
-    let err = drain(Box::new(child.stderr.take().expect("stderr")));
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("wait") {
-            break status;
-        }
-        if std::time::Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("screen {args:?} did not finish within 120 s");
-        }
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    };
-    Output { status, stdout: out.join().expect("stdout"), stderr: err.join().expect("stderr") }
+    common::screen_in(Path::new("."), args, std::time::Duration::from_secs(120))
 }
 
 fn fixtures() -> PathBuf {

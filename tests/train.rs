@@ -2,41 +2,14 @@
 //! 1,000 MP crystals (no accuracy expected), `screen eval` evaluates the exported model
 //! directory, and `screen predict` loads it.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
 
-/// Runs `screen`, failing (not hanging) after ten minutes.
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+/// Runs `screen` from the repository root, failing (not hanging) after ten minutes.
 fn screen(args: &[&str]) -> Output {
-    use std::io::Read;
-    use std::process::Stdio;
-    let mut child = Command::new(env!("CARGO_BIN_EXE_screen"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("screen runs");
-    let drain = |mut pipe: Box<dyn Read + Send>| {
-        std::thread::spawn(move || {
-            let mut buf = Vec::new();
-            let _ = pipe.read_to_end(&mut buf);
-            buf
-        })
-    };
-    let out = drain(Box::new(child.stdout.take().expect("stdout")));
-    let err = drain(Box::new(child.stderr.take().expect("stderr")));
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(600);
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("wait") {
-            break status;
-        }
-        if std::time::Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("screen {args:?} did not finish within 600 s");
-        }
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    };
-    Output { status, stdout: out.join().expect("stdout"), stderr: err.join().expect("stderr") }
+    common::screen_in(Path::new(env!("CARGO_MANIFEST_DIR")), args, std::time::Duration::from_secs(600))
 }
 
 fn tempdir(name: &str) -> PathBuf {
