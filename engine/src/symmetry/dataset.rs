@@ -84,7 +84,7 @@ impl SymmetryDataset {
     /// Same as [`SymmetryDataset::new`] on an already typed cell.
     pub fn from_cell(cell: &TypedCell, options: &SymmetryOptions) -> Result<SymmetryDataset, SymmetryError> {
         cell.validate(options.symprec, options.angle_tolerance)?;
-        match options.backend {
+        match options.answering_backend(cell) {
             Backend::Spglib => spglib::dataset(cell, options.symprec, options.angle_tolerance),
             Backend::Moyo => moyo_backend::dataset(cell, options.symprec, options.angle_tolerance),
         }

@@ -21,6 +21,7 @@
 //! ```
 
 mod dataset;
+mod lattice_automorphisms;
 pub mod matcher;
 mod moyo_backend;
 mod operation;

@@ -5,7 +5,12 @@
 //! moyo reports failures as errors, but as a last line of defence every call runs under
 //! `catch_unwind`: a panic inside moyo becomes a [`SymmetryError::Failed`], never an abort of
 //! a long screen.
+//!
+//! With an explicit angle tolerance moyo's lattice search can run away on some cells (see
+//! [`super::lattice_automorphisms`]); [`answering_backend`] finds those before the call and
+//! hands them to spglib, which takes the same tolerances.
 
+use super::lattice_automorphisms::closure_is_infinite;
 use super::{Backend, SymOp, SymmetryDataset, SymmetryError, TypedCell};
 use crate::math::{self, Mat3, Vec3};
 use moyo::MoyoDataset;
@@ -41,6 +46,47 @@ fn run(cell: &TypedCell, symprec: f64, angle_tolerance: Option<f64>) -> Result<M
         Ok(Ok(d)) => Ok(d),
         Ok(Err(e)) => Err(failed(e.to_string())),
         Err(_) => Err(failed("internal error (panic) in moyo")),
+    }
+}
+
+/// Safety factor on the tolerances at which [`answering_backend`] checks moyo's lattice search
+/// (covers a different choice of Minkowski basis and rounding).
+const GUARD_MARGIN: f64 = 1.5;
+
+/// The backend that answers a moyo request at these tolerances: moyo, or spglib (which takes
+/// the same tolerances) where moyo's lattice search with the explicit angle tolerance could run
+/// away.
+///
+/// moyo changes `symprec` and the angle tolerance together, and raises them only when its
+/// primitive-cell search fails (which does not depend on the angle). A first search with
+/// spglib's distance-only angle criterion (which has not run away on the corpus or the
+/// Materials Project set) tells whether the primitive-cell search succeeds at the requested
+/// `symprec`; if it does, the search with the angle tolerance works on the input or the
+/// primitive lattice at that `symprec` and angle or smaller ones, and those are checked (with
+/// [`GUARD_MARGIN`]). If it does not, the tolerances moyo would reach are unknown and spglib
+/// answers. An explicit angle tolerance thus costs two moyo searches.
+pub(super) fn answering_backend(cell: &TypedCell, symprec: f64, angle_tolerance: Option<f64>) -> Backend {
+    let Some(degrees) = angle_tolerance else { return Backend::Moyo };
+    let safe = |rows: &Mat3| match minkowski(rows) {
+        Some(reduced) => !closure_is_infinite(&reduced, GUARD_MARGIN * symprec, GUARD_MARGIN * degrees.to_radians()),
+        None => false,
+    };
+    let Ok(first) = run(cell, symprec, None) else { return Backend::Spglib };
+    if first.symprec != symprec || !safe(&cell.lattice) {
+        return Backend::Spglib;
+    }
+    match primitive_from(&first, cell) {
+        Ok((primitive, _, _)) if safe(&primitive) => Backend::Moyo,
+        _ => Backend::Spglib,
+    }
+}
+
+/// The Minkowski-reduced basis (rows) moyo searches.
+fn minkowski(rows: &Mat3) -> Option<Mat3> {
+    let lattice = MoyoLattice::from_basis(*rows);
+    match catch_unwind(AssertUnwindSafe(|| lattice.minkowski_reduce())) {
+        Ok(Ok((reduced, _))) => Some(reduced.basis_as_array()),
+        _ => None,
     }
 }
 
@@ -168,5 +214,64 @@ pub(super) fn reduce_lattice(lattice: &Mat3, niggli: bool) -> Result<Mat3, Symme
         Ok(Ok((reduced, _))) => Ok(rows(&reduced)),
         Ok(Err(e)) => Err(failed(e.to_string())),
         Err(_) => Err(failed("internal error (panic) in moyo lattice reduction")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::chem::Element;
+    use crate::crystal::{Crystal, Lattice};
+    use crate::symmetry::SymmetryOptions;
+
+    /// TaS2, Materials Project `mp-1411`, exactly as stored in `../shared/data/mp_flla2015.jsonl.gz`:
+    /// c is tilted 8° off the layer normal so that |c − a| = |c|. moyo 0.22 never returns on it
+    /// at 0.1 Å with an explicit 5° (nor at 0.01 or 0.001 Å): the matrices its lattice search
+    /// admits include a shear, and the closure it builds from them grows without bound.
+    fn mp_1411() -> Crystal {
+        let lattice =
+            Lattice::new([[3.308414, 0.0, 0.47331], [1.654207, 2.894882, 0.236655], [0.026569, 0.0, 11.613755]]).unwrap();
+        let el = |s| Element::from_symbol(s).unwrap();
+        Crystal::from_elements(
+            lattice,
+            &[el("S"), el("S"), el("Ta")],
+            &[[0.810244, 0.515543, 0.863968], [0.674212, 0.515543, 0.136032], [0.075543, 0.848913, 0.0]],
+        )
+    }
+
+    #[test]
+    fn an_explicit_angle_tolerance_never_reaches_a_runaway_search() {
+        let crystal = mp_1411();
+        let cell = TypedCell::from_crystal(&crystal).unwrap();
+        let reduced = minkowski(&cell.lattice).unwrap();
+        assert!(closure_is_infinite(&reduced, 0.1, 5f64.to_radians()), "the trigger is recognised");
+        for symprec in [0.1, 0.01, 1e-3] {
+            let options = SymmetryOptions { backend: Backend::Moyo, symprec, angle_tolerance: Some(5.0) };
+            assert_eq!(options.answering_backend(&cell), Backend::Spglib);
+            let ours = SymmetryDataset::new(&crystal, &options).unwrap();
+            let spglib = SymmetryDataset::new(&crystal, &options.with_backend(Backend::Spglib)).unwrap();
+            assert_eq!((ours.backend, ours.number), (Backend::Spglib, spglib.number));
+            let primitive = crate::symmetry::reduction::primitive_cell(&crystal, &options).unwrap();
+            assert_eq!(primitive.num_sites(), 3);
+        }
+        // spglib's distance criterion (no explicit angle): moyo answers, and agrees.
+        let options = SymmetryOptions { backend: Backend::Moyo, symprec: 0.1, angle_tolerance: None };
+        let moyo = SymmetryDataset::new(&crystal, &options).unwrap();
+        let spglib = SymmetryDataset::new(&crystal, &options.with_backend(Backend::Spglib)).unwrap();
+        assert_eq!((moyo.backend, moyo.number), (Backend::Moyo, spglib.number));
+    }
+
+    #[test]
+    fn ordinary_cells_stay_with_moyo() {
+        let lattice = Lattice::new([[3.905, 0.0, 0.0], [0.0, 3.905, 0.0], [0.0, 0.0, 3.905]]).unwrap();
+        let el = |s| Element::from_symbol(s).unwrap();
+        let srtio3 = Crystal::from_elements(
+            lattice,
+            &[el("Sr"), el("Ti"), el("O"), el("O"), el("O")],
+            &[[0.0, 0.0, 0.0], [0.5, 0.5, 0.5], [0.5, 0.5, 0.0], [0.5, 0.0, 0.5], [0.0, 0.5, 0.5]],
+        );
+        let options = SymmetryOptions { backend: Backend::Moyo, symprec: 0.01, angle_tolerance: Some(5.0) };
+        let d = SymmetryDataset::new(&srtio3, &options).unwrap();
+        assert_eq!((d.backend, d.number, d.angle_tolerance.map(|a| (a * 1e6).round())), (Backend::Moyo, 221, Some(5e6)));
     }
 }

@@ -96,4 +96,15 @@ impl SymmetryOptions {
     pub fn with_symprec(self, symprec: f64) -> Self {
         SymmetryOptions { symprec, ..self }
     }
+
+    /// The backend that answers for `cell`: the requested one, except that a moyo request with
+    /// an explicit angle tolerance goes to spglib (same tolerances) on the lattices where moyo's
+    /// search could run away (`lattice_automorphisms`). The dataset's `backend` field says which
+    /// one answered.
+    pub fn answering_backend(&self, cell: &super::TypedCell) -> Backend {
+        match self.backend {
+            Backend::Spglib => Backend::Spglib,
+            Backend::Moyo => super::moyo_backend::answering_backend(cell, self.symprec, self.angle_tolerance),
+        }
+    }
 }

@@ -109,7 +109,7 @@ pub fn standardize(
 ) -> Result<Crystal, SymmetryError> {
     let cell = TypedCell::from_crystal(crystal)?;
     cell.validate(options.symprec, options.angle_tolerance)?;
-    let (lattice, positions, types) = match options.backend {
+    let (lattice, positions, types) = match options.answering_backend(&cell) {
         Backend::Spglib => spglib::standardize(&cell, primitive, idealize, options.symprec, options.angle_tolerance)?,
         Backend::Moyo if idealize || !primitive => {
             moyo_backend::standardize(&cell, primitive, options.symprec, options.angle_tolerance)?
@@ -125,10 +125,10 @@ pub(crate) fn dataset_and_primitive(
     cell: &TypedCell,
     options: &SymmetryOptions,
 ) -> Result<(SymmetryDataset, Crystal), SymmetryError> {
-    let (dataset, (lattice, positions, types)) = match options.backend {
+    let (dataset, (lattice, positions, types)) = match options.answering_backend(cell) {
         Backend::Moyo => moyo_backend::dataset_and_primitive(cell, options.symprec, options.angle_tolerance)?,
         Backend::Spglib => (
-            SymmetryDataset::from_cell(cell, options)?,
+            SymmetryDataset::from_cell(cell, &options.with_backend(Backend::Spglib))?,
             spglib::standardize(cell, true, false, options.symprec, options.angle_tolerance)?,
         ),
     };
