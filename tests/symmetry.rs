@@ -14,7 +14,8 @@
 //!   structure the reference gives a space group for, at the reference's tolerances (0.1 and 1e-3 Å; 5°, none for XYZ
 //!   frames); differences must be listed with their reason in `tests/data/backend_exceptions.tsv`
 //!   (stale entries fail too). ≈ 20-30 s in the test profile; it once took over 15 minutes because
-//!   moyo's search with the 5° angle tolerance ran away on some cells (now sent to spglib, see
+//!   moyo's search with the 5° angle tolerance runs away on one corpus cell
+//!   (`Ni_fcc_111_missing_row_1x2.cif` at 0.1 Å; now sent to spglib, see
 //!   `moyo_with_an_angle_tolerance_returns_on_its_runaway_cells`);
 //! - `spglib_test_poscars` also checks moyo on every spglib POSCAR in the folder;
 //! - `malformed_and_degenerate_inputs_never_panic`.
@@ -453,4 +454,5 @@ fn exercise(c: &Crystal) {
     let m = StructureMatcher::new(MatcherOptions::default());
     let _ = m.fit(c, c);
 }
+
 
