@@ -32,11 +32,18 @@ fn bench(c: &mut Criterion) {
     let mut group = c.benchmark_group("symmetry_dataset");
     for (label, file) in STRUCTURES {
         let crystal = load(file);
-        for backend in [Backend::Spglib, Backend::Moyo] {
-            let options = SymmetryOptions::default().with_backend(backend);
+        // moyo with the 5° angle tolerance runs two searches (the first, distance-only, checks
+        // that the second cannot run away; see `SymmetryOptions::answering_backend`); without an
+        // explicit angle tolerance it runs one.
+        let moyo_distance_only = SymmetryOptions { angle_tolerance: None, ..SymmetryOptions::default() };
+        for (name, options) in [
+            ("spglib", SymmetryOptions::default()),
+            ("moyo", SymmetryOptions::default().with_backend(Backend::Moyo)),
+            ("moyo_no_angle_tolerance", moyo_distance_only.with_backend(Backend::Moyo)),
+        ] {
             let d = SymmetryDataset::new(&crystal, &options).expect("symmetry found");
-            println!("{label} ({} sites): {backend} → {} (No. {})", crystal.num_sites(), d.international, d.number);
-            group.bench_function(format!("{label}/{backend}"), |b| {
+            println!("{label} ({} sites): {name} → {} (No. {}, answered by {})", crystal.num_sites(), d.international, d.number, d.backend);
+            group.bench_function(format!("{label}/{name}"), |b| {
                 b.iter(|| SymmetryDataset::new(black_box(&crystal), &options).map(|d| d.number))
             });
         }

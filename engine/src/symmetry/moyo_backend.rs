@@ -61,10 +61,14 @@ const GUARD_MARGIN: f64 = 1.5;
 /// primitive-cell search fails (which does not depend on the angle). A first search with
 /// spglib's distance-only angle criterion (which has not run away on the corpus or the
 /// Materials Project set) tells whether the primitive-cell search succeeds at the requested
-/// `symprec`; if it does, the search with the angle tolerance works on the input or the
-/// primitive lattice at that `symprec` and angle or smaller ones, and those are checked (with
-/// [`GUARD_MARGIN`]). If it does not, the tolerances moyo would reach are unknown and spglib
-/// answers. An explicit angle tolerance thus costs two moyo searches.
+/// `symprec`; if it does, the search with the angle tolerance works at that `symprec` and angle
+/// or smaller ones, on the primitive lattice or (after retries at a smaller `symprec`) a coarser
+/// one, and the input and primitive lattices are checked (with [`GUARD_MARGIN`]). If it does
+/// not, the tolerances moyo would reach are unknown and spglib answers. An explicit angle
+/// tolerance thus costs two moyo searches. Checked on every Materials Project input of the
+/// dedup test (23,628, at 0.1, 0.01 and 0.001 Å) and every corpus structure (0.1 and 0.001 Å)
+/// against a copy of moyo whose closure stops at 48 elements: every cell that runs away is
+/// caught, and about 1% of the cells go to spglib.
 pub(super) fn answering_backend(cell: &TypedCell, symprec: f64, angle_tolerance: Option<f64>) -> Backend {
     let Some(degrees) = angle_tolerance else { return Backend::Moyo };
     let safe = |rows: &Mat3| match minkowski(rows) {
