@@ -320,6 +320,47 @@ fn moyo_with_an_angle_tolerance_returns_on_its_runaway_cells() {
     }
 }
 
+/// Every input of the dedup test (the 3,938 `mp_flla2015` structures and their five copies) with
+/// moyo and an explicit 5° at 0.1, 0.01 and 0.001 Å: each search returns (a watchdog names the
+/// structure if one does not within a minute). ≈ 1 minute per tolerance in the test profile:
+/// `cargo test --test symmetry moyo_with_an_angle_tolerance_returns_on_every_mp_input -- --ignored --nocapture`
+#[test]
+#[ignore = "heavy (minutes): 23,628 structures at three tolerances"]
+fn moyo_with_an_angle_tolerance_returns_on_every_mp_input() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/mp_flla2015.jsonl.gz");
+    let mut inputs: Vec<(String, Crystal)> = Vec::new();
+    for e in formats::open(&path, None, &ReadOptions::default()).expect("mp_flla2015 present").filter_map(Result::ok) {
+        let c = e.structure.as_crystal().expect("crystal").clone();
+        for (what, copy) in screen_engine::symmetry::setting::equivalent_copies(&c, 7).expect("copies") {
+            inputs.push((format!("{}~{what}", e.id), copy));
+        }
+        inputs.push((e.id, c));
+    }
+    for symprec in [0.1, 0.01, 1e-3] {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let work = inputs.clone();
+        std::thread::spawn(move || {
+            let options = SymmetryOptions { backend: Backend::Moyo, symprec, angle_tolerance: Some(5.0) };
+            for (i, (_, c)) in work.iter().enumerate() {
+                let answer = SymmetryDataset::new(c, &options).map(|d| d.backend);
+                if tx.send((i, answer)).is_err() {
+                    return;
+                }
+            }
+        });
+        let (mut by_spglib, mut failed) = (0, 0);
+        for i in 0..inputs.len() {
+            match rx.recv_timeout(std::time::Duration::from_secs(60)) {
+                Ok((_, Ok(Backend::Spglib))) => by_spglib += 1,
+                Ok((_, Ok(Backend::Moyo))) => {}
+                Ok((_, Err(_))) => failed += 1,
+                Err(_) => panic!("moyo at {symprec} Å and 5° did not return on {}", inputs[i].0),
+            }
+        }
+        println!("{symprec} Å, 5°: {} inputs, {by_spglib} answered by spglib, {failed} without an answer", inputs.len());
+    }
+}
+
 #[test]
 fn niggli_matches_pymatgen() {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/niggli_reference.jsonl");
