@@ -18,6 +18,9 @@
 //!   (`Ni_fcc_111_missing_row_1x2.cif` at 0.1 Å; now sent to spglib, see
 //!   `moyo_with_an_angle_tolerance_returns_on_its_runaway_cells`);
 //! - `spglib_test_poscars` also checks moyo on every spglib POSCAR in the folder;
+//! - `moyo_with_an_angle_tolerance_returns_on_its_runaway_cells`: the 6 Materials Project
+//!   structures (and copies) on which moyo with 5° never returns; the ignored
+//!   `moyo_with_an_angle_tolerance_returns_on_every_mp_input` runs all 23,628 dedup inputs;
 //! - `malformed_and_degenerate_inputs_never_panic`.
 //!
 //! Run: `cargo test --test symmetry -- --nocapture` (prints the agreement numbers).

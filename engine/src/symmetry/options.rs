@@ -100,10 +100,14 @@ impl SymmetryOptions {
     /// The backend that answers for `cell`: the requested one, except that a moyo request with
     /// an explicit angle tolerance goes to spglib (same tolerances) on the lattices where moyo's
     /// search could run away (`lattice_automorphisms`). The dataset's `backend` field says which
-    /// one answered.
+    /// one answered. Costs a moyo search when the request is moyo with an angle tolerance.
     pub fn answering_backend(&self, cell: &super::TypedCell) -> Backend {
         match self.backend {
             Backend::Spglib => Backend::Spglib,
+            // An invalid cell is refused by the search itself; no probe on it.
+            Backend::Moyo if self.angle_tolerance.is_some() && cell.validate(self.symprec, self.angle_tolerance).is_err() => {
+                Backend::Moyo
+            }
             Backend::Moyo => super::moyo_backend::answering_backend(cell, self.symprec, self.angle_tolerance),
         }
     }
