@@ -14,6 +14,8 @@ pub enum Backend {
     /// moyo 0.22 (pure Rust): 4–10× faster, thread-safe, returns errors instead of crashing;
     /// the backend of the high-throughput pipeline. It retries with adjusted tolerances when
     /// the search at the requested `symprec` is inconsistent (the dataset records the one used).
+    /// With an explicit angle tolerance, cells on which its search could loop forever are
+    /// answered by spglib instead ([`SymmetryOptions::answering_backend`]).
     Moyo,
 }
 
