@@ -21,9 +21,10 @@ pub struct Args {
     /// Model directory (model.safetensors, config.json, metadata.json).
     #[arg(long, value_name = "DIR")]
     model: PathBuf,
-    /// Labelled data (JSON Lines, the ../shared/data layout) holding the model's targets.
-    #[arg(long, value_name = "FILE")]
-    data: PathBuf,
+    /// Labelled data (JSON Lines, the ../shared/data layout) holding the model's targets; several
+    /// files are read in order and a repeated id is counted once (the first record).
+    #[arg(long, value_name = "FILE", num_args = 1.., required = true)]
+    data: Vec<PathBuf>,
     /// train, val, test or all.
     #[arg(long, default_value = "test", value_name = "SPLIT")]
     split: String,
@@ -55,6 +56,7 @@ pub fn run(args: Args) -> Result<Status> {
         .or_else(|| metadata.training_data.get("split_field").and_then(|v| v.as_str()).map(String::from))
         .unwrap_or_else(|| "split".into());
     let targets: Vec<String> = metadata.targets.iter().map(|t| t.name.clone()).collect();
+    let data_names: Vec<String> = args.data.iter().map(|f| f.display().to_string()).collect();
     let data = Dataset::read(
         &args.data,
         &targets,
@@ -63,15 +65,16 @@ pub fn run(args: Args) -> Result<Status> {
         predictor.model().config(),
     )
     .map_err(|e| Error::Usage(e.to_string()))?;
+    eprintln!("{}: {}", data_names.join(", "), data.summary());
     for s in data.skipped.iter().take(10) {
-        eprintln!("skipped: {} record {} ({}): {}", args.data.display(), s.record, s.id, s.reason);
+        eprintln!("skipped: {} record {} ({}): {}", s.file, s.record, s.id, s.reason);
     }
     if data.skipped.len() > 10 {
         eprintln!("skipped: ... {} more", data.skipped.len() - 10);
     }
     let chosen: Vec<usize> = (0..data.samples.len()).filter(|&i| split.is_none_or(|s| data.samples[i].split == s)).collect();
     if chosen.is_empty() {
-        return Err(Error::Usage(format!("{}: no usable records in split '{}'", args.data.display(), args.split)));
+        return Err(Error::Usage(format!("{}: no usable records in split '{}' ({})", data_names.join(", "), args.split, data.summary())));
     }
 
     // Mean predictor: the training mean the model was normalised with, else this file's.
@@ -131,7 +134,7 @@ pub fn run(args: Args) -> Result<Status> {
             .map_err(|e| Error::Usage(format!("{}: {e}", svg.display())))?;
     }
     let metrics_path = out.join(format!("metrics_{split_name}.json"));
-    let body = json!({"model": args.model.display().to_string(), "data": args.data.display().to_string(), "split": split_name, "failed": failed, "targets": report});
+    let body = json!({"model": args.model.display().to_string(), "data": data_names, "split": split_name, "failed": failed, "targets": report});
     std::fs::write(&metrics_path, serde_json::to_string_pretty(&body).unwrap_or_default()).map_err(|e| Error::io(metrics_path.display(), e))?;
     write_predictions(&out.join(format!("predictions_{split_name}.csv")), &metadata, &ids, &truth, &pred)?;
     let log = args.model.join("training_log.csv");

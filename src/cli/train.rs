@@ -28,9 +28,9 @@ pub struct Args {
     /// Override the run directory (out_dir).
     #[arg(long, value_name = "DIR")]
     out_dir: Option<PathBuf>,
-    /// Override the data file.
-    #[arg(long, value_name = "FILE")]
-    data: Option<PathBuf>,
+    /// Override the data files (one or more).
+    #[arg(long, value_name = "FILE", num_args = 1..)]
+    data: Option<Vec<PathBuf>>,
     /// Stop after this many epochs of this invocation (the run can be resumed later).
     #[arg(long, value_name = "N")]
     stop_after: Option<usize>,
@@ -52,7 +52,7 @@ pub fn run(args: Args) -> Result<Status> {
         config.out_dir = d.clone();
     }
     if let Some(f) = &args.data {
-        config.data.file = f.clone();
+        config.data.files = f.clone();
     }
     if config.optim.swa_epochs > config.optim.epochs {
         return Err(Error::Usage(format!("swa_epochs = {} exceeds epochs = {}", config.optim.swa_epochs, config.optim.epochs)));
@@ -60,17 +60,12 @@ pub fn run(args: Args) -> Result<Status> {
     let model_config = config.model_config().map_err(usage)?;
 
     let started = Instant::now();
-    let data = Dataset::read(&config.data.file, &config.data.targets, &config.data.split_field, config.data.max_atoms, &model_config)
+    let data = Dataset::read(&config.data.files, &config.data.targets, &config.data.split_field, config.data.max_atoms, &model_config)
         .map_err(usage)?;
-    eprintln!(
-        "{}: {} usable records, {} skipped ({:.1} s)",
-        config.data.file.display(),
-        data.samples.len(),
-        data.skipped.len(),
-        started.elapsed().as_secs_f64()
-    );
+    let files: Vec<String> = config.data.files.iter().map(|f| f.display().to_string()).collect();
+    eprintln!("{}: {} ({:.1} s)", files.join(", "), data.summary(), started.elapsed().as_secs_f64());
     for s in data.skipped.iter().take(10) {
-        eprintln!("skipped: {} record {} ({}): {}", config.data.file.display(), s.record, s.id, s.reason);
+        eprintln!("skipped: {} record {} ({}): {}", s.file, s.record, s.id, s.reason);
     }
     if data.skipped.len() > 10 {
         eprintln!("skipped: ... {} more, all listed in {}/skipped.csv", data.skipped.len() - 10, config.out_dir.display());
@@ -117,9 +112,9 @@ pub fn run(args: Args) -> Result<Status> {
 fn write_skipped(config: &TrainConfig, data: &Dataset) -> Result<()> {
     let path = config.out_dir.join("skipped.csv");
     let mut f = std::io::BufWriter::new(std::fs::File::create(&path).map_err(|e| Error::io(path.display(), e))?);
-    let mut text = String::from("record,id,reason\n");
+    let mut text = String::from("file,record,id,reason\n");
     for s in &data.skipped {
-        text += &format!("{},\"{}\",\"{}\"\n", s.record, s.id.replace('"', "\"\""), s.reason.replace('"', "\"\""));
+        text += &format!("\"{}\",{},\"{}\",\"{}\"\n", s.file.replace('"', "\"\""), s.record, s.id.replace('"', "\"\""), s.reason.replace('"', "\"\""));
     }
     f.write_all(text.as_bytes()).map_err(|e| Error::io(path.display(), e))
 }

@@ -46,8 +46,11 @@ pub struct TrainConfig {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DataConfig {
-    /// JSON Lines structure file (`../shared/data` layout, plain or gzipped).
-    pub file: PathBuf,
+    /// JSON Lines structure files (`../shared/data` layout, plain or gzipped): `file = "a"` or
+    /// `files = ["a", "b"]`. Records are identified by `id`; an id already read from an earlier
+    /// file (or record) is a duplicate and left out, so overlapping datasets can be combined.
+    #[serde(alias = "file", deserialize_with = "one_or_many")]
+    pub files: Vec<PathBuf>,
     /// Property fields to learn, one model output each.
     pub targets: Vec<String>,
     /// Units of the targets, same order (written to the metadata).
@@ -129,6 +132,20 @@ fn default_split_field() -> String {
     "split".into()
 }
 
+/// `"a"` or `["a", "b"]`.
+fn one_or_many<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Vec<PathBuf>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum OneOrMany {
+        One(PathBuf),
+        Many(Vec<PathBuf>),
+    }
+    Ok(match OneOrMany::deserialize(d)? {
+        OneOrMany::One(p) => vec![p],
+        OneOrMany::Many(v) => v,
+    })
+}
+
 fn default_max_atoms() -> usize {
     320
 }
@@ -150,6 +167,9 @@ impl TrainConfig {
 
     fn check(&self) -> Result<()> {
         let bad = |m: String| Err(Error::config("training configuration", m));
+        if self.data.files.is_empty() {
+            return bad("[data] files is empty".into());
+        }
         if self.data.targets.is_empty() {
             return bad("[data] targets is empty".into());
         }

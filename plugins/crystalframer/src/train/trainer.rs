@@ -170,7 +170,16 @@ impl Trainer {
         let mut opt = optimizer(&vars, &config);
         opt.load_state(&read_safetensors(&dir.join("optimizer.safetensors"))?, state.step)?;
         let swa_path = dir.join("swa.safetensors");
-        let swa = if swa_path.exists() {
+        let o = &config.optim;
+        if state.epochs_done <= o.epochs - o.swa_epochs.min(o.epochs) {
+            // Raising optim.epochs moved the averaging window past the epochs already done: the
+            // snapshots (and frozen learning rate) of the old window are not part of the new one.
+            state.swa_count = 0;
+            state.swa_lr = None;
+        }
+        let swa = if state.swa_count == 0 {
+            HashMap::new()
+        } else if swa_path.exists() {
             read_safetensors(&swa_path)?
                 .into_iter()
                 .map(|(k, t)| Ok((k, t.flatten_all()?.to_vec1::<f32>()?)))
@@ -554,11 +563,13 @@ impl Trainer {
                 .map(|(n, u)| Target { name: n.clone(), unit: u.clone(), description: None })
                 .collect(),
             training_data: serde_json::json!({
-                "file": cfg.data.file.display().to_string(),
+                "files": cfg.data.files.iter().map(|f| f.display().to_string()).collect::<Vec<_>>(),
                 "split_field": cfg.data.split_field,
                 "records": {"train": counts(Split::Train), "val": counts(Split::Val), "test": counts(Split::Test)},
                 "used": {"train": self.train.len(), "val": self.val.len()},
                 "skipped": self.data.skipped.len(),
+                "unlabelled": self.data.unlabelled,
+                "repeated_ids": self.data.duplicates,
                 "max_atoms": cfg.data.max_atoms,
                 "target_mean": self.state.mean,
                 "target_std": self.state.std,
@@ -592,7 +603,8 @@ fn split_indices(config: &TrainConfig, data: &Dataset) -> Result<(Vec<usize>, Ve
         val.truncate(config.data.limit_val);
     }
     if train.is_empty() {
-        return Err(Error::config(config.data.file.display(), "no usable training records"));
+        let files: Vec<String> = config.data.files.iter().map(|f| f.display().to_string()).collect();
+        return Err(Error::config(files.join(", "), format!("no usable training records ({})", data.summary())));
     }
     Ok((train, val))
 }
@@ -703,7 +715,7 @@ swa_epochs = 2
         let _ = std::fs::remove_dir_all(&base);
         let (a, b) = (base.join("a"), base.join("b"));
         let ca = config(&a, "max");
-        let data = Dataset::read(&ca.data.file, &ca.data.targets, "split", ca.data.max_atoms, &ca.model_config().unwrap()).unwrap();
+        let data = Dataset::read(&ca.data.files, &ca.data.targets, "split", ca.data.max_atoms, &ca.model_config().unwrap()).unwrap();
         assert!(data.skipped.iter().any(|s| s.reason.contains("max_atoms")), "large cells are reported");
 
         let mut whole = Trainer::new(ca, data.clone()).unwrap();
@@ -749,7 +761,7 @@ swa_epochs = 2
         let mut c = config(&base, "no");
         c.optim.swa_epochs = 0;
         c.optim.epochs = 1;
-        let data = Dataset::read(&c.data.file, &c.data.targets, "split", c.data.max_atoms, &c.model_config().unwrap()).unwrap();
+        let data = Dataset::read(&c.data.files, &c.data.targets, "split", c.data.max_atoms, &c.model_config().unwrap()).unwrap();
         let mut t = Trainer::new(c, data).unwrap();
         t.run(&mut Quiet, None).unwrap();
         let dir = base.join("model");
@@ -766,6 +778,30 @@ swa_epochs = 2
         }
         assert_eq!(p.metadata().targets[0].unit, "eV/atom");
         assert!(val[0].mae.is_finite());
+        let _ = std::fs::remove_dir_all(&base);
+    }
+
+    /// Extending a finished run (`--resume --epochs N`) averages only the new last epochs: the
+    /// old run's SWA snapshots are dropped once the window has moved past them.
+    #[test]
+    fn extended_run_averages_only_its_own_last_epochs() {
+        let base = std::env::temp_dir().join(format!("screen-train-extend-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&base);
+        let mut c = config(&base, "no");
+        c.optim.epochs = 2;
+        c.optim.swa_epochs = 1;
+        let data = Dataset::read(&c.data.files, &c.data.targets, "split", c.data.max_atoms, &c.model_config().unwrap()).unwrap();
+        let mut t = Trainer::new(c.clone(), data.clone()).unwrap();
+        t.run(&mut Quiet, None).unwrap();
+        assert_eq!(t.state.swa_count, 1);
+        drop(t);
+        c.optim.epochs = 4;
+        let mut t = Trainer::resume(c, data).unwrap();
+        assert_eq!((t.state.swa_count, t.swa.len(), t.state.swa_lr), (0, 0, None));
+        t.run(&mut Quiet, None).unwrap();
+        assert_eq!(t.epochs_done(), 4);
+        assert_eq!(t.state.swa_count, 1);
+        assert_eq!(t.history().iter().map(|e| e.swa).collect::<Vec<_>>(), vec![false, true, false, true]);
         let _ = std::fs::remove_dir_all(&base);
     }
 }
