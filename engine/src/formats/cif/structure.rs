@@ -111,19 +111,18 @@ pub(super) fn build(doc: &Document, block: &Block, file: &str, opts: &ReadOption
 /// dictionary default), in pymatgen's orientation.
 fn read_lattice(ctx: &Ctx) -> Result<(Lattice, usize), ParseError> {
     let mut values = [0.0; 6];
-    let names = ["a", "b", "c", "alpha", "beta", "gamma"];
+    let tags = ["_cell_length_a", "_cell_length_b", "_cell_length_c", "_cell_angle_alpha", "_cell_angle_beta", "_cell_angle_gamma"];
     let mut first_pos = None;
-    for (i, name) in names.iter().enumerate() {
-        let tag = if i < 3 { format!("_cell_length_{name}") } else { format!("_cell_angle_{name}") };
-        match ctx.single(&[&tag])? {
+    for (i, tag) in tags.into_iter().enumerate() {
+        match ctx.single(&[tag])? {
             Some((t, v)) => {
                 first_pos.get_or_insert(v.pos);
                 values[i] = ctx.number(t, v)?;
             }
             None if i >= 3 => values[i] = 90.0,
             None => {
-                let pos = ctx.block.get(&tag).map_or(ctx.block.pos, |c| c.tag.pos);
-                let what = if ctx.block.get(&tag).is_some() { "is unknown ('?')" } else { "is missing" };
+                let pos = ctx.block.get(tag).map_or(ctx.block.pos, |c| c.tag.pos);
+                let what = if ctx.block.get(tag).is_some() { "is unknown ('?')" } else { "is missing" };
                 return Err(ctx.err(pos, format!("{tag} {what}: the cell lengths a, b and c are required")));
             }
         }
@@ -245,14 +244,17 @@ fn parse_symbol(sym: &str) -> Result<Option<Element>, String> {
     let mut chars = sym.chars();
     let first = chars.next().map(|c| c.to_ascii_uppercase());
     let second = chars.next().map(|c| c.to_ascii_lowercase());
+    // Element symbols are ASCII: a non-ASCII first letter is never one (nor allocated for).
     if let (Some(a), Some(b)) = (first, second)
+        && a.is_ascii()
         && b.is_ascii_alphabetic()
-        && let Ok(e) = Element::from_symbol(&format!("{a}{b}"))
+        && let Ok(e) = Element::from_symbol(std::str::from_utf8(&[a as u8, b as u8]).unwrap_or(""))
     {
         return Ok(Some(e));
     }
     if let Some(a) = first
-        && let Ok(e) = Element::from_symbol(&a.to_string())
+        && a.is_ascii()
+        && let Ok(e) = Element::from_symbol(std::str::from_utf8(&[a as u8]).unwrap_or(""))
     {
         return Ok(Some(e));
     }
@@ -371,16 +373,24 @@ fn expand(
                 format!("symmetry expansion would exceed {MAX_SITES} sites ({} operations)", ops.len()),
             ));
         }
+        // This row's distinct images so far: most repeated images (a special position) repeat
+        // one of them, which a short scan finds before the lookup in every site.
+        let mut orbit_images: Vec<Vec3> = Vec::with_capacity(ORBIT_SCAN);
         for (k, op) in ops.iter().enumerate() {
             let image = op.apply(x).map(math::wrap_unit);
-            if points.find(image).is_some() {
+            let repeated = orbit_images.len() < ORBIT_SCAN && orbit_images.iter().any(|q| same_position(&image, q));
+            if repeated || points.find(image).is_some() {
                 continue;
             }
+            if orbit_images.len() < ORBIT_SCAN {
+                orbit_images.push(image);
+            }
             points.insert(image, sites.len());
-            let mut site = Site::new(row.species, image);
-            site.occupancy = Occupancy::mixed(vec![(row.species, row.occupancy)]);
-            site.label = row.label.clone();
-            sites.push(site);
+            sites.push(Site {
+                occupancy: Occupancy::mixed(vec![(row.species, row.occupancy)]),
+                frac: image,
+                label: row.label.clone(),
+            });
             orbits.push(orbit);
             if magnetic {
                 // Axial vector: m' = θ·det(R)·R·m on the crystal axes, then Cartesian along
@@ -463,8 +473,43 @@ fn expand(
 #[derive(Default)]
 struct PointSet {
     points: Vec<(Vec3, usize)>,
-    grid: Option<HashMap<[i32; 3], Vec<usize>>>,
+    grid: Option<Grid>,
 }
+
+/// The points of each grid cell as a list threaded through `next` (in insertion order), so
+/// that a new cell costs no allocation of its own.
+#[derive(Default)]
+struct Grid {
+    /// First and last point of each occupied cell.
+    cells: HashMap<[i32; 3], (usize, usize)>,
+    /// The next point in the same cell, or [`END`].
+    next: Vec<usize>,
+}
+
+const END: usize = usize::MAX;
+
+impl Grid {
+    fn push(&mut self, cell: [i32; 3], idx: usize) {
+        debug_assert_eq!(self.next.len(), idx);
+        self.next.push(END);
+        match self.cells.get_mut(&cell) {
+            Some((_, last)) => {
+                if let Some(n) = self.next.get_mut(*last) {
+                    *n = idx;
+                }
+                *last = idx;
+            }
+            None => {
+                self.cells.insert(cell, (idx, idx));
+            }
+        }
+    }
+}
+
+/// Images of one row compared directly before the site lookup (see `expand`): covers the
+/// special positions of every group (multiplicity ≤ 8 × centring) cheaply, and bounds the
+/// scan for general positions.
+const ORBIT_SCAN: usize = 8;
 
 /// Grid cells per axis (cell width 1e-3 > tolerance 1e-4).
 const GRID: i32 = 1000;
@@ -514,13 +559,13 @@ impl PointSet {
                 for &i in &cx[..nx] {
                     for &j in &cy[..ny] {
                         for &k in &cz[..nz] {
-                            if let Some(list) = grid.get(&[i, j, k]) {
-                                for &idx in list {
-                                    let (q, v) = &self.points[idx];
-                                    if same_position(&p, q) {
-                                        return Some(*v);
-                                    }
+                            let Some(&(first, _)) = grid.cells.get(&[i, j, k]) else { continue };
+                            let mut idx = first;
+                            while let Some((q, v)) = self.points.get(idx) {
+                                if same_position(&p, q) {
+                                    return Some(*v);
                                 }
+                                idx = grid.next.get(idx).copied().unwrap_or(END);
                             }
                         }
                     }
@@ -533,13 +578,13 @@ impl PointSet {
     fn insert(&mut self, p: Vec3, value: usize) {
         self.points.push((p, value));
         if self.grid.is_none() && self.points.len() > LINEAR_LIMIT {
-            let mut grid: HashMap<[i32; 3], Vec<usize>> = HashMap::new();
+            let mut grid = Grid::default();
             for (idx, (q, _)) in self.points.iter().enumerate() {
-                grid.entry(q.map(cell_of)).or_default().push(idx);
+                grid.push(q.map(cell_of), idx);
             }
             self.grid = Some(grid);
         } else if let Some(grid) = &mut self.grid {
-            grid.entry(p.map(cell_of)).or_default().push(self.points.len() - 1);
+            grid.push(p.map(cell_of), self.points.len() - 1);
         }
     }
 }
