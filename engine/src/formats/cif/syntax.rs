@@ -178,6 +178,9 @@ impl<'a> Block<'a> {
     /// The byte offset of a stray value after the single-valued item `tag`, if any: such an
     /// item was probably meant to hold a value with spaces, so it cannot be trusted.
     pub fn stray_after(&self, tag: &str) -> Option<usize> {
+        if self.strays.is_empty() {
+            return None;
+        }
         let Some(Slot::Pair(i)) = self.index.get(&Key(tag)).copied() else { return None };
         self.strays.iter().find(|(after, _)| *after == Some(i)).map(|(_, pos)| *pos)
     }
