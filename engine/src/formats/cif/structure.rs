@@ -111,19 +111,18 @@ pub(super) fn build(doc: &Document, block: &Block, file: &str, opts: &ReadOption
 /// dictionary default), in pymatgen's orientation.
 fn read_lattice(ctx: &Ctx) -> Result<(Lattice, usize), ParseError> {
     let mut values = [0.0; 6];
-    let names = ["a", "b", "c", "alpha", "beta", "gamma"];
+    let tags = ["_cell_length_a", "_cell_length_b", "_cell_length_c", "_cell_angle_alpha", "_cell_angle_beta", "_cell_angle_gamma"];
     let mut first_pos = None;
-    for (i, name) in names.iter().enumerate() {
-        let tag = if i < 3 { format!("_cell_length_{name}") } else { format!("_cell_angle_{name}") };
-        match ctx.single(&[&tag])? {
+    for (i, tag) in tags.into_iter().enumerate() {
+        match ctx.single(&[tag])? {
             Some((t, v)) => {
                 first_pos.get_or_insert(v.pos);
                 values[i] = ctx.number(t, v)?;
             }
             None if i >= 3 => values[i] = 90.0,
             None => {
-                let pos = ctx.block.get(&tag).map_or(ctx.block.pos, |c| c.tag.pos);
-                let what = if ctx.block.get(&tag).is_some() { "is unknown ('?')" } else { "is missing" };
+                let pos = ctx.block.get(tag).map_or(ctx.block.pos, |c| c.tag.pos);
+                let what = if ctx.block.get(tag).is_some() { "is unknown ('?')" } else { "is missing" };
                 return Err(ctx.err(pos, format!("{tag} {what}: the cell lengths a, b and c are required")));
             }
         }
@@ -245,14 +244,17 @@ fn parse_symbol(sym: &str) -> Result<Option<Element>, String> {
     let mut chars = sym.chars();
     let first = chars.next().map(|c| c.to_ascii_uppercase());
     let second = chars.next().map(|c| c.to_ascii_lowercase());
+    // Element symbols are ASCII: a non-ASCII first letter is never one (nor allocated for).
     if let (Some(a), Some(b)) = (first, second)
+        && a.is_ascii()
         && b.is_ascii_alphabetic()
-        && let Ok(e) = Element::from_symbol(&format!("{a}{b}"))
+        && let Ok(e) = Element::from_symbol(std::str::from_utf8(&[a as u8, b as u8]).unwrap_or(""))
     {
         return Ok(Some(e));
     }
     if let Some(a) = first
-        && let Ok(e) = Element::from_symbol(&a.to_string())
+        && a.is_ascii()
+        && let Ok(e) = Element::from_symbol(std::str::from_utf8(&[a as u8]).unwrap_or(""))
     {
         return Ok(Some(e));
     }
@@ -339,7 +341,7 @@ fn expand(
 ) -> Result<Crystal, ParseError> {
     let ops = &symmetry.operations;
     let magnetic = rows.iter().any(|r| r.moment.is_some()) || symmetry.time_reversal.is_some();
-    let mut points = PointSet::default();
+    let mut points = PointSet::with_capacity(rows.len().saturating_mul(ops.len()));
     let mut sites: Vec<Site> = Vec::new();
     let mut orbits: Vec<usize> = Vec::new();
     let mut moments: Vec<Vec3> = Vec::new();
@@ -371,16 +373,24 @@ fn expand(
                 format!("symmetry expansion would exceed {MAX_SITES} sites ({} operations)", ops.len()),
             ));
         }
+        // This row's distinct images so far: most repeated images (a special position) repeat
+        // one of them, which a short scan finds before the lookup in every site.
+        let mut orbit_images: Vec<Vec3> = Vec::with_capacity(ORBIT_SCAN);
         for (k, op) in ops.iter().enumerate() {
             let image = op.apply(x).map(math::wrap_unit);
-            if points.find(image).is_some() {
+            let repeated = orbit_images.len() < ORBIT_SCAN && orbit_images.iter().any(|q| same_position(&image, q));
+            if repeated || points.find(image).is_some() {
                 continue;
             }
+            if orbit_images.len() < ORBIT_SCAN {
+                orbit_images.push(image);
+            }
             points.insert(image, sites.len());
-            let mut site = Site::new(row.species, image);
-            site.occupancy = Occupancy::mixed(vec![(row.species, row.occupancy)]);
-            site.label = row.label.clone();
-            sites.push(site);
+            sites.push(Site {
+                occupancy: Occupancy::mixed(vec![(row.species, row.occupancy)]),
+                frac: image,
+                label: row.label.clone(),
+            });
             orbits.push(orbit);
             if magnetic {
                 // Axial vector: m' = θ·det(R)·R·m on the crystal axes, then Cartesian along
@@ -457,19 +467,49 @@ fn expand(
     Ok(crystal)
 }
 
+/// Images of one row compared directly before the site lookup (see `expand`): covers the
+/// special positions of most groups cheaply, and bounds the scan for general positions.
+const ORBIT_SCAN: usize = 8;
+
 /// Wrapped fractional positions with lookup within [`SITE_TOLERANCE`] (periodic, per
-/// coordinate). Scans linearly while small, then switches to a grid of cells wider than the
-/// tolerance so that large cells stay linear in their number of sites.
-#[derive(Default)]
+/// coordinate). A few points are scanned linearly; more go into a grid of cells wider than
+/// the tolerance, so that a lookup visits one to eight cells: first a dense grid sized for the
+/// number of points expected (no hashing), and if points crowd into one of its cells (which
+/// real crystals do not do, but crafted input can), a hashed grid of 1000 cells per axis whose
+/// cells hold at most about a thousand points, so the cost stays linear in the sites.
 struct PointSet {
     points: Vec<(Vec3, usize)>,
-    grid: Option<HashMap<[i32; 3], Vec<usize>>>,
+    grid: Option<Grid>,
 }
 
-/// Grid cells per axis (cell width 1e-3 > tolerance 1e-4).
-const GRID: i32 = 1000;
-/// Points kept in a plain list before the grid is built.
-const LINEAR_LIMIT: usize = 64;
+/// `n` cells per axis; the points of each cell as a list threaded through `next` in insertion
+/// order, so that a cell costs no allocation of its own.
+struct Grid {
+    n: usize,
+    cells: Cells,
+    /// The next point in the same cell, or [`END`].
+    next: Vec<usize>,
+}
+
+/// First and last point of each cell, or [`END`].
+enum Cells {
+    /// Indexed `(i·n + j)·n + k`, with the number of points in each cell.
+    Dense { ends: Vec<(usize, usize)>, count: Vec<u32> },
+    Hashed(HashMap<[usize; 3], (usize, usize)>),
+}
+
+const END: usize = usize::MAX;
+
+/// Expected points up to which a plain list is scanned.
+const LINEAR_LIMIT: usize = 16;
+/// Most dense-grid cells per axis (64³ cells, 4 MB): far wider than the tolerance.
+const MAX_DENSE_CELLS_PER_AXIS: usize = 64;
+/// Points in one dense cell that switch the set to the hashed grid.
+const DENSE_CELL_LIMIT: u32 = 64;
+/// Cells per axis of the hashed grid (cell width 1e-3 > tolerance 1e-4).
+const HASHED_CELLS_PER_AXIS: usize = 1000;
+/// Most points reserved up front, whatever the expected number.
+const MAX_RESERVE: usize = 1 << 16;
 
 /// Slack on [`SITE_TOLERANCE`] for the rounding of decimal input: positions written 1e-4
 /// apart ("0.9336" and "0.9337") differ by 1.00000000000655e-4 in binary and count as close.
@@ -483,63 +523,125 @@ fn same_position(a: &Vec3, b: &Vec3) -> bool {
     })
 }
 
-fn cell_of(x: f64) -> i32 {
-    ((x * GRID as f64).floor() as i32).clamp(0, GRID - 1)
-}
+impl Grid {
+    fn dense(n: usize) -> Self {
+        let cells = n * n * n;
+        Grid { n, cells: Cells::Dense { ends: vec![(END, END); cells], count: vec![0; cells] }, next: Vec::new() }
+    }
 
-impl PointSet {
-    fn find(&self, p: Vec3) -> Option<usize> {
-        match &self.grid {
-            None => self.points.iter().find(|(q, _)| same_position(&p, q)).map(|(_, v)| *v),
-            Some(grid) => {
-                let candidates = |x: f64| -> ([i32; 3], usize) {
-                    let c = cell_of(x);
-                    let scaled = x * GRID as f64;
-                    let tol = (SITE_TOLERANCE + ROUNDING_SLACK) * GRID as f64;
-                    let mut out = [c, 0, 0];
-                    let mut n = 1;
-                    if scaled - (c as f64) < tol {
-                        out[n] = (c - 1).rem_euclid(GRID);
-                        n += 1;
-                    }
-                    if (c + 1) as f64 - scaled < tol {
-                        out[n] = (c + 1).rem_euclid(GRID);
-                        n += 1;
-                    }
-                    (out, n)
-                };
-                let (cx, nx) = candidates(p[0]);
-                let (cy, ny) = candidates(p[1]);
-                let (cz, nz) = candidates(p[2]);
-                for &i in &cx[..nx] {
-                    for &j in &cy[..ny] {
-                        for &k in &cz[..nz] {
-                            if let Some(list) = grid.get(&[i, j, k]) {
-                                for &idx in list {
-                                    let (q, v) = &self.points[idx];
-                                    if same_position(&p, q) {
-                                        return Some(*v);
-                                    }
-                                }
-                            }
-                        }
-                    }
-                }
-                None
-            }
+    fn hashed() -> Self {
+        Grid { n: HASHED_CELLS_PER_AXIS, cells: Cells::Hashed(HashMap::new()), next: Vec::new() }
+    }
+
+    fn cell_of(&self, x: f64) -> usize {
+        ((x * self.n as f64).floor().max(0.0) as usize).min(self.n - 1)
+    }
+
+    /// The cell of `x` on one axis and the neighbouring cells within the tolerance (wrapping).
+    fn candidates(&self, x: f64) -> ([usize; 3], usize) {
+        let n = self.n;
+        let c = self.cell_of(x);
+        let scaled = x * n as f64;
+        let tol = (SITE_TOLERANCE + ROUNDING_SLACK) * n as f64;
+        let mut out = [c, 0, 0];
+        let mut count = 1;
+        if scaled - (c as f64) < tol {
+            out[count] = (c + n - 1) % n;
+            count += 1;
+        }
+        if (c + 1) as f64 - scaled < tol {
+            out[count] = (c + 1) % n;
+            count += 1;
+        }
+        (out, count)
+    }
+
+    /// The first point of a cell, or [`END`].
+    fn first(&self, cell: [usize; 3]) -> usize {
+        match &self.cells {
+            Cells::Dense { ends, .. } => ends.get((cell[0] * self.n + cell[1]) * self.n + cell[2]).map_or(END, |e| e.0),
+            Cells::Hashed(map) => map.get(&cell).map_or(END, |e| e.0),
         }
     }
 
-    fn insert(&mut self, p: Vec3, value: usize) {
-        self.points.push((p, value));
-        if self.grid.is_none() && self.points.len() > LINEAR_LIMIT {
-            let mut grid: HashMap<[i32; 3], Vec<usize>> = HashMap::new();
-            for (idx, (q, _)) in self.points.iter().enumerate() {
-                grid.entry(q.map(cell_of)).or_default().push(idx);
+    /// Appends point `idx` at `p`; false when a dense cell has become too crowded.
+    fn push(&mut self, p: &Vec3, idx: usize) -> bool {
+        let cell = p.map(|x| self.cell_of(x));
+        let n = self.n;
+        self.next.push(END);
+        let (ends, crowded) = match &mut self.cells {
+            Cells::Dense { ends, count } => {
+                let i = (cell[0] * n + cell[1]) * n + cell[2];
+                let crowded = count.get_mut(i).is_some_and(|c| {
+                    *c += 1;
+                    *c > DENSE_CELL_LIMIT
+                });
+                (ends.get_mut(i), crowded)
             }
-            self.grid = Some(grid);
-        } else if let Some(grid) = &mut self.grid {
-            grid.entry(p.map(cell_of)).or_default().push(self.points.len() - 1);
+            Cells::Hashed(map) => (Some(map.entry(cell).or_insert((END, END))), false),
+        };
+        if let Some(ends) = ends {
+            match ends.1 {
+                END => *ends = (idx, idx),
+                last => {
+                    ends.1 = idx;
+                    if let Some(n) = self.next.get_mut(last) {
+                        *n = idx;
+                    }
+                }
+            }
+        }
+        !crowded
+    }
+}
+
+impl PointSet {
+    /// A set for about `expected` points (an upper bound is fine).
+    fn with_capacity(expected: usize) -> Self {
+        let grid = (expected > LINEAR_LIMIT)
+            .then(|| Grid::dense(((expected as f64).cbrt().ceil() as usize).clamp(1, MAX_DENSE_CELLS_PER_AXIS)));
+        PointSet { points: Vec::with_capacity(expected.min(MAX_RESERVE)), grid }
+    }
+
+    /// The value of the earliest inserted point within the tolerance of `p`, if any.
+    fn find(&self, p: Vec3) -> Option<usize> {
+        let Some(grid) = &self.grid else {
+            return self.points.iter().find(|(q, _)| same_position(&p, q)).map(|(_, v)| *v);
+        };
+        let (cx, nx) = grid.candidates(p[0]);
+        let (cy, ny) = grid.candidates(p[1]);
+        let (cz, nz) = grid.candidates(p[2]);
+        let mut earliest: Option<usize> = None;
+        for &i in &cx[..nx] {
+            for &j in &cy[..ny] {
+                for &k in &cz[..nz] {
+                    // Within a cell, points are in insertion order: the first match is its earliest.
+                    let mut idx = grid.first([i, j, k]);
+                    while let Some((q, _)) = self.points.get(idx) {
+                        if same_position(&p, q) {
+                            earliest = Some(earliest.map_or(idx, |e| e.min(idx)));
+                            break;
+                        }
+                        idx = grid.next.get(idx).copied().unwrap_or(END);
+                    }
+                }
+            }
+        }
+        earliest.and_then(|i| self.points.get(i)).map(|(_, v)| *v)
+    }
+
+    fn insert(&mut self, p: Vec3, value: usize) {
+        let idx = self.points.len();
+        self.points.push((p, value));
+        if let Some(grid) = &mut self.grid
+            && !grid.push(&p, idx)
+        {
+            // A crowded dense cell: re-file every point in the fine hashed grid.
+            let mut fine = Grid::hashed();
+            for (i, (q, _)) in self.points.iter().enumerate() {
+                fine.push(q, i);
+            }
+            self.grid = Some(fine);
         }
     }
 }
@@ -578,12 +680,12 @@ mod tests {
 
     #[test]
     fn point_set_matches_periodically_and_scales() {
-        let mut set = PointSet::default();
+        let mut set = PointSet::with_capacity(1);
         set.insert([0.0, 0.5, 0.99995], 0);
         assert_eq!(set.find([0.99996, 0.50001, 0.0]), Some(0));
         assert_eq!(set.find([0.0, 0.5, 0.9997]), None);
         // Grid mode: many points, lookups across cell boundaries.
-        let mut big = PointSet::default();
+        let mut big = PointSet::with_capacity(1000);
         for i in 0..1000 {
             let x = i as f64 / 1000.0;
             big.insert([x, (x * 7.0).fract(), 0.0], i);
@@ -594,5 +696,25 @@ mod tests {
             assert_eq!(big.find([x + 5e-5, (x * 7.0).fract() - 5e-5, 0.99999]), Some(i));
         }
         assert_eq!(big.find([0.0005, 0.3, 0.5]), None);
+        // Two points within the tolerance of a lookup, in neighbouring cells (5 per axis, a
+        // boundary at 0.4): the earlier one answers, as in the plain list.
+        let mut two = PointSet::with_capacity(100);
+        two.insert([0.39992, 0.3, 0.3], 7);
+        two.insert([0.40009, 0.3, 0.3], 3);
+        assert_eq!(two.grid.as_ref().map(|g| g.n), Some(5));
+        assert_eq!(two.find([0.4, 0.3, 0.3]), Some(7));
+        // Points crowded into one dense cell (2e-4 apart, all within 0.01) switch the set to
+        // the hashed grid, which finds the same points.
+        let mut crowded = PointSet::with_capacity(1000);
+        let at = |i: usize| [0.5 + (i % 10) as f64 * 2e-4, 0.5 + (i / 10 % 10) as f64 * 2e-4, 0.5 + (i / 100) as f64 * 2e-4];
+        for i in 0..300 {
+            crowded.insert(at(i), i);
+        }
+        assert!(matches!(crowded.grid.as_ref().map(|g| &g.cells), Some(Cells::Hashed(_))));
+        for i in [0, 64, 65, 299] {
+            let [x, y, z] = at(i);
+            assert_eq!(crowded.find([x + 5e-5, y - 5e-5, z]), Some(i));
+        }
+        assert_eq!(crowded.find([0.4, 0.5, 0.5]), None);
     }
 }

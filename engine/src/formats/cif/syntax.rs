@@ -178,10 +178,17 @@ impl<'a> Block<'a> {
     /// The byte offset of a stray value after the single-valued item `tag`, if any: such an
     /// item was probably meant to hold a value with spaces, so it cannot be trusted.
     pub fn stray_after(&self, tag: &str) -> Option<usize> {
+        if self.strays.is_empty() {
+            return None;
+        }
         let Some(Slot::Pair(i)) = self.index.get(&Key(tag)).copied() else { return None };
         self.strays.iter().find(|(after, _)| *after == Some(i)).map(|(_, pos)| *pos)
     }
 }
+
+/// Data names a block's index holds before it grows: structure blocks have 30-60, and
+/// growing a hash map rehashes every name.
+const INDEX_CAPACITY: usize = 64;
 
 /// A data name compared case-insensitively with '.' read as '_'.
 #[derive(Clone, Copy, Debug)]
@@ -275,7 +282,7 @@ fn build_block<'a>(pair: Pair<'a, Rule>) -> Block<'a> {
     let mut inner = pair.into_inner();
     let name = inner.next().map_or("", |h| &h.as_str()[5..]);
     let mut block =
-        Block { name, pos, pairs: Vec::new(), loops: Vec::new(), index: HashMap::default(), problem: None, strays: Vec::new() };
+        Block { name, pos, pairs: Vec::new(), loops: Vec::new(), index: HashMap::with_capacity(INDEX_CAPACITY), problem: None, strays: Vec::new() };
     let mut pending_tag: Option<Tag<'a>> = None;
     // The item that stray values would follow (none right after a loop or frame heading).
     let mut last_pair: Option<usize> = None;
@@ -362,9 +369,11 @@ impl<'a> Block<'a> {
 
     fn add_loop(&mut self, pair: Pair<'a, Rule>) {
         let pos = pair.as_span().start();
+        let inner = pair.into_inner();
         let mut tags = Vec::new();
-        let mut values = Vec::new();
-        for p in pair.into_inner() {
+        // Every child but the keyword and the data names is a value (comments are few).
+        let mut values = Vec::with_capacity(inner.len());
+        for p in inner {
             match p.as_rule() {
                 Rule::loop_kw | Rule::comment => {}
                 Rule::tag => tags.push(Tag { name: p.as_str(), pos: p.as_span().start() }),
