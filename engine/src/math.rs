@@ -51,6 +51,21 @@ pub fn mat_mul(a: &Mat3, b: &Mat3) -> Mat3 {
 }
 
 /// Row vector times matrix: `v · M` (how fractional coordinates become Cartesian).
+/// Product of integer matrices (rotations in lattice coordinates); `None` on i32 overflow.
+pub fn mat_mul_int(a: &[[i32; 3]; 3], b: &[[i32; 3]; 3]) -> Option<[[i32; 3]; 3]> {
+    let mut out = [[0i32; 3]; 3];
+    for i in 0..3 {
+        for j in 0..3 {
+            let mut s = 0i32;
+            for k in 0..3 {
+                s = s.checked_add(a[i][k].checked_mul(b[k][j])?)?;
+            }
+            out[i][j] = s;
+        }
+    }
+    Some(out)
+}
+
 pub fn vec_mat(v: Vec3, m: &Mat3) -> Vec3 {
     [
         v[0] * m[0][0] + v[1] * m[1][0] + v[2] * m[2][0],

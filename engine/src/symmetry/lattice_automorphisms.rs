@@ -83,20 +83,6 @@ fn determinant(m: &IntMat) -> i64 {
         + m[0][2] * (m[1][0] * m[2][1] - m[1][1] * m[2][0])
 }
 
-fn product(a: &IntMat, b: &IntMat) -> Option<IntMat> {
-    let mut out = [[0i32; 3]; 3];
-    for i in 0..3 {
-        for j in 0..3 {
-            let mut s = 0i32;
-            for k in 0..3 {
-                s = s.checked_add(a[i][k].checked_mul(b[k][j])?)?;
-            }
-            out[i][j] = s;
-        }
-    }
-    Some(out)
-}
-
 /// Whether `generators` generate a group of at most [`MAX_FINITE_ORDER`] matrices (the closure
 /// stops as soon as it exceeds that, so this always returns quickly).
 fn generates_finite_group(generators: &[IntMat]) -> bool {
@@ -107,7 +93,7 @@ fn generates_finite_group(generators: &[IntMat]) -> bool {
         let element = group[next];
         next += 1;
         for g in generators {
-            let Some(p) = product(&element, g) else { return false };
+            let Some(p) = math::mat_mul_int(&element, g) else { return false };
             if !group.contains(&p) {
                 if group.len() == MAX_FINITE_ORDER {
                     return false;

@@ -79,7 +79,7 @@ impl SymOp {
             if power == Self::IDENTITY.rotation {
                 return Some(n);
             }
-            power = mat_mul_i(&self.rotation, &power)?;
+            power = crate::math::mat_mul_int(&self.rotation, &power)?;
         }
         None
     }
@@ -203,20 +203,6 @@ fn snap_fraction(t: f64) -> Option<(i64, i64)> {
 
 fn gcd(a: i64, b: i64) -> i64 {
     if b == 0 { a.max(1) } else { gcd(b, a % b) }
-}
-
-fn mat_mul_i(a: &[[i32; 3]; 3], b: &[[i32; 3]; 3]) -> Option<[[i32; 3]; 3]> {
-    let mut out = [[0i32; 3]; 3];
-    for i in 0..3 {
-        for j in 0..3 {
-            let mut s = 0i32;
-            for k in 0..3 {
-                s = s.checked_add(a[i][k].checked_mul(b[k][j])?)?;
-            }
-            out[i][j] = s;
-        }
-    }
-    Some(out)
 }
 
 /// Parses 3 components (4 when `magnetic`: the last is the time reversal ±1).
