@@ -6,6 +6,7 @@ mod dedup;
 mod info;
 mod input;
 mod merge;
+mod model_args;
 mod predict;
 mod score;
 mod train;

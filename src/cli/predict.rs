@@ -2,16 +2,15 @@
 
 use super::Status;
 use super::input::{InputOptions, expand_inputs, for_each_record};
-use candle_core::Device;
+use super::model_args::ModelArgs;
 use indicatif::{ProgressBar, ProgressStyle};
 use screen_crystalframer::geometry::CrystalInput;
-use screen_crystalframer::{Config, Metadata, Predictor};
+use screen_crystalframer::Metadata;
 use screen_engine::crystal::{Entry, Structure};
 use screen_engine::{Error, Result};
 use serde_json::{Map, Value};
 use std::io::{BufWriter, Write};
 use std::path::PathBuf;
-use std::sync::Arc;
 
 /// Predict properties with a CrystalFramer model. Writes one row per crystal (id, reduced
 /// formula, each target with its unit) to a CSV or JSON Lines file, chosen by extension.
@@ -21,35 +20,14 @@ pub struct Args {
     /// Structure files or directories (read recursively).
     #[arg(required = true, value_name = "FILE")]
     inputs: Vec<PathBuf>,
-    /// Model: a name (models/NAME in the current directory, then in the screen repository) or a
-    /// directory holding model.safetensors, config.json and metadata.json.
-    #[arg(long, value_name = "NAME|DIR", required_unless_present = "weights", conflicts_with_all = ["weights", "config", "metadata"])]
-    model: Option<String>,
-    /// Weights (safetensors, reference parameter names); needs --config.
-    #[arg(long, value_name = "W.safetensors", requires = "config")]
-    weights: Option<PathBuf>,
-    /// Hyper-parameter JSON of the weights.
-    #[arg(long, value_name = "C.json", requires = "weights")]
-    config: Option<PathBuf>,
-    /// Metadata JSON (targets and units); without it units are unknown.
-    #[arg(long, value_name = "M.json", requires = "weights")]
-    metadata: Option<PathBuf>,
+    #[command(flatten)]
+    model: ModelArgs,
     /// Output file: .csv or .jsonl.
     #[arg(long, short, value_name = "FILE")]
     out: PathBuf,
     /// Crystals per forward pass (packed, no padding).
     #[arg(long, default_value_t = 64, value_name = "N")]
     batch_size: usize,
-    /// cpu, or cuda (needs a build with --features cuda).
-    #[arg(long, default_value = "cpu", value_name = "DEVICE")]
-    device: String,
-    /// Symmetry-breaking noise of max frames (the reference uses 1e-5 with a random seed;
-    /// 0 = its deterministic tie order).
-    #[arg(long, default_value_t = 0.0, value_name = "X")]
-    frame_noise: f32,
-    /// Seed of the frame noise.
-    #[arg(long, default_value_t = 0, value_name = "N")]
-    seed: u64,
     #[command(flatten)]
     input: InputOptions,
 }
@@ -66,10 +44,7 @@ pub fn run(args: Args) -> Result<Status> {
         Some("jsonl") | Some("ndjson") => OutFormat::Jsonl,
         _ => return Err(Error::Usage(format!("--out '{}': expected a .csv or .jsonl file", args.out.display()))),
     };
-    if !(args.frame_noise.is_finite() && args.frame_noise >= 0.0) {
-        return Err(Error::Usage("--frame-noise must be a non-negative number".into()));
-    }
-    let predictor = load(&args)?.with_batch_size(args.batch_size);
+    let predictor = args.model.load(&args.model.files()?)?.with_batch_size(args.batch_size);
     let metadata = predictor.metadata().clone();
 
     let file = std::fs::File::create(&args.out).map_err(|e| Error::io(args.out.display(), e))?;
@@ -143,26 +118,6 @@ pub fn run(args: Args) -> Result<Status> {
     Ok(if failed > 0 { Status::InputErrors } else { Status::Success })
 }
 
-fn load(args: &Args) -> Result<Predictor> {
-    let device = match args.device.as_str() {
-        "cpu" => Device::Cpu,
-        "cuda" => Device::new_cuda(0).map_err(|e| Error::Usage(format!("--device cuda: {e}")))?,
-        other => return Err(Error::Usage(format!("--device '{other}': expected cpu or cuda"))),
-    };
-    let (weights, config, metadata) = match (&args.model, &args.weights, &args.config) {
-        (Some(name), _, _) => {
-            use screen_crystalframer::checkpoint::{CONFIG_FILE, METADATA_FILE, WEIGHTS_FILE};
-            let dir = super::input::resolve_model(name)?;
-            (dir.join(WEIGHTS_FILE), dir.join(CONFIG_FILE), Some(dir.join(METADATA_FILE)))
-        }
-        (None, Some(w), Some(c)) => (w.clone(), c.clone(), args.metadata.clone()),
-        _ => return Err(Error::Usage("give --model NAME|DIR, or --weights W --config C".into())),
-    };
-    let usage = |e: screen_crystalframer::Error| Error::Usage(format!("cannot load the model: {e}"));
-    let cfg = Config::from_file(&config).map_err(usage)?;
-    let frames = Arc::from(cfg.frame_method().build(args.frame_noise, args.seed));
-    Predictor::from_files_with_frames(&weights, &cfg, metadata.as_deref(), &device, frames).map_err(usage)
-}
 
 struct Sink {
     out: BufWriter<std::fs::File>,

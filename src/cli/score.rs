@@ -11,10 +11,10 @@
 
 use super::Status;
 use super::input::{InputOptions, expand_inputs};
-use candle_core::Device;
+use super::model_args::{ModelArgs, ModelFiles};
 use indicatif::{ProgressBar, ProgressStyle};
 use screen_crystalframer::geometry::CrystalInput;
-use screen_crystalframer::{Config, Predictor};
+use screen_crystalframer::Predictor;
 use screen_engine::crystal::{Entry, Structure};
 use screen_engine::formats::{self, Format};
 use screen_engine::results::{self, Failure, Row, RunInfo, Shard, Target};
@@ -36,19 +36,8 @@ pub struct Args {
     /// JSON files, or directories of them (read recursively, sorted).
     #[arg(required = true, value_name = "INPUT")]
     inputs: Vec<PathBuf>,
-    /// Model: a name (looked up as models/NAME in the current directory, then in the screen
-    /// repository) or a directory with model.safetensors, config.json, metadata.json.
-    #[arg(long, value_name = "NAME|DIR", required_unless_present = "weights", conflicts_with_all = ["weights", "config", "metadata"])]
-    model: Option<String>,
-    /// Weights (safetensors) instead of --model; needs --config.
-    #[arg(long, value_name = "W.safetensors", requires = "config")]
-    weights: Option<PathBuf>,
-    /// Hyper-parameter JSON of --weights.
-    #[arg(long, value_name = "C.json", requires = "weights")]
-    config: Option<PathBuf>,
-    /// Metadata JSON of --weights (targets and units); without it units are unknown.
-    #[arg(long, value_name = "M.json", requires = "weights")]
-    metadata: Option<PathBuf>,
+    #[command(flatten)]
+    model: ModelArgs,
     /// Output table: .csv, .jsonl or .db (SQLite).
     #[arg(long, short, value_name = "FILE")]
     out: PathBuf,
@@ -75,53 +64,10 @@ pub struct Args {
     /// Worker threads (default: all cores available to the process).
     #[arg(long, short = 'j', value_name = "N")]
     threads: Option<usize>,
-    /// cpu, or cuda (needs a build with --features cuda).
-    #[arg(long, default_value = "cpu", value_name = "DEVICE")]
-    device: String,
-    /// Symmetry-breaking noise of max frames (0 = the reference's deterministic tie order).
-    #[arg(long, default_value_t = 0.0, value_name = "X")]
-    frame_noise: f32,
-    /// Seed of the frame noise.
-    #[arg(long, default_value_t = 0, value_name = "N")]
-    seed: u64,
     #[command(flatten)]
     input: InputOptions,
 }
 
-/// The model files to load.
-struct ModelFiles {
-    weights: PathBuf,
-    config: PathBuf,
-    metadata: Option<PathBuf>,
-}
-
-impl Args {
-    fn model_files(&self) -> Result<ModelFiles> {
-        use screen_crystalframer::checkpoint::{CONFIG_FILE, METADATA_FILE, WEIGHTS_FILE};
-        match (&self.model, &self.weights, &self.config) {
-            (Some(name), _, _) => {
-                let dir = super::input::resolve_model(name)?;
-                Ok(ModelFiles { weights: dir.join(WEIGHTS_FILE), config: dir.join(CONFIG_FILE), metadata: Some(dir.join(METADATA_FILE)) })
-            }
-            (None, Some(w), Some(c)) => Ok(ModelFiles { weights: w.clone(), config: c.clone(), metadata: self.metadata.clone() }),
-            _ => Err(Error::Usage("give --model NAME|DIR, or --weights W --config C".into())),
-        }
-    }
-}
-
-fn load(args: &Args, files: &ModelFiles) -> Result<Predictor> {
-    let device = match args.device.as_str() {
-        "cpu" => Device::Cpu,
-        "cuda" => Device::new_cuda(0).map_err(|e| Error::Usage(format!("--device cuda: {e}")))?,
-        other => return Err(Error::Usage(format!("--device '{other}': expected cpu or cuda"))),
-    };
-    let usage = |e: screen_crystalframer::Error| Error::Usage(format!("cannot load the model: {e}"));
-    let cfg = Config::from_file(&files.config).map_err(usage)?;
-    let frames = Arc::from(cfg.frame_method().build(args.frame_noise, args.seed));
-    Predictor::from_files_with_frames(&files.weights, &cfg, files.metadata.as_deref(), &device, frames)
-        .map_err(usage)
-        .map(|p| p.with_batch_size(args.batch_size))
-}
 
 /// FNV-1a of a file: identifies the weights a table was scored with.
 fn file_digest(path: &Path) -> Result<String> {
@@ -153,9 +99,9 @@ fn run_settings(args: &Args, files: &ModelFiles, inputs: &[PathBuf]) -> Result<s
         "commit_every": args.commit_every,
         "batch_size": args.batch_size,
         "max_sites": args.max_sites,
-        "device": args.device,
-        "frame_noise": args.frame_noise,
-        "seed": args.seed,
+        "device": args.model.device,
+        "frame_noise": args.model.frame_noise,
+        "seed": args.model.seed,
         "from": args.input.from,
         "species": args.input.species,
         "min_distance": args.input.min_distance,
@@ -329,9 +275,6 @@ pub fn run(args: Args) -> Result<Status> {
     if args.commit_every == 0 || args.batch_size == 0 {
         return Err(Error::Usage("--commit-every and --batch-size must be at least 1".into()));
     }
-    if !(args.frame_noise.is_finite() && args.frame_noise >= 0.0) {
-        return Err(Error::Usage("--frame-noise must be a non-negative number".into()));
-    }
     if let Some(n) = args.threads {
         rayon::ThreadPoolBuilder::new()
             .num_threads(n.max(1))
@@ -346,8 +289,8 @@ pub fn run(args: Args) -> Result<Status> {
     if let Some(missing) = inputs.iter().find(|p| !p.exists()) {
         return Err(Error::Usage(format!("{}: no such file or directory", missing.display())));
     }
-    let files = args.model_files()?;
-    let predictor = load(&args, &files)?;
+    let files = args.model.files()?;
+    let predictor = args.model.load(&files)?.with_batch_size(args.batch_size);
     let targets: Vec<Target> = predictor
         .metadata()
         .targets
