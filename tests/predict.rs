@@ -96,19 +96,8 @@ fn predict_reproduces_the_fixture_predictions() {
 fn predict_from_a_model_directory_with_units_and_jsonl_output() {
     let dir = tempdir("modeldir");
     let (input, ids) = write_crystals(&dir);
-    let model = dir.join("model");
-    std::fs::create_dir_all(&model).unwrap();
     let name = "crystalframer_max_default";
-    std::fs::copy(fixtures().join(format!("{name}.weights.safetensors")), model.join("model.safetensors")).unwrap();
-    std::fs::copy(fixtures().join(format!("{name}.config.json")), model.join("config.json")).unwrap();
-    let metadata = serde_json::json!({
-        "name": "fixture",
-        "targets": [{"name": "formation_energy", "unit": "eV/atom"}],
-        "training_data": {"note": "random initialisation (parity fixture)"},
-        "metrics": {},
-    });
-    std::fs::write(model.join("metadata.json"), metadata.to_string()).unwrap();
-    let model = model.display().to_string();
+    let model = common::fixture_model_dir(&dir, name).display().to_string();
 
     let csv = dir.join("p.csv").display().to_string();
     let r = screen(&["predict", "--model", &model, &input, "--out", &csv, "--batch-size", "4"]);

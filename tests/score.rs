@@ -15,6 +15,8 @@
 //! profile a pass scores ≈ 65–75 structures/s there, so the pair would take about an hour:
 //! too long for CI, hence `#[ignore]`.
 
+mod common;
+
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
@@ -70,22 +72,9 @@ fn shared() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared")
 }
 
-/// A model directory from the smallest parity fixture (random weights: the values are not
-/// physical, which does not matter for bookkeeping tests), with a unit for its target.
+/// A model directory from the smallest parity fixture.
 fn model_dir(dir: &Path) -> String {
-    let fixtures = shared().join("fixtures/crystalframer_parity");
-    let model = dir.join("model");
-    std::fs::create_dir_all(&model).unwrap();
-    std::fs::copy(fixtures.join(format!("{MODEL}.weights.safetensors")), model.join("model.safetensors")).unwrap();
-    std::fs::copy(fixtures.join(format!("{MODEL}.config.json")), model.join("config.json")).unwrap();
-    let metadata = serde_json::json!({
-        "name": "fixture",
-        "targets": [{"name": "formation_energy", "unit": "eV/atom"}],
-        "training_data": {"note": "random initialisation (parity fixture)"},
-        "metrics": {},
-    });
-    std::fs::write(model.join("metadata.json"), metadata.to_string()).unwrap();
-    model.display().to_string()
+    common::fixture_model_dir(dir, MODEL).display().to_string()
 }
 
 /// The first `n` Castelli perovskites as JSONL, with two unreadable records put in at fixed

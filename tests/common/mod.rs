@@ -1,7 +1,9 @@
-//! Shared by the end-to-end tests: running the `screen` binary without ever hanging a test.
+//! Shared by the end-to-end tests: running the `screen` binary without ever hanging a test, and
+//! model directories made from the parity fixtures.
+#![allow(dead_code)] // each test crate uses part of this module
 
 use std::io::Read;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
@@ -36,4 +38,23 @@ pub fn screen_in(dir: &Path, args: &[&str], limit: Duration) -> Output {
         std::thread::sleep(Duration::from_millis(20));
     };
     Output { status, stdout: out.join().expect("stdout"), stderr: err.join().expect("stderr") }
+}
+
+/// A model directory `dir/model` from a parity fixture of `../shared` (random weights: the
+/// values are not physical, which does not matter for bookkeeping tests), with a unit for its
+/// target.
+pub fn fixture_model_dir(dir: &Path, fixture: &str) -> PathBuf {
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures/crystalframer_parity");
+    let model = dir.join("model");
+    std::fs::create_dir_all(&model).unwrap();
+    std::fs::copy(fixtures.join(format!("{fixture}.weights.safetensors")), model.join("model.safetensors")).unwrap();
+    std::fs::copy(fixtures.join(format!("{fixture}.config.json")), model.join("config.json")).unwrap();
+    let metadata = serde_json::json!({
+        "name": "fixture",
+        "targets": [{"name": "formation_energy", "unit": "eV/atom"}],
+        "training_data": {"note": "random initialisation (parity fixture)"},
+        "metrics": {},
+    });
+    std::fs::write(model.join("metadata.json"), metadata.to_string()).unwrap();
+    model
 }
