@@ -43,30 +43,7 @@ impl InputOptions {
 /// Expands directories into the structure files they contain (recursively, sorted, files
 /// whose format is recognised from the name); plain paths are kept as given.
 pub fn expand_inputs(paths: &[PathBuf]) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    for p in paths {
-        if p.is_dir() {
-            let mut found = Vec::new();
-            collect_dir(p, &mut found);
-            found.sort();
-            out.extend(found);
-        } else {
-            out.push(p.clone());
-        }
-    }
-    out
-}
-
-fn collect_dir(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else { return };
-    for e in entries.flatten() {
-        let path = e.path();
-        if path.is_dir() {
-            collect_dir(&path, out);
-        } else if Format::from_path(&path).is_some() {
-            out.push(path);
-        }
-    }
+    screen_engine::pipeline::sources::expand(paths)
 }
 
 /// Streams the records of every input, calling `f` with each structure or error.
