@@ -3,7 +3,9 @@
 //! expansion, validation), not disk access. Groups:
 //!
 //! - `cif_all`: every file of `../shared/corpus/structures/cif` (files/s);
-//! - `cif_small`: the corpus CIFs under 4 KB (files/s; the target is ≥ 34,000 files/s);
+//! - `cif_small`: the corpus CIFs under 4 KB (files/s; the target is ≥ 34,000 files/s):
+//!   `parse` on one thread from memory, `many_files` from disk through `formats::many` (what
+//!   `screen convert DIR` and `screen run` do) on every core (rayon; `RAYON_NUM_THREADS`);
 //! - `poscar`, `xyz`: every corpus file of that format (files/s);
 //! - `jsonl`: the 1,000 records of `../shared/data/tiny_mp_flla_1000.jsonl.gz` (records/s),
 //!   from decompressed text and streaming from the gzip bytes.
@@ -87,6 +89,24 @@ fn cif(c: &mut Criterion) {
     let small: Vec<_> = files.iter().filter(|(_, b)| b.len() < SMALL_CIF_BYTES).cloned().collect();
     bench_files(c, "cif_all", &files, Format::Cif);
     bench_files(c, "cif_small", &small, Format::Cif);
+    let dir = shared("SCREEN_CORPUS", "corpus/structures").join("cif");
+    let paths: Vec<PathBuf> = small.iter().map(|(name, _)| dir.join(name)).collect();
+    bench_many_files(c, "cif_small", &paths);
+}
+
+/// Reads files from disk (page cache) with `formats::many`: parallel batches, input order.
+fn bench_many_files(c: &mut Criterion, group: &str, paths: &[PathBuf]) {
+    let read = || {
+        formats::many::ManyFiles::new(paths.to_vec(), None, ReadOptions::default())
+            .filter(|r| r.record.is_ok())
+            .count()
+    };
+    eprintln!("{group}/many_files: {} files, {} structures read, {} threads", paths.len(), read(), rayon::current_num_threads());
+    let mut g = c.benchmark_group(group);
+    g.throughput(Throughput::Elements(paths.len() as u64));
+    g.sampling_mode(SamplingMode::Flat).sample_size(20).measurement_time(Duration::from_secs(8));
+    g.bench_function("many_files", |b| b.iter(|| black_box(read())));
+    g.finish();
 }
 
 fn poscar(c: &mut Criterion) {

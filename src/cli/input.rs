@@ -46,20 +46,15 @@ pub fn expand_inputs(paths: &[PathBuf]) -> Vec<PathBuf> {
     screen_engine::pipeline::sources::expand(paths)
 }
 
-/// Streams the records of every input, calling `f` with each structure or error.
+/// Streams the records of every input in order, calling `f` with each structure or error
+/// (small files are parsed in parallel: [`formats::many`]).
 pub fn for_each_record(
     inputs: &[PathBuf],
     opts: &InputOptions,
     mut f: impl FnMut(&Path, Result<Entry>),
 ) -> Result<()> {
-    let format = opts.format()?;
-    let read = opts.read_options()?;
-    for path in inputs {
-        match formats::open(path, format, &read) {
-            Ok(records) => records.for_each(|r| f(path, r)),
-            Err(e) => f(path, Err(e)),
-        }
-    }
+    let records = formats::many::ManyFiles::new(inputs.to_vec(), opts.format()?, opts.read_options()?);
+    records.for_each(|r| f(&r.path, r.record));
     Ok(())
 }
 

@@ -14,6 +14,7 @@
 pub mod ase_db;
 pub mod cif;
 pub mod jsonl;
+pub mod many;
 pub mod poscar;
 pub mod pymatgen;
 mod text;
@@ -222,7 +223,10 @@ fn is_gzip(path: &Path) -> bool {
 fn read_file_bytes(path: &Path) -> Result<Vec<u8>> {
     let name = path.display().to_string();
     let file = std::fs::File::open(path).map_err(|e| Error::io(&name, e))?;
-    let mut bytes = Vec::new();
+    // Sized from the file's length, so a small file is one read instead of a growing series
+    // (a third of the time of reading a 3 KB CIF from the page cache went to those).
+    let size = file.metadata().map(|m| m.len()).unwrap_or(0).min(MAX_FILE_BYTES) as usize;
+    let mut bytes = Vec::with_capacity(size + 1);
     let read = if is_gzip(path) {
         flate2::read::MultiGzDecoder::new(file).take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes)
     } else {

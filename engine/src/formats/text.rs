@@ -9,14 +9,25 @@ use std::borrow::Cow;
 /// end-of-file marker (Ctrl-Z, 0x1A) ends the text.
 pub fn decode_text<'a>(bytes: &'a [u8], file: &str) -> Result<Cow<'a, str>, ParseError> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    // `contains` is a word-at-a-time scan; the byte-wise `position` runs only when it hits.
-    let bytes = match bytes.contains(&0x1A).then(|| bytes.iter().position(|&b| b == 0x1A)).flatten() {
+    // One vectorised scan finds both rare bytes; the common file has neither.
+    let (mut eof, mut nul) = (None, None);
+    for p in memchr::memchr2_iter(0x1A, 0, bytes) {
+        if bytes[p] == 0x1A {
+            eof.get_or_insert(p);
+        } else {
+            nul.get_or_insert(p);
+        }
+        if eof.is_some() && nul.is_some() {
+            break;
+        }
+    }
+    let bytes = match eof {
         Some(p) if bytes[p..].iter().all(|b| b.is_ascii_whitespace() || *b == 0x1A) => &bytes[..p],
         _ => bytes,
     };
-    if let Some(p) = bytes.contains(&0).then(|| bytes.iter().position(|&b| b == 0)).flatten() {
-        let line = bytes[..p].iter().filter(|&&b| b == b'\n').count() + 1;
-        let column = p - bytes[..p].iter().rposition(|&b| b == b'\n').map_or(0, |n| n + 1) + 1;
+    if let Some(p) = nul.filter(|&p| p < bytes.len()) {
+        let line = memchr::memchr_iter(b'\n', &bytes[..p]).count() + 1;
+        let column = p - memchr::memrchr(b'\n', &bytes[..p]).map_or(0, |n| n + 1) + 1;
         return Err(ParseError::at_column(file, line, column, "NUL byte: this is binary data, not a text structure file"));
     }
     match std::str::from_utf8(bytes) {

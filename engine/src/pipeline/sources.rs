@@ -4,9 +4,9 @@
 
 use crate::candidate::{Candidate, Origin, Rejection};
 use crate::crystal::Structure;
-use crate::formats::{self, Format, ReadOptions};
+use crate::formats::many::{FileRecord, ManyFiles};
+use crate::formats::{Format, ReadOptions};
 use crate::plugin::{Chunk, Failure, Generator};
-use crate::Result;
 use std::path::{Path, PathBuf};
 
 /// Expands directories into the structure files they contain (recursively, sorted by path,
@@ -37,73 +37,48 @@ pub fn expand(paths: &[PathBuf]) -> Vec<PathBuf> {
     out
 }
 
-type Records = Box<dyn Iterator<Item = Result<crate::crystal::Entry>> + Send>;
-
-/// Every structure of a list of files, in order. Records are parsed on the producer thread
-/// (JSON Lines one line at a time); a record that cannot be read is a failed candidate.
+/// Every structure of a list of files, in order. Small files are parsed in parallel batches
+/// ([`formats::many`]), JSON Lines one line at a time; a record that cannot be read is a
+/// failed candidate.
 pub struct Files {
     name: String,
-    files: std::vec::IntoIter<PathBuf>,
-    current: Option<(String, Records)>,
-    options: ReadOptions,
+    records: ManyFiles,
     index: u64,
 }
 
 impl Files {
     pub fn new(name: impl Into<String>, files: Vec<PathBuf>, options: ReadOptions) -> Self {
-        Files { name: name.into(), files: files.into_iter(), current: None, options, index: 0 }
+        Files { name: name.into(), records: ManyFiles::new(files, None, options), index: 0 }
     }
 
     fn next_record(&mut self) -> Option<std::result::Result<Candidate, Failure>> {
-        loop {
-            if let Some((source, records)) = &mut self.current {
-                if let Some(record) = records.next() {
-                    let index = self.index;
-                    self.index += 1;
-                    return Some(match record {
-                        Ok(entry) => match entry.structure {
-                            Structure::Crystal(c) => Ok(Candidate::new(
-                                entry.id,
-                                index,
-                                c,
-                                Origin::Record { source: source.clone(), location: entry.location },
-                            )),
-                            Structure::Molecule(_) => Err(Failure {
-                                index,
-                                id: entry.id,
-                                rejection: Rejection::new("not a crystal").with_detail(format!(
-                                    "{source}: {}: a molecule has no lattice",
-                                    entry.location
-                                )),
-                                error: true,
-                            }),
-                        },
-                        Err(e) => Err(Failure {
-                            index,
-                            id: source.clone(),
-                            rejection: Rejection::new("unreadable record").with_detail(e.to_string()),
-                            error: true,
-                        }),
-                    });
-                }
-                self.current = None;
-            }
-            let path = self.files.next()?;
-            let source = path.display().to_string();
-            match formats::open(&path, None, &self.options) {
-                Ok(records) => self.current = Some((source, records)),
-                Err(e) => {
-                    let index = self.index;
-                    self.index += 1;
-                    return Some(Err(Failure {
-                        index,
-                        id: source,
-                        rejection: Rejection::new("unreadable file").with_detail(e.to_string()),
-                        error: true,
-                    }));
-                }
-            }
-        }
+        let FileRecord { path, record } = self.records.next()?;
+        let index = self.index;
+        self.index += 1;
+        let source = path.display().to_string();
+        Some(match record {
+            Ok(entry) => match entry.structure {
+                Structure::Crystal(c) => Ok(Candidate::new(
+                    entry.id,
+                    index,
+                    c,
+                    Origin::Record { source, location: entry.location },
+                )),
+                Structure::Molecule(_) => Err(Failure {
+                    index,
+                    id: entry.id,
+                    rejection: Rejection::new("not a crystal")
+                        .with_detail(format!("{source}: {}: a molecule has no lattice", entry.location)),
+                    error: true,
+                }),
+            },
+            Err(e) => Err(Failure {
+                index,
+                id: source,
+                rejection: Rejection::new("unreadable record").with_detail(e.to_string()),
+                error: true,
+            }),
+        })
     }
 }
 

@@ -455,7 +455,7 @@ fn text_field_content(s: &str) -> &str {
 /// is what [`parse`] expects. Line and column numbers do not change; text without '\r' is
 /// not copied.
 pub fn normalize_newlines(text: &str) -> Cow<'_, str> {
-    if !text.as_bytes().contains(&b'\r') {
+    if memchr::memchr(b'\r', text.as_bytes()).is_none() {
         return Cow::Borrowed(text);
     }
     Cow::Owned(text.replace("\r\n", "\n").replace('\r', "\n"))
@@ -466,7 +466,7 @@ pub fn normalize_newlines(text: &str) -> Cow<'_, str> {
 /// does (a conservative bound: the grammar is the authority on syntax).
 fn too_deep(text: &str) -> Option<usize> {
     let b = text.as_bytes();
-    if !b.iter().any(|&c| c == b'[' || c == b'{') {
+    if memchr::memchr2(b'[', b'{', b).is_none() {
         return None;
     }
     let mut i = 0;
