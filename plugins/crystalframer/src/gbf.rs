@@ -64,6 +64,35 @@ impl DistanceGbf {
     /// Adds `w·b_m(d)` to `acc[m]` for the Gaussians inside the window of `d` (Å).
     #[inline(always)]
     pub fn accumulate(&self, d: f32, w: f32, acc: &mut [f32]) {
+        let (start, len, b0) = self.span(d);
+        let step = self.step;
+        for (k, a) in (1i32..).zip(acc[start..start + len].iter_mut()) {
+            let b = b0 + step * k as f32;
+            *a += w * exp_neg(b * b);
+        }
+    }
+
+    /// [`Self::accumulate`] of two weights into two accumulators with one exponential per
+    /// Gaussian (the backward pass needs Σ w·b and Σ w·δ·b); each sum is bit-identical to its
+    /// own `accumulate` call.
+    #[inline(always)]
+    pub fn accumulate2(&self, d: f32, w: [f32; 2], acc: [&mut [f32]; 2]) {
+        let (start, len, b0) = self.span(d);
+        let step = self.step;
+        let [acc0, acc1] = acc;
+        let (acc0, acc1) = (&mut acc0[start..start + len], &mut acc1[start..start + len]);
+        for k in 0..len {
+            let b = b0 + step * (k as i32 + 1) as f32;
+            let e = exp_neg(b * b);
+            acc0[k] += w[0] * e;
+            acc1[k] += w[1] * e;
+        }
+    }
+
+    /// The Gaussians accumulated for `d`: first index, count, and the argument of the one
+    /// before the first.
+    #[inline(always)]
+    fn span(&self, d: f32) -> (usize, usize, f32) {
         let (start, len) = match self.window {
             Some(len) => {
                 // int() of the kernel truncates toward zero, then clamps to [0, K − len].
@@ -73,12 +102,7 @@ impl DistanceGbf {
             None => (0, self.num),
         };
         // The kernel's b = (m + 1 − d/Δ)·step, built incrementally from the window start.
-        let b0 = -d / self.interval * self.step + self.step * start as f32;
-        let step = self.step;
-        for (k, a) in (1i32..).zip(acc[start..start + len].iter_mut()) {
-            let b = b0 + step * k as f32;
-            *a += w * exp_neg(b * b);
-        }
+        (start, len, -d / self.interval * self.step + self.step * start as f32)
     }
 }
 
@@ -103,8 +127,37 @@ impl AngleGbf {
         AngleGbf { num, interval, step: 1.0 / (wscale * 2f32.sqrt()), sigma: interval * wscale, window }
     }
 
+    /// Adds `w·b_m(c)` to `acc[m]` for the Gaussians inside the window of `c`.
     #[inline(always)]
     pub fn accumulate(&self, c: f32, w: f32, acc: &mut [f32]) {
+        let (start, len, x) = self.span(c);
+        let step = self.step;
+        for (m, a) in (start as i32..).zip(acc[start..start + len].iter_mut()) {
+            let b = (m as f32 - x) * step;
+            *a += w * exp_neg(b * b);
+        }
+    }
+
+    /// [`Self::accumulate`] of two weights with one exponential per Gaussian (see
+    /// [`DistanceGbf::accumulate2`]).
+    #[inline(always)]
+    pub fn accumulate2(&self, c: f32, w: [f32; 2], acc: [&mut [f32]; 2]) {
+        let (start, len, x) = self.span(c);
+        let step = self.step;
+        let [acc0, acc1] = acc;
+        let (acc0, acc1) = (&mut acc0[start..start + len], &mut acc1[start..start + len]);
+        for k in 0..len {
+            let b = ((start + k) as i32 as f32 - x) * step;
+            let e = exp_neg(b * b);
+            acc0[k] += w[0] * e;
+            acc1[k] += w[1] * e;
+        }
+    }
+
+    /// First index and count of the Gaussians accumulated for `c`, and c in centre spacings
+    /// from −1.
+    #[inline(always)]
+    fn span(&self, c: f32) -> (usize, usize, f32) {
         let (start, len) = match self.window {
             Some(len) => {
                 // end = max(int(min((c + 1 + 4σ)/Δ + 1, A)), len); Gaussians [end − len, end).
@@ -114,12 +167,7 @@ impl AngleGbf {
             }
             None => (0, self.num),
         };
-        let x = (c + 1.0) / self.interval;
-        let step = self.step;
-        for (m, a) in (start as i32..).zip(acc[start..start + len].iter_mut()) {
-            let b = (m as f32 - x) * step;
-            *a += w * exp_neg(b * b);
-        }
+        (start, len, (c + 1.0) / self.interval)
     }
 }
 
@@ -171,6 +219,29 @@ mod tests {
         let mut acc = vec![0f32; 64];
         g.accumulate(d, 1.0, &mut acc);
         assert!(acc.iter().all(|v| *v >= 0.0) && acc[0] > 0.0 && acc[63] > 0.0);
+    }
+
+    /// The fused two-weight sums equal two separate sums bit for bit (training resumes and the
+    /// gradient checks rely on the backward pass being exactly the forward's arithmetic).
+    #[test]
+    fn fused_sums_are_bit_identical() {
+        for (window, angles, wscale) in [(true, 64, 4.0), (false, 64, 4.0), (true, 16, 1.0)] {
+            let cfg = config(window, angles, wscale);
+            let (dist, angle) = (DistanceGbf::new(&cfg, 0), AngleGbf::new(&cfg));
+            for i in 0..200 {
+                let (d, c, w) = (0.05 * i as f32, -1.0 + 0.01 * i as f32, [0.7 + 0.001 * i as f32, -0.31]);
+                let (mut a, mut b, mut fa, mut fb) = (vec![0.1f32; 64], vec![0.2f32; 64], vec![0.1f32; 64], vec![0.2f32; 64]);
+                dist.accumulate(d, w[0], &mut a);
+                dist.accumulate(d, w[1], &mut b);
+                dist.accumulate2(d, w, [&mut fa, &mut fb]);
+                assert!(a == fa && b == fb, "distance {d}");
+                let n = angle.num;
+                angle.accumulate(c, w[0], &mut a[..n]);
+                angle.accumulate(c, w[1], &mut b[..n]);
+                angle.accumulate2(c, w, [&mut fa[..n], &mut fb[..n]]);
+                assert!(a == fa && b == fb, "cosine {c}");
+            }
+        }
     }
 
     #[test]

@@ -215,15 +215,14 @@ fn atom_backward_generic(
                     sumw += w;
                     sumwd += wd;
                     let d = d2.sqrt();
-                    spec.dist.accumulate(d, w, dist_acc);
-                    spec.dist.accumulate(d, wd, dist_acc_d);
+                    spec.dist.accumulate2(d, [w, wd], [&mut *dist_acc, &mut *dist_acc_d]);
                     if let (Some(fr), Some(gbf)) = (&frame, &spec.angle) {
                         if d2 > SELF_D2 {
                             let inv = 1.0 / d;
                             for t in 0..3 {
                                 let c = dot(r, fr[t]) * inv;
-                                gbf.accumulate(c, w, &mut angle_acc[t * a_num..(t + 1) * a_num]);
-                                gbf.accumulate(c, wd, &mut angle_acc_d[t * a_num..(t + 1) * a_num]);
+                                let part = t * a_num..(t + 1) * a_num;
+                                gbf.accumulate2(c, [w, wd], [&mut angle_acc[part.clone()], &mut angle_acc_d[part]]);
                             }
                         }
                     }
