@@ -60,10 +60,11 @@ fn parse_all(files: &[(String, Vec<u8>)], format: Format, opts: &ReadOptions) ->
 /// Prints what a group parses, so that a throughput can be judged (errors are fast).
 fn describe(group: &str, files: &[(String, Vec<u8>)], format: Format, opts: &ReadOptions) {
     let bytes: usize = files.iter().map(|(_, b)| b.len()).sum();
-    let failed = files.iter().filter(|(n, b)| formats::read_bytes(b, n, format, opts).is_err()).count();
+    // A file is refused when it yields no structure (a syntax error, or only bad records).
+    let failed = files.iter().filter(|(n, b)| parse_all(&[(n.clone(), b.clone())], format, opts) == 0).count();
     let structures = parse_all(files, format, opts);
     eprintln!(
-        "{group}: {} files, {:.1} KB, {structures} structures read, {failed} files refused",
+        "{group}: {} files, {:.1} KB, {structures} structures read, {failed} files without a structure",
         files.len(),
         bytes as f64 / 1e3
     );
