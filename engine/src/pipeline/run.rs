@@ -67,10 +67,13 @@ impl Pipeline {
             let (out_tx, out_rx) = bounded::<(u64, ChunkOut)>(threads * 2);
             let stop = &options.stop;
             let abort = &abort;
+            let producer_pool = &pool;
             scope.spawn(move || {
                 let mut seq = 0u64;
                 while !stop.load(Ordering::Relaxed) && !abort.load(Ordering::Relaxed) {
-                    let Some(chunk) = source.next_chunk(chunk_size) else { break };
+                    // In the run's pool: a source that parses files in parallel stays within
+                    // `threads`.
+                    let Some(chunk) = producer_pool.install(|| source.next_chunk(chunk_size)) else { break };
                     if job_tx.send((seq, chunk)).is_err() {
                         break;
                     }
