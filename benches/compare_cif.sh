@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Compares CIF parsing throughput of screen (criterion groups cif_all and cif_small of
-# benches/parse.rs) with pymatgen's CifParser (benches/pymatgen_cif.py) on the same corpus
-# files, and prints files/s for both and the ratio.
+# benches/parse.rs) with pymatgen's CifParser (benches/pymatgen_cif.py) and, when installed,
+# gemmi (benches/gemmi_cif.py) on the same corpus files, and prints files/s and the ratios.
 #
 # Usage: benches/compare_cif.sh
-#   PYTHON=/path/to/python   interpreter with pymatgen (default python3)
+#   PYTHON=/path/to/python   interpreter with pymatgen and gemmi (default python3)
 #   PYMATGEN_REPEAT=N        passes over the files for pymatgen; the fastest counts (default 3)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -54,3 +54,23 @@ for bench in cif_all/parse cif_small/parse cif_small/many_files; do
   python3 -c "import sys; o, p = float(sys.argv[1]), float(sys.argv[2]); print(f'{sys.argv[3]:<20} {o:12.0f}/s {p:12.1f}/s {o / p:9.0f}x')" "$ours" "$py" "$group"
   [ "$timeouts" != 0 ] && echo "  ($timeouts files timed out in pymatgen $version and are not counted)"
 done
+
+# gemmi (C++, through its Python module) on the same files, when installed for $PYTHON:
+# `syntax` is its tokenizer and document tree alone, `expanded` reads each block into a small
+# structure and expands the sites by symmetry, the work screen's reader does (benches/gemmi_cif.py).
+if "$PYTHON" -c 'import gemmi' 2>/dev/null; then
+  echo
+  printf '%-20s %14s %16s %16s %10s\n' group screen gemmi-syntax gemmi-expanded ratio
+  for bench in cif_all/parse cif_small/parse cif_small/many_files; do
+    group=${bench%/parse}
+    ours=$(rust_rate "$bench")
+    if [ "$group" = cif_all ]; then limit=(); else limit=(--max-bytes 4096); fi
+    "$PYTHON" benches/gemmi_cif.py --json "${limit[@]}" |
+      python3 -c 'import json, sys
+r = json.load(sys.stdin); o = float(sys.argv[1]); s = r["syntax"]["files_per_s"]; e = r["expanded"]["files_per_s"]
+v = r["gemmi"]
+print(f"{sys.argv[2]:<20} {o:12.0f}/s {s:14.0f}/s {e:14.0f}/s {o / e:9.2f}x   (gemmi {v})")' "$ours" "$group"
+  done
+else
+  echo "gemmi is not installed for $PYTHON (pip install gemmi): no gemmi comparison" >&2
+fi

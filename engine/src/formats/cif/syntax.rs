@@ -105,7 +105,7 @@ pub struct Block<'a> {
     pub pos: usize,
     pub pairs: Vec<(Tag<'a>, Value<'a>)>,
     pub loops: Vec<Loop<'a>>,
-    index: HashMap<Key<'a>, Slot>,
+    index: HashMap<Key<'a>, Slot, foldhash::fast::RandomState>,
     /// The first structural problem (duplicate data name, ragged loop, unbalanced save
     /// frame): byte offset and message. A block with a problem yields no structure.
     pub problem: Option<(usize, String)>,
@@ -330,7 +330,7 @@ fn build_block<'a>(pair: Pair<'a, Rule>) -> Block<'a> {
         pos,
         pairs: Vec::new(),
         loops: Vec::new(),
-        index: HashMap::with_capacity(INDEX_CAPACITY),
+        index: HashMap::with_capacity_and_hasher(INDEX_CAPACITY, Default::default()),
         problem: None,
         strays: Vec::new(),
     };
