@@ -435,6 +435,10 @@ fn writer_uses_the_asymmetric_unit() {
 #[test]
 #[ignore]
 fn cif_throughput() {
+    let max_bytes: usize = std::env::var("CIF_MAX_BYTES")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(4096);
     let mut files: Vec<(String, String)> = Vec::new();
     for entry in std::fs::read_dir(corpus("structures/cif")).unwrap() {
         let path = entry.unwrap().path();
@@ -476,16 +480,21 @@ fn cif_throughput() {
     }
 }
 
-/// One stage over the small corpus CIFs, for `perf stat`: CIF_STAGE = pest | syntax | full.
+/// One stage over the corpus CIFs up to CIF_MAX_BYTES (default 4096: the small ones), for
+/// `perf stat` and callgrind: CIF_STAGE = pest | syntax | full, CIF_ROUNDS passes.
 #[test]
 #[ignore]
 fn cif_throughput_stages() {
+    let max_bytes: usize = std::env::var("CIF_MAX_BYTES")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(4096);
     let mut files: Vec<(String, String)> = Vec::new();
     for entry in std::fs::read_dir(corpus("structures/cif")).unwrap() {
         let path = entry.unwrap().path();
         let bytes = std::fs::read(&path).unwrap();
         if let Ok(text) = formats::decode_text(&bytes, "x")
-            && text.len() <= 4096
+            && text.len() <= max_bytes
         {
             files.push((
                 path.display().to_string(),
