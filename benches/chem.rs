@@ -20,8 +20,7 @@ use std::hint::black_box;
 
 /// The 27-element pool (same in `compare_smact.py`).
 pub const CATIONS: [&str; 19] = [
-    "Li", "Na", "K", "Rb", "Cs", "Mg", "Ca", "Sr", "Ba", "Al", "Ga", "In", "Ti", "Zr", "Zn", "Cd",
-    "Sn", "Pb", "Bi",
+    "Li", "Na", "K", "Rb", "Cs", "Mg", "Ca", "Sr", "Ba", "Al", "Ga", "In", "Ti", "Zr", "Zn", "Cd", "Sn", "Pb", "Bi",
 ];
 pub const ANIONS: [&str; 8] = ["O", "S", "Se", "Te", "F", "Cl", "Br", "I"];
 
@@ -65,19 +64,14 @@ fn ternary_sweep(c: &mut Criterion) {
 /// anion decorations.
 pub fn castelli_substitution() -> Substitution {
     let cations = [
-        "Ag", "Al", "As", "Au", "B", "Ba", "Be", "Bi", "Ca", "Cd", "Co", "Cr", "Cs", "Cu", "Fe",
-        "Ga", "Ge", "Hf", "Hg", "In", "Ir", "K", "La", "Li", "Mg", "Mn", "Mo", "Na", "Nb", "Ni",
-        "Os", "Pb", "Pd", "Pt", "Rb", "Re", "Rh", "Ru", "Sb", "Sc", "Si", "Sn", "Sr", "Ta", "Te",
-        "Ti", "Tl", "V", "W", "Y", "Zn", "Zr",
+        "Ag", "Al", "As", "Au", "B", "Ba", "Be", "Bi", "Ca", "Cd", "Co", "Cr", "Cs", "Cu", "Fe", "Ga", "Ge", "Hf", "Hg",
+        "In", "Ir", "K", "La", "Li", "Mg", "Mn", "Mo", "Na", "Nb", "Ni", "Os", "Pb", "Pd", "Pt", "Rb", "Re", "Rh", "Ru",
+        "Sb", "Sc", "Si", "Sn", "Sr", "Ta", "Te", "Ti", "Tl", "V", "W", "Y", "Zn", "Zr",
     ];
     let anions = ["O", "O2N", "ON2", "N", "O2F", "ONF", "O2S"];
     Substitution::parse(
         Prototype::builtin("perovskite").unwrap(),
-        [
-            ("A", cations.to_vec()),
-            ("B", cations.to_vec()),
-            ("X", anions.to_vec()),
-        ],
+        [("A", cations.to_vec()), ("B", cations.to_vec()), ("X", anions.to_vec())],
     )
     .unwrap()
 }

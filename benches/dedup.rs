@@ -20,10 +20,7 @@ use std::path::Path;
 use std::time::Instant;
 
 fn main() {
-    let n: usize = std::env::var("SCREEN_DEDUP_N")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(usize::MAX);
+    let n: usize = std::env::var("SCREEN_DEDUP_N").ok().and_then(|s| s.parse().ok()).unwrap_or(usize::MAX);
     let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/data/mp_flla2015.jsonl.gz");
     let records = formats::open(&data, None, &ReadOptions::default()).expect("mp_flla2015 present");
     let originals: Vec<Entry> = records.filter_map(Result::ok).take(n).collect();
@@ -33,36 +30,20 @@ fn main() {
         for (suffix, copy) in equivalent_copies(c, 42).expect("copies") {
             let mut copy = copy;
             copy.properties.remove("id");
-            entries.push(Entry {
-                id: format!("{}~{suffix}", e.id),
-                location: e.location.clone(),
-                structure: Structure::Crystal(copy),
-            });
+            entries.push(Entry { id: format!("{}~{suffix}", e.id), location: e.location.clone(), structure: Structure::Crystal(copy) });
         }
     }
     let out_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/dedup");
     std::fs::create_dir_all(&out_dir).expect("target/dedup");
-    let label = if n == usize::MAX {
-        "all".to_string()
-    } else {
-        n.to_string()
-    };
+    let label = if n == usize::MAX { "all".to_string() } else { n.to_string() };
     let out = out_dir.join(format!("flla_copies_{label}.jsonl"));
     let mut file = std::io::BufWriter::new(std::fs::File::create(&out).expect("output"));
     let refs: Vec<&Entry> = entries.iter().collect();
     formats::write(&refs, Format::Jsonl, &mut file).expect("write");
     file.flush().expect("flush");
-    println!(
-        "{} originals + {} copies written to {}",
-        originals.len(),
-        entries.len() - originals.len(),
-        out.display()
-    );
+    println!("{} originals + {} copies written to {}", originals.len(), entries.len() - originals.len(), out.display());
 
-    let crystals: Vec<Crystal> = entries
-        .iter()
-        .map(|e| e.structure.as_crystal().cloned().expect("crystal"))
-        .collect();
+    let crystals: Vec<Crystal> = entries.iter().map(|e| e.structure.as_crystal().cloned().expect("crystal")).collect();
     let base = |i: usize| entries[i].id.split('~').next().unwrap_or("").to_string();
     let options = MatcherOptions::default();
     let start = Instant::now();
@@ -71,15 +52,8 @@ fn main() {
     let wrong: Vec<String> = g
         .groups
         .iter()
-        .filter(|grp| {
-            grp.iter().map(|&i| base(i)).collect::<BTreeSet<_>>().len() != 1 || grp.len() != 6
-        })
-        .map(|grp| {
-            grp.iter()
-                .map(|&i| entries[i].id.clone())
-                .collect::<Vec<_>>()
-                .join(" ")
-        })
+        .filter(|grp| grp.iter().map(|&i| base(i)).collect::<BTreeSet<_>>().len() != 1 || grp.len() != 6)
+        .map(|grp| grp.iter().map(|&i| entries[i].id.clone()).collect::<Vec<_>>().join(" "))
         .collect();
     println!(
         "screen group_structures: {} structures → {} groups ({} failures), {} buckets, {} pairs compared, {wall:.2} s wall, {:.0} pairs/s, {:.0} structures/s ({} threads)",
@@ -92,10 +66,7 @@ fn main() {
         crystals.len() as f64 / wall,
         rayon::current_num_threads()
     );
-    println!(
-        "groups that are not exactly one original with its 5 copies: {}",
-        wrong.len()
-    );
+    println!("groups that are not exactly one original with its 5 copies: {}", wrong.len());
     for w in wrong.iter().take(50) {
         println!("  {w}");
     }
@@ -103,20 +74,14 @@ fn main() {
     let mut order: Vec<usize> = (0..crystals.len()).collect();
     let mut state = 12345u64;
     for i in (1..order.len()).rev() {
-        state = state
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
+        state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
         order.swap(i, (state >> 33) as usize % (i + 1));
     }
     let shuffled: Vec<Crystal> = order.iter().map(|&i| crystals[i].clone()).collect();
     let h = group_structures(&shuffled, &options);
-    let canon =
-        |groups: &[Vec<usize>], map: &dyn Fn(usize) -> usize| -> BTreeSet<BTreeSet<usize>> {
-            groups
-                .iter()
-                .map(|grp| grp.iter().map(|&i| map(i)).collect())
-                .collect()
-        };
+    let canon = |groups: &[Vec<usize>], map: &dyn Fn(usize) -> usize| -> BTreeSet<BTreeSet<usize>> {
+        groups.iter().map(|grp| grp.iter().map(|&i| map(i)).collect()).collect()
+    };
     let same = canon(&g.groups, &|i| i) == canon(&h.groups, &|i| order[i]);
     println!("shuffled order gives the identical grouping: {same}");
 }

@@ -24,11 +24,9 @@ use std::time::Duration;
 const SMALL_CIF_BYTES: usize = 4096;
 
 fn shared(var: &str, sub: &str) -> PathBuf {
-    std::env::var_os(var).map(PathBuf::from).unwrap_or_else(|| {
-        Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../../shared")
-            .join(sub)
-    })
+    std::env::var_os(var)
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared").join(sub))
 }
 
 /// Every file of a corpus folder, sorted by name, as (name, bytes).
@@ -41,13 +39,7 @@ fn corpus_files(format: &str) -> Vec<(String, Vec<u8>)> {
         .filter(|p| p.is_file())
         .map(|p| {
             let bytes = std::fs::read(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
-            (
-                p.file_name()
-                    .unwrap_or_default()
-                    .to_string_lossy()
-                    .into_owned(),
-                bytes,
-            )
+            (p.file_name().unwrap_or_default().to_string_lossy().into_owned(), bytes)
         })
         .collect();
     files.sort();
@@ -58,12 +50,10 @@ fn corpus_files(format: &str) -> Vec<(String, Vec<u8>)> {
 fn parse_all(files: &[(String, Vec<u8>)], format: Format, opts: &ReadOptions) -> usize {
     files
         .iter()
-        .map(
-            |(name, bytes)| match formats::read_bytes(bytes, name, format, opts) {
-                Ok(records) => records.iter().filter(|r| r.is_ok()).count(),
-                Err(_) => 0,
-            },
-        )
+        .map(|(name, bytes)| match formats::read_bytes(bytes, name, format, opts) {
+            Ok(records) => records.iter().filter(|r| r.is_ok()).count(),
+            Err(_) => 0,
+        })
         .sum()
 }
 
@@ -71,10 +61,7 @@ fn parse_all(files: &[(String, Vec<u8>)], format: Format, opts: &ReadOptions) ->
 fn describe(group: &str, files: &[(String, Vec<u8>)], format: Format, opts: &ReadOptions) {
     let bytes: usize = files.iter().map(|(_, b)| b.len()).sum();
     // A file is refused when it yields no structure (a syntax error, or only bad records).
-    let failed = files
-        .iter()
-        .filter(|(n, b)| parse_all(&[(n.clone(), b.clone())], format, opts) == 0)
-        .count();
+    let failed = files.iter().filter(|(n, b)| parse_all(&[(n.clone(), b.clone())], format, opts) == 0).count();
     let structures = parse_all(files, format, opts);
     eprintln!(
         "{group}: {} files, {:.1} KB, {structures} structures read, {failed} files without a structure",
@@ -93,22 +80,14 @@ fn bench_files(c: &mut Criterion, group: &str, files: &[(String, Vec<u8>)], form
     let mut g = c.benchmark_group(group);
     g.throughput(Throughput::Elements(files.len() as u64));
     // One iteration parses the whole set: tens of milliseconds, so sample flat and few.
-    g.sampling_mode(SamplingMode::Flat)
-        .sample_size(20)
-        .measurement_time(Duration::from_secs(8));
-    g.bench_function("parse", |b| {
-        b.iter(|| black_box(parse_all(black_box(files), format, &opts)))
-    });
+    g.sampling_mode(SamplingMode::Flat).sample_size(20).measurement_time(Duration::from_secs(8));
+    g.bench_function("parse", |b| b.iter(|| black_box(parse_all(black_box(files), format, &opts))));
     g.finish();
 }
 
 fn cif(c: &mut Criterion) {
     let files = corpus_files("cif");
-    let small: Vec<_> = files
-        .iter()
-        .filter(|(_, b)| b.len() < SMALL_CIF_BYTES)
-        .cloned()
-        .collect();
+    let small: Vec<_> = files.iter().filter(|(_, b)| b.len() < SMALL_CIF_BYTES).cloned().collect();
     bench_files(c, "cif_all", &files, Format::Cif);
     bench_files(c, "cif_small", &small, Format::Cif);
     let dir = shared("SCREEN_CORPUS", "corpus/structures").join("cif");
@@ -123,17 +102,10 @@ fn bench_many_files(c: &mut Criterion, group: &str, paths: &[PathBuf]) {
             .filter(|r| r.record.is_ok())
             .count()
     };
-    eprintln!(
-        "{group}/many_files: {} files, {} structures read, {} threads",
-        paths.len(),
-        read(),
-        rayon::current_num_threads()
-    );
+    eprintln!("{group}/many_files: {} files, {} structures read, {} threads", paths.len(), read(), rayon::current_num_threads());
     let mut g = c.benchmark_group(group);
     g.throughput(Throughput::Elements(paths.len() as u64));
-    g.sampling_mode(SamplingMode::Flat)
-        .sample_size(20)
-        .measurement_time(Duration::from_secs(8));
+    g.sampling_mode(SamplingMode::Flat).sample_size(20).measurement_time(Duration::from_secs(8));
     g.bench_function("many_files", |b| b.iter(|| black_box(read())));
     g.finish();
 }
@@ -154,35 +126,21 @@ fn jsonl(c: &mut Criterion) {
         .read_to_string(&mut text)
         .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let opts = ReadOptions::default();
-    let records = formats::read_str(&text, "tiny", Format::Jsonl, &opts)
-        .map(|r| r.len())
-        .unwrap_or(0);
+    let records = formats::read_str(&text, "tiny", Format::Jsonl, &opts).map(|r| r.len()).unwrap_or(0);
     let ok = formats::read_str(&text, "tiny", Format::Jsonl, &opts)
         .map(|r| r.iter().filter(|r| r.is_ok()).count())
         .unwrap_or(0);
-    eprintln!(
-        "jsonl: {records} records ({ok} read), {:.1} KB text, {:.1} KB gzip",
-        text.len() as f64 / 1e3,
-        gz.len() as f64 / 1e3
-    );
+    eprintln!("jsonl: {records} records ({ok} read), {:.1} KB text, {:.1} KB gzip", text.len() as f64 / 1e3, gz.len() as f64 / 1e3);
     let mut g = c.benchmark_group("jsonl");
     g.throughput(Throughput::Elements(records as u64));
     g.sample_size(20).measurement_time(Duration::from_secs(8));
     g.bench_function("read_str", |b| {
-        b.iter(|| {
-            black_box(
-                formats::read_str(black_box(&text), "tiny", Format::Jsonl, &opts).map(|r| r.len()),
-            )
-        })
+        b.iter(|| black_box(formats::read_str(black_box(&text), "tiny", Format::Jsonl, &opts).map(|r| r.len())))
     });
     g.bench_function("stream_gz", |b| {
         b.iter(|| {
             let reader = BufReader::new(flate2::read::MultiGzDecoder::new(Cursor::new(gz.clone())));
-            black_box(
-                JsonlReader::new(Box::new(reader), "tiny".into(), opts.clone())
-                    .filter(|r| r.is_ok())
-                    .count(),
-            )
+            black_box(JsonlReader::new(Box::new(reader), "tiny".into(), opts.clone()).filter(|r| r.is_ok()).count())
         })
     });
     g.finish();

@@ -46,10 +46,7 @@ fn ref_species(v: &Value) -> Vec<(String, f64)> {
     match v {
         Value::String(s) => vec![(s.clone(), 1.0)],
         Value::Object(m) => {
-            let mut out: Vec<_> = m
-                .iter()
-                .map(|(k, o)| (k.clone(), o.as_f64().unwrap_or(f64::NAN)))
-                .collect();
+            let mut out: Vec<_> = m.iter().map(|(k, o)| (k.clone(), o.as_f64().unwrap_or(f64::NAN))).collect();
             out.sort_by(|a, b| a.0.cmp(&b.0));
             out
         }
@@ -66,10 +63,7 @@ fn our_species(c: &Crystal, i: usize) -> Vec<(String, f64)> {
 }
 
 fn same_species(a: &[(String, f64)], b: &[(String, f64)]) -> bool {
-    a.len() == b.len()
-        && a.iter()
-            .zip(b)
-            .all(|(x, y)| x.0 == y.0 && (x.1 - y.1).abs() <= OCC_TOL)
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.0 == y.0 && (x.1 - y.1).abs() <= OCC_TOL)
 }
 
 fn frac_close(a: [f64; 3], b: [f64; 3]) -> bool {
@@ -85,14 +79,7 @@ fn rel_close(a: f64, b: f64) -> bool {
 
 fn check_lattice(c: &Crystal, lat: &Value) -> Result<(), String> {
     let p = c.lattice.parameters();
-    for (name, ours) in [
-        ("a", p.a),
-        ("b", p.b),
-        ("c", p.c),
-        ("alpha", p.alpha),
-        ("beta", p.beta),
-        ("gamma", p.gamma),
-    ] {
+    for (name, ours) in [("a", p.a), ("b", p.b), ("c", p.c), ("alpha", p.alpha), ("beta", p.beta), ("gamma", p.gamma)] {
         let theirs = lat[name].as_f64().ok_or("reference lattice incomplete")?;
         if !rel_close(ours, theirs) {
             return Err(format!("lattice {name}: ours {ours} vs reference {theirs}"));
@@ -110,35 +97,21 @@ fn check_crystal(c: &Crystal, r: &Value) -> Result<(), String> {
     check_lattice(c, &r["lattice"])?;
     let comp = c.composition();
     let elements: BTreeSet<String> = comp.elements().map(|e| e.symbol().to_string()).collect();
-    let ref_elements: BTreeSet<String> = r["elements"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|e| e.as_str().map(String::from))
-        .collect();
+    let ref_elements: BTreeSet<String> =
+        r["elements"].as_array().into_iter().flatten().filter_map(|e| e.as_str().map(String::from)).collect();
     if elements != ref_elements {
         return Err(format!("elements {elements:?}, reference {ref_elements:?}"));
     }
     let total = r["composition_num_atoms"].as_f64().unwrap_or(f64::NAN);
     if (comp.num_atoms() - total).abs() > 1e-3 * total.max(1.0) {
-        return Err(format!(
-            "{} atoms (sum of occupancies), reference {total}",
-            comp.num_atoms()
-        ));
+        return Err(format!("{} atoms (sum of occupancies), reference {total}", comp.num_atoms()));
     }
     let mut used = vec![false; c.num_sites()];
     for site in r["sites"].as_array().into_iter().flatten() {
         let species = ref_species(&site[0]);
-        let frac = [
-            site[1].as_f64().unwrap_or(0.0),
-            site[2].as_f64().unwrap_or(0.0),
-            site[3].as_f64().unwrap_or(0.0),
-        ];
-        let found = (0..c.num_sites()).find(|&i| {
-            !used[i]
-                && frac_close(c.sites[i].frac, frac)
-                && same_species(&our_species(c, i), &species)
-        });
+        let frac = [site[1].as_f64().unwrap_or(0.0), site[2].as_f64().unwrap_or(0.0), site[3].as_f64().unwrap_or(0.0)];
+        let found = (0..c.num_sites())
+            .find(|&i| !used[i] && frac_close(c.sites[i].frac, frac) && same_species(&our_species(c, i), &species));
         match found {
             Some(i) => used[i] = true,
             None => return Err(format!("no site matches reference {species:?} at {frac:?}")),
@@ -149,15 +122,11 @@ fn check_crystal(c: &Crystal, r: &Value) -> Result<(), String> {
 
 /// Reader options for a comparison: defaults, with the overlap check at `min_distance` Å.
 fn options(min_distance: f64) -> ReadOptions {
-    ReadOptions {
-        min_distance,
-        ..ReadOptions::default()
-    }
+    ReadOptions { min_distance, ..ReadOptions::default() }
 }
 
 fn check_cif(rec: &Value, path: &Path, min_distance: f64) -> Result<(), String> {
-    let records = formats::read_path(path, Some(Format::Cif), &options(min_distance))
-        .map_err(|e| e.to_string())?;
+    let records = formats::read_path(path, Some(Format::Cif), &options(min_distance)).map_err(|e| e.to_string())?;
     let ours: BTreeMap<String, &screen_engine::Result<Entry>> = records
         .iter()
         .map(|r| match r {
@@ -178,12 +147,7 @@ fn check_cif(rec: &Value, path: &Path, min_distance: f64) -> Result<(), String> 
                 check_crystal(c, reference).map_err(|e| format!("block '{name}': {e}"))?
             }
             Some(Err(e)) => return Err(format!("block '{name}': {e}")),
-            None => {
-                return Err(format!(
-                    "block '{name}' missing (ours: {:?})",
-                    ours.keys().collect::<Vec<_>>()
-                ));
-            }
+            None => return Err(format!("block '{name}' missing (ours: {:?})", ours.keys().collect::<Vec<_>>())),
         }
     }
     Ok(())
@@ -191,30 +155,18 @@ fn check_cif(rec: &Value, path: &Path, min_distance: f64) -> Result<(), String> 
 
 /// Our CIF errors carry "data block 'NAME'" as their context.
 fn block_of_error(msg: &str) -> String {
-    msg.split("data block '")
-        .nth(1)
-        .and_then(|s| s.split('\'').next())
-        .unwrap_or("")
-        .to_string()
+    msg.split("data block '").nth(1).and_then(|s| s.split('\'').next()).unwrap_or("").to_string()
 }
 
 fn check_poscar(rec: &Value, path: &Path, min_distance: f64) -> Result<(), String> {
     let mut opts = options(min_distance);
     // The POSCAR fields (`species_from_file`, `site_species_in_file_order`, ...) sit in the
     // structure object of reference.jsonl; accept them at the top level too.
-    let info = if rec.get("species_from_file").is_some() {
-        rec
-    } else {
-        &rec["structures"][0]
-    };
+    let info = if rec.get("species_from_file").is_some() { rec } else { &rec["structures"][0] };
     if info["species_from_file"] == Value::Bool(false) {
         // VASP 4 file whose species pymatgen could not know: it used H, He, Li, ... per type.
         let mut types: Vec<Element> = Vec::new();
-        for s in info["site_species_in_file_order"]
-            .as_array()
-            .into_iter()
-            .flatten()
-        {
+        for s in info["site_species_in_file_order"].as_array().into_iter().flatten() {
             let e = Element::from_symbol(s.as_str().unwrap_or("")).map_err(|e| e.to_string())?;
             if types.last() != Some(&e) {
                 types.push(e);
@@ -222,30 +174,22 @@ fn check_poscar(rec: &Value, path: &Path, min_distance: f64) -> Result<(), Strin
         }
         opts.poscar_species = Some(types);
     }
-    let records =
-        formats::read_path(path, Some(Format::Poscar), &opts).map_err(|e| e.to_string())?;
-    let entry = records
-        .into_iter()
-        .next()
-        .ok_or("no structure")?
-        .map_err(|e| e.to_string())?;
+    let records = formats::read_path(path, Some(Format::Poscar), &opts).map_err(|e| e.to_string())?;
+    let entry = records.into_iter().next().ok_or("no structure")?.map_err(|e| e.to_string())?;
     let c = entry.structure.as_crystal().ok_or("read as a molecule")?;
     // Reference sites are wrapped into [0, 1) and sorted; the comparison is a multiset one.
     check_crystal(c, &rec["structures"][0])
 }
 
 fn check_xyz(rec: &Value, path: &Path, min_distance: f64) -> Result<(), String> {
-    let records = formats::read_path(path, Some(Format::Xyz), &options(min_distance))
-        .map_err(|e| e.to_string())?;
+    let records = formats::read_path(path, Some(Format::Xyz), &options(min_distance)).map_err(|e| e.to_string())?;
     let n_frames = rec["n_frames"].as_u64().unwrap_or(0) as usize;
     if records.len() != n_frames {
         return Err(format!("{} frames, reference {n_frames}", records.len()));
     }
     for frame in rec["frames"].as_array().into_iter().flatten() {
         let idx = frame["frame_index"].as_u64().unwrap_or(0) as usize;
-        let entry = records[idx]
-            .as_ref()
-            .map_err(|e| format!("frame {idx}: {e}"))?;
+        let entry = records[idx].as_ref().map_err(|e| format!("frame {idx}: {e}"))?;
         check_frame(&entry.structure, frame).map_err(|e| format!("frame {idx}: {e}"))?;
     }
     Ok(())
@@ -262,38 +206,21 @@ fn check_frame(s: &Structure, frame: &Value) -> Result<(), String> {
                 return Err("read a lattice, reference has none".into());
             }
             check_lattice(c, &frame["lattice"])?;
-            (0..c.num_sites())
-                .map(|i| {
-                    (
-                        c.sites[i].occupancy.majority_element().symbol().to_string(),
-                        c.cartesian(i),
-                    )
-                })
-                .unzip()
+            (0..c.num_sites()).map(|i| (c.sites[i].occupancy.majority_element().symbol().to_string(), c.cartesian(i))).unzip()
         }
         Structure::Molecule(m) => {
             if !frame["lattice"].is_null() {
                 return Err("read as a molecule, reference has a lattice".into());
             }
-            (m.species
-                .iter()
-                .map(|sp| sp.element.symbol().to_string())
-                .zip(m.positions.iter().copied()))
-            .unzip()
+            (m.species.iter().map(|sp| sp.element.symbol().to_string()).zip(m.positions.iter().copied())).unzip()
         }
     };
     let mut used = vec![false; n];
     for site in frame["cartesian_sites"].as_array().into_iter().flatten() {
         let sym = site[0].as_str().unwrap_or("");
-        let pos = [
-            site[1].as_f64().unwrap_or(0.0),
-            site[2].as_f64().unwrap_or(0.0),
-            site[3].as_f64().unwrap_or(0.0),
-        ];
+        let pos = [site[1].as_f64().unwrap_or(0.0), site[2].as_f64().unwrap_or(0.0), site[3].as_f64().unwrap_or(0.0)];
         let found = (0..n).find(|&i| {
-            !used[i]
-                && symbols[i] == sym
-                && (0..3).all(|k| (cart[i][k] - pos[k]).abs() <= CART_TOL * pos[k].abs().max(1.0))
+            !used[i] && symbols[i] == sym && (0..3).all(|k| (cart[i][k] - pos[k]).abs() <= CART_TOL * pos[k].abs().max(1.0))
         });
         match found {
             Some(i) => used[i] = true,
@@ -305,8 +232,7 @@ fn check_frame(s: &Structure, frame: &Value) -> Result<(), String> {
 
 #[test]
 fn corpus_conformance() {
-    let reference = std::fs::read_to_string(corpus().join("reference.jsonl"))
-        .expect("../shared corpus present");
+    let reference = std::fs::read_to_string(corpus().join("reference.jsonl")).expect("../shared corpus present");
     let exceptions = exceptions();
     let mut stats: BTreeMap<String, (usize, usize)> = BTreeMap::new();
     let mut unexplained = Vec::new();
@@ -350,10 +276,7 @@ fn corpus_conformance() {
     }
     let (agree, total) = stats.values().fold((0, 0), |a, b| (a.0 + b.0, a.1 + b.1));
     for (format, (a, t)) in &stats {
-        println!(
-            "{format}: {a}/{t} agree ({:.2}%)",
-            100.0 * *a as f64 / *t as f64
-        );
+        println!("{format}: {a}/{t} agree ({:.2}%)", 100.0 * *a as f64 / *t as f64);
     }
     println!(
         "{} of the agreeing files have atoms closer than {DEFAULT_MIN_DISTANCE} Å, which the readers reject by default:",
@@ -362,22 +285,8 @@ fn corpus_conformance() {
     for o in &overlapping {
         println!("  {o}");
     }
-    println!(
-        "all: {agree}/{total} agree ({:.2}%); {refused} files the reference refused were read without panic",
-        100.0 * agree as f64 / total as f64
-    );
-    assert!(
-        unexplained.is_empty(),
-        "{} files disagree without a listed reason:\n{}",
-        unexplained.len(),
-        unexplained.join("\n")
-    );
-    assert!(
-        stale.is_empty(),
-        "listed as exceptions but now agree (remove them): {stale:?}"
-    );
-    assert!(
-        agree as f64 >= 0.98 * total as f64,
-        "only {agree}/{total} agree"
-    );
+    println!("all: {agree}/{total} agree ({:.2}%); {refused} files the reference refused were read without panic", 100.0 * agree as f64 / total as f64);
+    assert!(unexplained.is_empty(), "{} files disagree without a listed reason:\n{}", unexplained.len(), unexplained.join("\n"));
+    assert!(stale.is_empty(), "listed as exceptions but now agree (remove them): {stale:?}");
+    assert!(agree as f64 >= 0.98 * total as f64, "only {agree}/{total} agree");
 }

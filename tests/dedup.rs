@@ -36,27 +36,17 @@ fn write_inputs(n: usize, dir: &Path, shuffle: bool) -> (PathBuf, Vec<String>) {
         let c = e.structure.as_crystal().expect("crystal");
         for (suffix, mut copy) in equivalent_copies(c, 7).expect("copies") {
             copy.properties.remove("id");
-            entries.push(Entry {
-                id: format!("{}~{suffix}", e.id),
-                location: e.location.clone(),
-                structure: Structure::Crystal(copy),
-            });
+            entries.push(Entry { id: format!("{}~{suffix}", e.id), location: e.location.clone(), structure: Structure::Crystal(copy) });
         }
     }
     if shuffle {
         let mut state = 99u64;
         for i in (1..entries.len()).rev() {
-            state = state
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
+            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
             entries.swap(i, (state >> 33) as usize % (i + 1));
         }
     }
-    let path = dir.join(if shuffle {
-        "shuffled.jsonl"
-    } else {
-        "inputs.jsonl"
-    });
+    let path = dir.join(if shuffle { "shuffled.jsonl" } else { "inputs.jsonl" });
     let mut f = std::io::BufWriter::new(std::fs::File::create(&path).expect("create"));
     let refs: Vec<&Entry> = entries.iter().collect();
     formats::write(&refs, Format::Jsonl, &mut f).expect("write");
@@ -87,10 +77,7 @@ fn dedup(input: &Path, dir: &Path, tag: &str) -> (Vec<String>, BTreeSet<BTreeSet
     let mut by_group: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for line in csv.lines().skip(1) {
         let cols: Vec<&str> = line.split(',').collect();
-        by_group
-            .entry(cols[3].to_string())
-            .or_default()
-            .insert(cols[2].to_string());
+        by_group.entry(cols[3].to_string()).or_default().insert(cols[2].to_string());
     }
     (kept, by_group.into_values().collect())
 }
@@ -115,52 +102,26 @@ fn check(n: usize, name: &str) {
     let (kept, groups) = dedup(&input, &dir, "ordered");
     // Expected: the originals, minus the later entry of each listed duplicate pair present.
     let present: BTreeSet<&String> = originals.iter().collect();
-    let pairs: Vec<(String, String)> = known_duplicates()
-        .into_iter()
-        .filter(|(a, b)| present.contains(a) && present.contains(b))
-        .collect();
+    let pairs: Vec<(String, String)> =
+        known_duplicates().into_iter().filter(|(a, b)| present.contains(a) && present.contains(b)).collect();
     let position = |id: &String| originals.iter().position(|o| o == id).unwrap_or(0);
-    let dropped: BTreeSet<String> = pairs
-        .iter()
-        .map(|(a, b)| {
-            if position(a) < position(b) {
-                b.clone()
-            } else {
-                a.clone()
-            }
-        })
-        .collect();
-    let expected: Vec<String> = originals
-        .iter()
-        .filter(|o| !dropped.contains(*o))
-        .cloned()
-        .collect();
-    assert_eq!(
-        kept, expected,
-        "the output must be exactly the originals, in input order"
-    );
+    let dropped: BTreeSet<String> =
+        pairs.iter().map(|(a, b)| if position(a) < position(b) { b.clone() } else { a.clone() }).collect();
+    let expected: Vec<String> = originals.iter().filter(|o| !dropped.contains(*o)).cloned().collect();
+    assert_eq!(kept, expected, "the output must be exactly the originals, in input order");
     let base = |id: &String| id.split('~').next().unwrap_or("").to_string();
     let wrong: Vec<&BTreeSet<String>> = groups
         .iter()
         .filter(|g| {
             let bases: BTreeSet<String> = g.iter().map(base).collect();
-            let listed = bases.len() == 2
-                && pairs
-                    .iter()
-                    .any(|(a, b)| bases.contains(a) && bases.contains(b));
+            let listed = bases.len() == 2 && pairs.iter().any(|(a, b)| bases.contains(a) && bases.contains(b));
             !((bases.len() == 1 && g.len() == 6) || (listed && g.len() == 12))
         })
         .collect();
-    assert!(
-        wrong.is_empty(),
-        "groups that are not one original with its copies: {wrong:?}"
-    );
+    assert!(wrong.is_empty(), "groups that are not one original with its copies: {wrong:?}");
     let (shuffled, _) = write_inputs(n, &dir, true);
     let (kept2, groups2) = dedup(&shuffled, &dir, "shuffled");
-    assert_eq!(
-        groups2, groups,
-        "a shuffled input must give the identical grouping"
-    );
+    assert_eq!(groups2, groups, "a shuffled input must give the identical grouping");
     assert_eq!(kept2.len(), expected.len());
 }
 

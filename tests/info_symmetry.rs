@@ -9,15 +9,8 @@ use std::process::Command;
 use std::time::Duration;
 
 fn screen(args: &[&str]) -> (bool, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_screen"))
-        .args(args)
-        .output()
-        .expect("screen runs");
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    let out = Command::new(env!("CARGO_BIN_EXE_screen")).args(args).output().expect("screen runs");
+    (out.status.success(), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
 }
 
 #[test]
@@ -35,44 +28,21 @@ fn info_finds_symmetry_and_writes_cells() {
     }
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("info_symmetry");
     std::fs::create_dir_all(&dir).unwrap();
-    let (p, s, n) = (
-        dir.join("prim.vasp"),
-        dir.join("std.cif"),
-        dir.join("niggli.jsonl"),
-    );
+    let (p, s, n) = (dir.join("prim.vasp"), dir.join("std.cif"), dir.join("niggli.jsonl"));
     let (ok, _, err) = screen(&[
-        "info",
-        cif,
-        "--primitive",
-        p.to_str().unwrap(),
-        "--standard",
-        s.to_str().unwrap(),
-        "--niggli",
-        n.to_str().unwrap(),
+        "info", cif, "--primitive", p.to_str().unwrap(), "--standard", s.to_str().unwrap(), "--niggli", n.to_str().unwrap(),
     ]);
     assert!(ok, "{err}");
     for path in [&p, &s, &n] {
         let records = formats::read_path(path, None, &ReadOptions::default()).unwrap();
-        let c = records[0]
-            .as_ref()
-            .unwrap()
-            .structure
-            .as_crystal()
-            .cloned()
-            .unwrap();
+        let c = records[0].as_ref().unwrap().structure.as_crystal().cloned().unwrap();
         assert_eq!(c.num_sites(), 5, "{}", path.display());
         assert!((c.volume() - 3.905f64.powi(3)).abs() < 1e-6);
     }
     // Bad options are usage errors (exit 2).
-    let out = Command::new(env!("CARGO_BIN_EXE_screen"))
-        .args(["info", cif, "--symprec", "nan"])
-        .output()
-        .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_screen")).args(["info", cif, "--symprec", "nan"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
-    let out = Command::new(env!("CARGO_BIN_EXE_screen"))
-        .args(["info", cif, "--symmetry", "foo"])
-        .output()
-        .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_screen")).args(["info", cif, "--symmetry", "foo"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
 }
 
@@ -95,30 +65,12 @@ fn info_with_moyo_answers_on_a_cell_where_moyo_runs_away() {
     let mut answers = Vec::new();
     for backend in ["moyo", "spglib"] {
         // The limit only turns a hang into a failure; the run takes well under a second.
-        let args = [
-            "info",
-            "mp-1411.jsonl",
-            "--json",
-            "--symprec",
-            "0.1",
-            "--symmetry",
-            backend,
-        ];
+        let args = ["info", "mp-1411.jsonl", "--json", "--symprec", "0.1", "--symmetry", backend];
         let out = common::screen_in(&dir, &args, Duration::from_secs(120));
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
         let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-        answers.push((
-            v["space_group"]["backend"].clone(),
-            v["space_group"]["number"].clone(),
-        ));
+        answers.push((v["space_group"]["backend"].clone(), v["space_group"]["number"].clone()));
     }
-    assert_eq!(
-        answers[0].0, "spglib",
-        "moyo's request is answered by spglib"
-    );
+    assert_eq!(answers[0].0, "spglib", "moyo's request is answered by spglib");
     assert_eq!(answers[0], answers[1]);
 }

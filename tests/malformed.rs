@@ -36,15 +36,8 @@ fn run_info(file: &Path) -> Outcome {
         if let Some(status) = child.try_wait().expect("wait works") {
             let mut stderr = String::new();
             use std::io::Read;
-            child
-                .stderr
-                .take()
-                .map(|mut s| s.read_to_string(&mut stderr));
-            return Outcome {
-                code: status.code(),
-                stderr,
-                elapsed: start.elapsed(),
-            };
+            child.stderr.take().map(|mut s| s.read_to_string(&mut stderr));
+            return Outcome { code: status.code(), stderr, elapsed: start.elapsed() };
         }
         if start.elapsed() > HANG_GUARD {
             let _ = child.kill();
@@ -66,52 +59,27 @@ fn malformed_inputs_give_clear_errors() {
     assert_eq!(files.len(), 56, "the malformed corpus has 56 files");
     let mut problems = Vec::new();
     for file in &files {
-        let name = file
-            .file_name()
-            .and_then(|n| n.to_str())
-            .unwrap_or_default()
-            .to_string();
+        let name = file.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_string();
         let out = run_info(file);
-        let first_error = out
-            .stderr
-            .lines()
-            .find(|l| l.starts_with("error:"))
-            .unwrap_or("")
-            .to_string();
-        println!(
-            "{:>6.1} ms  exit {:?}  {name}: {first_error}",
-            out.elapsed.as_secs_f64() * 1e3,
-            out.code
-        );
+        let first_error = out.stderr.lines().find(|l| l.starts_with("error:")).unwrap_or("").to_string();
+        println!("{:>6.1} ms  exit {:?}  {name}: {first_error}", out.elapsed.as_secs_f64() * 1e3, out.code);
         if name == "cif_invalid_utf8.cif" || name == "cif_very_long_line.cif" {
             if out.code != Some(0) {
-                problems.push(format!(
-                    "{name}: should be accepted (documented), got {:?}: {}",
-                    out.code, out.stderr
-                ));
+                problems.push(format!("{name}: should be accepted (documented), got {:?}: {}", out.code, out.stderr));
             }
             continue;
         }
         if out.code != Some(1) {
-            problems.push(format!(
-                "{name}: exit code {:?} (expected 1): {}",
-                out.code, out.stderr
-            ));
+            problems.push(format!("{name}: exit code {:?} (expected 1): {}", out.code, out.stderr));
             continue;
         }
         if !first_error.contains(&name) {
-            problems.push(format!(
-                "{name}: error does not name the file: {first_error}"
-            ));
+            problems.push(format!("{name}: error does not name the file: {first_error}"));
         }
         // Empty files have no line to point at; everything else must name one.
-        let empty = std::fs::metadata(file)
-            .map(|m| m.len() == 0)
-            .unwrap_or(false);
+        let empty = std::fs::metadata(file).map(|m| m.len() == 0).unwrap_or(false);
         let located = first_error.split(&name).nth(1).is_some_and(|rest| {
-            rest.strip_prefix(':')
-                .and_then(|r| r.split(':').next())
-                .is_some_and(|n| n.parse::<usize>().is_ok())
+            rest.strip_prefix(':').and_then(|r| r.split(':').next()).is_some_and(|n| n.parse::<usize>().is_ok())
         });
         if !empty && !located {
             problems.push(format!("{name}: error does not name a line: {first_error}"));

@@ -31,9 +31,7 @@ fn tempdir(name: &str) -> PathBuf {
 
 /// The fixture crystals as a JSONL data set in the `../shared/data` record layout.
 fn write_crystals(dir: &Path) -> (String, Vec<String>) {
-    let v: Value =
-        serde_json::from_str(&std::fs::read_to_string(fixtures().join("crystals.json")).unwrap())
-            .unwrap();
+    let v: Value = serde_json::from_str(&std::fs::read_to_string(fixtures().join("crystals.json")).unwrap()).unwrap();
     let mut lines = String::new();
     let mut ids = Vec::new();
     for c in v["crystals"].as_array().unwrap() {
@@ -55,16 +53,8 @@ fn write_crystals(dir: &Path) -> (String, Vec<String>) {
 }
 
 fn expected(model: &str) -> Vec<f64> {
-    let v: Value = serde_json::from_str(
-        &std::fs::read_to_string(fixtures().join(format!("{model}.expected.json"))).unwrap(),
-    )
-    .unwrap();
-    v["predictions"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|x| x.as_f64().unwrap())
-        .collect()
+    let v: Value = serde_json::from_str(&std::fs::read_to_string(fixtures().join(format!("{model}.expected.json"))).unwrap()).unwrap();
+    v["predictions"].as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect()
 }
 
 fn check_csv(text: &str, header: &str, ids: &[String], want: &[f64]) {
@@ -83,11 +73,7 @@ fn check_csv(text: &str, header: &str, ids: &[String], want: &[f64]) {
 fn predict_reproduces_the_fixture_predictions() {
     let dir = tempdir("fixtures");
     let (input, ids) = write_crystals(&dir);
-    for model in [
-        "crystalframer_max_default",
-        "crystalframer_max_small_lightweight",
-        "crystalformer_baseline_default",
-    ] {
+    for model in ["crystalframer_max_default", "crystalframer_max_small_lightweight", "crystalformer_baseline_default"] {
         let out = dir.join(format!("{model}.csv")).display().to_string();
         let r = screen(&[
             "predict",
@@ -99,23 +85,11 @@ fn predict_reproduces_the_fixture_predictions() {
             "--out",
             &out,
         ]);
-        assert!(
-            r.status.success(),
-            "{model}: {}",
-            String::from_utf8_lossy(&r.stderr)
-        );
-        check_csv(
-            &std::fs::read_to_string(&out).unwrap(),
-            "id,formula,formation_energy",
-            &ids,
-            &expected(model),
-        );
+        assert!(r.status.success(), "{model}: {}", String::from_utf8_lossy(&r.stderr));
+        check_csv(&std::fs::read_to_string(&out).unwrap(), "id,formula,formation_energy", &ids, &expected(model));
     }
     let text = std::fs::read_to_string(dir.join("crystalframer_max_default.csv")).unwrap();
-    assert!(
-        text.contains("NaCl_rocksalt_prim,NaCl,") && text.contains("SrTiO3_cubic,SrTiO3,"),
-        "{text}"
-    );
+    assert!(text.contains("NaCl_rocksalt_prim,NaCl,") && text.contains("SrTiO3_cubic,SrTiO3,"), "{text}");
 }
 
 #[test]
@@ -126,32 +100,14 @@ fn predict_from_a_model_directory_with_units_and_jsonl_output() {
     let model = common::fixture_model_dir(&dir, name).display().to_string();
 
     let csv = dir.join("p.csv").display().to_string();
-    let r = screen(&[
-        "predict",
-        "--model",
-        &model,
-        &input,
-        "--out",
-        &csv,
-        "--batch-size",
-        "4",
-    ]);
+    let r = screen(&["predict", "--model", &model, &input, "--out", &csv, "--batch-size", "4"]);
     assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
-    check_csv(
-        &std::fs::read_to_string(&csv).unwrap(),
-        "id,formula,formation_energy[eV/atom]",
-        &ids,
-        &expected(name),
-    );
+    check_csv(&std::fs::read_to_string(&csv).unwrap(), "id,formula,formation_energy[eV/atom]", &ids, &expected(name));
 
     let jsonl = dir.join("p.jsonl").display().to_string();
     let r = screen(&["predict", "--model", &model, &input, "--out", &jsonl]);
     assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
-    let rows: Vec<Value> = std::fs::read_to_string(&jsonl)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let rows: Vec<Value> = std::fs::read_to_string(&jsonl).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
     assert_eq!(rows.len(), ids.len());
     for ((row, id), w) in rows.iter().zip(&ids).zip(expected(name)) {
         assert_eq!(row["id"], id.as_str());
@@ -174,63 +130,22 @@ fn predict_reports_bad_inputs_and_models() {
     )
     .unwrap();
     let name = "crystalformer_baseline_default";
-    let (w, c) = (
-        fixture(&format!("{name}.weights.safetensors")),
-        fixture(&format!("{name}.config.json")),
-    );
+    let (w, c) = (fixture(&format!("{name}.weights.safetensors")), fixture(&format!("{name}.config.json")));
     let out = dir.join("p.csv").display().to_string();
-    let r = screen(&[
-        "predict",
-        "--weights",
-        &w,
-        "--config",
-        &c,
-        &bad.display().to_string(),
-        "--out",
-        &out,
-    ]);
+    let r = screen(&["predict", "--weights", &w, "--config", &c, &bad.display().to_string(), "--out", &out]);
     assert_eq!(r.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&r.stderr);
-    assert!(
-        stderr.contains("es") && stderr.contains("Z = 99"),
-        "{stderr}"
-    );
+    assert!(stderr.contains("es") && stderr.contains("Z = 99"), "{stderr}");
     let text = std::fs::read_to_string(&out).unwrap();
     assert_eq!(text.lines().count(), 2, "{text}");
-    let fe: f64 = text
-        .lines()
-        .nth(1)
-        .unwrap()
-        .split(',')
-        .nth(2)
-        .unwrap()
-        .parse()
-        .unwrap();
+    let fe: f64 = text.lines().nth(1).unwrap().split(',').nth(2).unwrap().parse().unwrap();
     assert!((fe - expected(name)[5]).abs() <= TOL);
 
     // Weights that do not fit the configuration; an unknown output format.
     let other = fixture("crystalframer_max_small_lightweight.config.json");
-    let r = screen(&[
-        "predict",
-        "--weights",
-        &w,
-        "--config",
-        &other,
-        &input,
-        "--out",
-        &out,
-    ]);
+    let r = screen(&["predict", "--weights", &w, "--config", &other, &input, "--out", &out]);
     assert_eq!(r.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&r.stderr).contains("cannot load the model"));
-    let r = screen(&[
-        "predict",
-        "--weights",
-        &w,
-        "--config",
-        &c,
-        &input,
-        "--out",
-        "x.parquet",
-    ]);
+    let r = screen(&["predict", "--weights", &w, "--config", &c, &input, "--out", "x.parquet"]);
     assert_eq!(r.status.code(), Some(2));
 }

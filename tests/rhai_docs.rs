@@ -16,11 +16,7 @@ fn examples(markdown: &str) -> Vec<(usize, String, String)> {
         match &mut current {
             None => {
                 if let Some(tag) = line.strip_prefix("```rhai") {
-                    current = Some((
-                        i + 1,
-                        tag.trim_start_matches(',').to_string(),
-                        String::new(),
-                    ));
+                    current = Some((i + 1, tag.trim_start_matches(',').to_string(), String::new()));
                 }
             }
             Some((_, _, code)) => {
@@ -45,17 +41,10 @@ fn workspace() -> PathBuf {
     let file = std::fs::File::open(&data).expect("../shared data");
     let mut text = String::new();
     use std::io::Read;
-    flate2::read::GzDecoder::new(file)
-        .take(4000)
-        .read_to_string(&mut text)
-        .ok();
+    flate2::read::GzDecoder::new(file).take(4000).read_to_string(&mut text).ok();
     let lines: Vec<&str> = text.lines().take(5).collect();
     assert_eq!(lines.len(), 5);
-    std::fs::write(
-        dir.join("structures/castelli.jsonl"),
-        lines.join("\n") + "\n",
-    )
-    .unwrap();
+    std::fs::write(dir.join("structures/castelli.jsonl"), lines.join("\n") + "\n").unwrap();
     dir
 }
 

@@ -54,11 +54,7 @@ fn screen(args: &[String]) -> Output {
         }
         std::thread::sleep(Duration::from_millis(20));
     };
-    Output {
-        status,
-        stdout: Vec::new(),
-        stderr: err.join().expect("stderr"),
-    }
+    Output { status, stdout: Vec::new(), stderr: err.join().expect("stderr") }
 }
 
 fn args(list: &[&str]) -> Vec<String> {
@@ -85,8 +81,7 @@ fn model_dir(dir: &Path) -> String {
 /// places (an unknown element at record 3, broken JSON at record n/2): `n + 2` records.
 fn perovskites(dir: &Path, n: usize) -> String {
     use std::io::BufRead;
-    let file =
-        std::fs::File::open(shared().join("data/castelli_perovskites_matbench.jsonl.gz")).unwrap();
+    let file = std::fs::File::open(shared().join("data/castelli_perovskites_matbench.jsonl.gz")).unwrap();
     let lines = std::io::BufReader::new(flate2::read::GzDecoder::new(file)).lines();
     let mut out = String::new();
     for (i, line) in lines.take(n).enumerate() {
@@ -110,11 +105,7 @@ fn table(path: &Path) -> Vec<String> {
     if path.extension().is_some_and(|e| e == "db") {
         let conn = rusqlite::Connection::open(path).unwrap();
         let mut lines = Vec::new();
-        for sql in [
-            "SELECT * FROM results ORDER BY rowid",
-            "SELECT * FROM errors ORDER BY rowid",
-            "SELECT * FROM screen_run ORDER BY key",
-        ] {
+        for sql in ["SELECT * FROM results ORDER BY rowid", "SELECT * FROM errors ORDER BY rowid", "SELECT * FROM screen_run ORDER BY key"] {
             let mut stmt = conn.prepare(sql).unwrap();
             let n = stmt.column_count();
             let mut rows = stmt.query([]).unwrap();
@@ -124,9 +115,7 @@ fn table(path: &Path) -> Vec<String> {
                         rusqlite::types::ValueRef::Null => "NULL".to_string(),
                         rusqlite::types::ValueRef::Integer(x) => x.to_string(),
                         rusqlite::types::ValueRef::Real(x) => format!("{x:?}"),
-                        rusqlite::types::ValueRef::Text(t) => {
-                            String::from_utf8_lossy(t).to_string()
-                        }
+                        rusqlite::types::ValueRef::Text(t) => String::from_utf8_lossy(t).to_string(),
                         rusqlite::types::ValueRef::Blob(b) => format!("{b:?}"),
                     })
                     .collect();
@@ -137,18 +126,9 @@ fn table(path: &Path) -> Vec<String> {
     } else {
         let stem = path.file_stem().unwrap().to_string_lossy().to_string();
         let errors = path.with_file_name(format!("{stem}.errors.jsonl"));
-        let mut lines: Vec<String> = std::fs::read_to_string(path)
-            .unwrap()
-            .lines()
-            .map(String::from)
-            .collect();
+        let mut lines: Vec<String> = std::fs::read_to_string(path).unwrap().lines().map(String::from).collect();
         lines.push("--- errors".into());
-        lines.extend(
-            std::fs::read_to_string(errors)
-                .unwrap()
-                .lines()
-                .map(String::from),
-        );
+        lines.extend(std::fs::read_to_string(errors).unwrap().lines().map(String::from));
         lines
     }
 }
@@ -157,48 +137,23 @@ fn table(path: &Path) -> Vec<String> {
 fn records(path: &Path) -> Vec<u64> {
     if path.extension().is_some_and(|e| e == "db") {
         let conn = rusqlite::Connection::open(path).unwrap();
-        let mut stmt = conn
-            .prepare("SELECT record FROM results ORDER BY rowid")
-            .unwrap();
-        stmt.query_map([], |r| r.get::<_, i64>(0))
-            .unwrap()
-            .map(|r| r.unwrap() as u64)
-            .collect()
+        let mut stmt = conn.prepare("SELECT record FROM results ORDER BY rowid").unwrap();
+        stmt.query_map([], |r| r.get::<_, i64>(0)).unwrap().map(|r| r.unwrap() as u64).collect()
     } else if path.extension().is_some_and(|e| e == "csv") {
-        std::fs::read_to_string(path)
-            .unwrap()
-            .lines()
-            .skip(1)
-            .map(|l| l.split(',').next().unwrap().parse().unwrap())
-            .collect()
+        std::fs::read_to_string(path).unwrap().lines().skip(1).map(|l| l.split(',').next().unwrap().parse().unwrap()).collect()
     } else {
         std::fs::read_to_string(path)
             .unwrap()
             .lines()
-            .map(|l| {
-                serde_json::from_str::<serde_json::Value>(l).unwrap()["record"]
-                    .as_u64()
-                    .unwrap()
-            })
+            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["record"].as_u64().unwrap())
             .collect()
     }
 }
 
-fn score_args(
-    model: &str,
-    input: &str,
-    out: &Path,
-    commit_every: usize,
-    extra: &[&str],
-) -> Vec<String> {
+fn score_args(model: &str, input: &str, out: &Path, commit_every: usize, extra: &[&str]) -> Vec<String> {
     let mut a = args(&["score", "--model", model, input, "--out"]);
     a.push(out.display().to_string());
-    a.extend(args(&[
-        "--commit-every",
-        &commit_every.to_string(),
-        "--threads",
-        "2",
-    ]));
+    a.extend(args(&["--commit-every", &commit_every.to_string(), "--threads", "2"]));
     a.extend(args(extra));
     a
 }
@@ -227,17 +182,8 @@ fn kill_and_resume(name: &str, n: usize, commit_every: usize, kills: usize) {
         let started = Instant::now();
         let r = screen(&score_args(&model, &input, &reference, commit_every, &[]));
         let duration = started.elapsed();
-        assert_eq!(
-            r.status.code(),
-            Some(1),
-            "{}",
-            String::from_utf8_lossy(&r.stderr)
-        );
-        eprintln!(
-            "{format}: uninterrupted run of {} records took {:.1} s",
-            n + 2,
-            duration.as_secs_f64()
-        );
+        assert_eq!(r.status.code(), Some(1), "{}", String::from_utf8_lossy(&r.stderr));
+        eprintln!("{format}: uninterrupted run of {} records took {:.1} s", n + 2, duration.as_secs_f64());
         let expected = table(&reference);
         assert_eq!(records(&reference).len(), n);
 
@@ -263,37 +209,19 @@ fn kill_and_resume(name: &str, n: usize, commit_every: usize, kills: usize) {
                 use std::io::Write;
                 let mut f = std::fs::OpenOptions::new().append(true).open(&out).unwrap();
                 f.write_all(b"123,half a ro").unwrap();
-                let mut j = std::fs::OpenOptions::new()
-                    .append(true)
-                    .open(journal)
-                    .unwrap();
+                let mut j = std::fs::OpenOptions::new().append(true).open(journal).unwrap();
                 j.write_all(b"{\"next\":99").unwrap();
             }
         }
-        assert!(
-            killed >= kills,
-            "{format}: only {killed} kills landed before the run finished"
-        );
+        assert!(killed >= kills, "{format}: only {killed} kills landed before the run finished");
         let r = screen(&run);
-        assert_eq!(
-            r.status.code(),
-            Some(1),
-            "{}",
-            String::from_utf8_lossy(&r.stderr)
-        );
+        assert_eq!(r.status.code(), Some(1), "{}", String::from_utf8_lossy(&r.stderr));
         let got = table(&out);
-        assert_eq!(
-            got.len(),
-            expected.len(),
-            "{format}: row count after {killed} kills"
-        );
+        assert_eq!(got.len(), expected.len(), "{format}: row count after {killed} kills");
         for (i, (g, e)) in got.iter().zip(&expected).enumerate() {
             assert_eq!(g, e, "{format}: line {i} differs after {killed} kills");
         }
-        eprintln!(
-            "{format}: {killed} SIGKILLs, then --resume: {} lines equal to the uninterrupted run",
-            got.len()
-        );
+        eprintln!("{format}: {killed} SIGKILLs, then --resume: {} lines equal to the uninterrupted run", got.len());
         // Resuming a finished table changes nothing.
         let r = screen(&run);
         assert_eq!(r.status.code(), Some(1));
@@ -312,12 +240,7 @@ fn shards_equal_unsharded(name: &str, n: usize, commit_every: usize, formats: &[
     for format in formats {
         let full = dir.join(format!("full.{format}"));
         let r = screen(&score_args(&model, &input, &full, commit_every, &[]));
-        assert_eq!(
-            r.status.code(),
-            Some(1),
-            "{}",
-            String::from_utf8_lossy(&r.stderr)
-        );
+        assert_eq!(r.status.code(), Some(1), "{}", String::from_utf8_lossy(&r.stderr));
         let expected = table(&full);
         let all = records(&full);
         for count in [1usize, 3, 7] {
@@ -326,26 +249,13 @@ fn shards_equal_unsharded(name: &str, n: usize, commit_every: usize, formats: &[
             for i in 0..count {
                 let out = dir.join(format!("shard{i}of{count}.{format}"));
                 let shard = format!("{i}/{count}");
-                let r = screen(&score_args(
-                    &model,
-                    &input,
-                    &out,
-                    commit_every,
-                    &["--shard", &shard],
-                ));
-                assert!(
-                    r.status.code() == Some(0) || r.status.code() == Some(1),
-                    "{}",
-                    String::from_utf8_lossy(&r.stderr)
-                );
+                let r = screen(&score_args(&model, &input, &out, commit_every, &["--shard", &shard]));
+                assert!(r.status.code() == Some(0) || r.status.code() == Some(1), "{}", String::from_utf8_lossy(&r.stderr));
                 union.extend(records(&out));
                 outs.push(out.display().to_string());
             }
             union.sort_unstable();
-            assert_eq!(
-                union, all,
-                "{format}: shards of {count} do not partition the records"
-            );
+            assert_eq!(union, all, "{format}: shards of {count} do not partition the records");
             let merged = dir.join(format!("merged{count}.{format}"));
             let mut a = args(&["merge"]);
             a.extend(outs.iter().cloned());
@@ -356,19 +266,9 @@ fn shards_equal_unsharded(name: &str, n: usize, commit_every: usize, formats: &[
             if *format == "db" {
                 // The run state may differ (a merge has no resume point); rows and errors must not.
                 let strip = |t: Vec<String>| -> Vec<String> {
-                    t.into_iter()
-                        .filter(|l| {
-                            !["run|", "next|", "complete|"]
-                                .iter()
-                                .any(|k| l.starts_with(k))
-                        })
-                        .collect()
+                    t.into_iter().filter(|l| !["run|", "next|", "complete|"].iter().any(|k| l.starts_with(k))).collect()
                 };
-                assert_eq!(
-                    strip(got),
-                    strip(expected.clone()),
-                    "{format}: merged {count} shards"
-                );
+                assert_eq!(strip(got), strip(expected.clone()), "{format}: merged {count} shards");
             } else {
                 assert_eq!(got, expected, "{format}: merged {count} shards");
             }
@@ -417,19 +317,12 @@ fn every_format_holds_the_same_rows_and_failures_with_reasons() {
         let rows: Vec<(u64, String, f32)> = match format {
             "csv" => {
                 let text = std::fs::read_to_string(&out).unwrap();
-                assert_eq!(
-                    text.lines().next(),
-                    Some("record,id,source,formula,formation_energy[eV/atom]")
-                );
+                assert_eq!(text.lines().next(), Some("record,id,source,formula,formation_energy[eV/atom]"));
                 text.lines()
                     .skip(1)
                     .map(|l| {
                         let f: Vec<&str> = l.split(',').collect();
-                        (
-                            f[0].parse().unwrap(),
-                            f[1].to_string(),
-                            f[4].parse().unwrap(),
-                        )
+                        (f[0].parse().unwrap(), f[1].to_string(), f[4].parse().unwrap())
                     })
                     .collect()
             }
@@ -440,36 +333,18 @@ fn every_format_holds_the_same_rows_and_failures_with_reasons() {
                     let v: serde_json::Value = serde_json::from_str(l).unwrap();
                     assert_eq!(v["units"]["formation_energy"], "eV/atom");
                     assert_eq!(v["source"], input.as_str());
-                    (
-                        v["record"].as_u64().unwrap(),
-                        v["id"].as_str().unwrap().to_string(),
-                        v["formation_energy"].as_f64().unwrap() as f32,
-                    )
+                    (v["record"].as_u64().unwrap(), v["id"].as_str().unwrap().to_string(), v["formation_energy"].as_f64().unwrap() as f32)
                 })
                 .collect(),
             _ => {
                 let conn = rusqlite::Connection::open(&out).unwrap();
-                let unit: String = conn
-                    .query_row(
-                        "SELECT unit FROM targets WHERE name = 'formation_energy'",
-                        [],
-                        |r| r.get(0),
-                    )
-                    .unwrap();
+                let unit: String = conn.query_row("SELECT unit FROM targets WHERE name = 'formation_energy'", [], |r| r.get(0)).unwrap();
                 assert_eq!(unit, "eV/atom");
-                let mut stmt = conn
-                    .prepare("SELECT record, id, formation_energy FROM results ORDER BY record")
-                    .unwrap();
-                stmt.query_map([], |r| {
-                    Ok((
-                        r.get::<_, i64>(0)? as u64,
-                        r.get(1)?,
-                        r.get::<_, f64>(2)? as f32,
-                    ))
-                })
-                .unwrap()
-                .map(|r| r.unwrap())
-                .collect()
+                let mut stmt = conn.prepare("SELECT record, id, formation_energy FROM results ORDER BY record").unwrap();
+                stmt.query_map([], |r| Ok((r.get::<_, i64>(0)? as u64, r.get(1)?, r.get::<_, f64>(2)? as f32)))
+                    .unwrap()
+                    .map(|r| r.unwrap())
+                    .collect()
             }
         };
         assert_eq!(rows.len(), 200);
@@ -481,29 +356,14 @@ fn every_format_holds_the_same_rows_and_failures_with_reasons() {
     assert_eq!(values[0], values[1], "csv and jsonl differ");
     assert_eq!(values[0], values[2], "csv and db differ");
     let errors = std::fs::read_to_string(dir.join("r.errors.jsonl")).unwrap();
-    let errors: Vec<serde_json::Value> = errors
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let errors: Vec<serde_json::Value> = errors.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
     assert_eq!(errors.len(), 2);
     assert_eq!(errors[0]["record"], 3);
-    assert!(
-        errors[0]["reason"].as_str().unwrap().contains("Z=250"),
-        "{:?}",
-        errors[0]
-    );
+    assert!(errors[0]["reason"].as_str().unwrap().contains("Z=250"), "{:?}", errors[0]);
     assert_eq!(errors[1]["record"], 101);
-    assert!(
-        errors[1]["reason"].as_str().unwrap().contains("JSON"),
-        "{:?}",
-        errors[1]
-    );
+    assert!(errors[1]["reason"].as_str().unwrap().contains("JSON"), "{:?}", errors[1]);
     let conn = rusqlite::Connection::open(dir.join("r.db")).unwrap();
-    let reason: String = conn
-        .query_row("SELECT reason FROM errors WHERE record = 3", [], |r| {
-            r.get(0)
-        })
-        .unwrap();
+    let reason: String = conn.query_row("SELECT reason FROM errors WHERE record = 3", [], |r| r.get(0)).unwrap();
     assert!(reason.contains("Z=250"), "{reason}");
     let _ = std::fs::remove_dir_all(&dir);
 }
@@ -518,76 +378,27 @@ fn merge_keeps_a_global_top_k_and_refuses_bad_inputs() {
     let mut outs = Vec::new();
     for i in 0..3 {
         let out = dir.join(format!("s{i}.csv"));
-        screen(&score_args(
-            &model,
-            &input,
-            &out,
-            16,
-            &["--shard", &format!("{i}/3")],
-        ));
+        screen(&score_args(&model, &input, &out, 16, &["--shard", &format!("{i}/3")]));
         outs.push(out.display().to_string());
     }
     let top = dir.join("top.csv");
     let mut a = args(&["merge"]);
     a.extend(outs.iter().cloned());
-    a.extend(args(&[
-        "--out",
-        &top.display().to_string(),
-        "--top",
-        "10",
-        "--by",
-        "formation_energy",
-        "--descending",
-    ]));
+    a.extend(args(&["--out", &top.display().to_string(), "--top", "10", "--by", "formation_energy", "--descending"]));
     let r = screen(&a);
     assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
     let value = |l: &str| l.split(',').nth(4).unwrap().parse::<f32>().unwrap();
-    let mut all: Vec<String> = std::fs::read_to_string(&full)
-        .unwrap()
-        .lines()
-        .skip(1)
-        .map(String::from)
-        .collect();
+    let mut all: Vec<String> = std::fs::read_to_string(&full).unwrap().lines().skip(1).map(String::from).collect();
     all.sort_by(|a, b| value(b).total_cmp(&value(a)));
-    let got: Vec<String> = std::fs::read_to_string(&top)
-        .unwrap()
-        .lines()
-        .skip(1)
-        .map(String::from)
-        .collect();
+    let got: Vec<String> = std::fs::read_to_string(&top).unwrap().lines().skip(1).map(String::from).collect();
     assert_eq!(got, all[..10].to_vec());
 
     // A missing shard is reported; the same shard twice, or an unknown target, is refused.
-    let r = screen(&args(&[
-        "merge",
-        &outs[0],
-        &outs[1],
-        "--out",
-        &dir.join("m.csv").display().to_string(),
-    ]));
-    assert!(
-        String::from_utf8_lossy(&r.stderr).contains("shard(s) 2/3"),
-        "{}",
-        String::from_utf8_lossy(&r.stderr)
-    );
-    let r = screen(&args(&[
-        "merge",
-        &outs[0],
-        &outs[0],
-        "--out",
-        &dir.join("m.csv").display().to_string(),
-    ]));
+    let r = screen(&args(&["merge", &outs[0], &outs[1], "--out", &dir.join("m.csv").display().to_string()]));
+    assert!(String::from_utf8_lossy(&r.stderr).contains("shard(s) 2/3"), "{}", String::from_utf8_lossy(&r.stderr));
+    let r = screen(&args(&["merge", &outs[0], &outs[0], "--out", &dir.join("m.csv").display().to_string()]));
     assert_eq!(r.status.code(), Some(2));
-    let r = screen(&args(&[
-        "merge",
-        &outs[0],
-        "--out",
-        &dir.join("m.csv").display().to_string(),
-        "--top",
-        "3",
-        "--by",
-        "gap",
-    ]));
+    let r = screen(&args(&["merge", &outs[0], "--out", &dir.join("m.csv").display().to_string(), "--top", "3", "--by", "gap"]));
     assert_eq!(r.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&r.stderr).contains("no such target"));
     let _ = std::fs::remove_dir_all(&dir);
@@ -600,31 +411,11 @@ fn resume_refuses_a_different_run_and_models_resolve_by_name() {
     let input = perovskites(&dir, 40);
     let out = dir.join("r.jsonl");
     screen(&score_args(&model, &input, &out, 16, &[]));
-    let r = screen(&score_args(
-        &model,
-        &input,
-        &out,
-        16,
-        &["--resume", "--batch-size", "7"],
-    ));
+    let r = screen(&score_args(&model, &input, &out, 16, &["--resume", "--batch-size", "7"]));
     assert_eq!(r.status.code(), Some(2));
-    assert!(
-        String::from_utf8_lossy(&r.stderr).contains("cannot resume"),
-        "{}",
-        String::from_utf8_lossy(&r.stderr)
-    );
-    let r = screen(&score_args(
-        &model,
-        &input,
-        &out,
-        16,
-        &["--resume", "--shard", "1/2"],
-    ));
-    assert!(
-        String::from_utf8_lossy(&r.stderr).contains("shard 0/1, not 1/2"),
-        "{}",
-        String::from_utf8_lossy(&r.stderr)
-    );
+    assert!(String::from_utf8_lossy(&r.stderr).contains("cannot resume"), "{}", String::from_utf8_lossy(&r.stderr));
+    let r = screen(&score_args(&model, &input, &out, 16, &["--resume", "--shard", "1/2"]));
+    assert!(String::from_utf8_lossy(&r.stderr).contains("shard 0/1, not 1/2"), "{}", String::from_utf8_lossy(&r.stderr));
 
     // --model NAME finds models/NAME in the current directory.
     let models = dir.join("cwd/models");
@@ -636,19 +427,8 @@ fn resume_refuses_a_different_run_and_models_resolve_by_name() {
         .args(["score", "--model", "tiny", &input, "--out", "named.csv"])
         .output()
         .unwrap();
-    assert_eq!(
-        by_name.status.code(),
-        Some(1),
-        "{}",
-        String::from_utf8_lossy(&by_name.stderr)
-    );
-    assert_eq!(
-        std::fs::read_to_string(dir.join("cwd/named.csv"))
-            .unwrap()
-            .lines()
-            .count(),
-        41
-    );
+    assert_eq!(by_name.status.code(), Some(1), "{}", String::from_utf8_lossy(&by_name.stderr));
+    assert_eq!(std::fs::read_to_string(dir.join("cwd/named.csv")).unwrap().lines().count(), 41);
     let missing = Command::new(env!("CARGO_BIN_EXE_screen"))
         .current_dir(dir.join("cwd"))
         .args(["score", "--model", "nonesuch", &input, "--out", "x.csv"])
@@ -658,11 +438,6 @@ fn resume_refuses_a_different_run_and_models_resolve_by_name() {
     // The list names the models of the current directory (and those shipped in the repository).
     let stderr = String::from_utf8_lossy(&missing.stderr);
     let available = stderr.split("available: ").nth(1).unwrap_or("");
-    assert!(
-        available
-            .split(|c: char| c == ',' || c == ')')
-            .any(|m| m.trim() == "tiny"),
-        "{stderr}"
-    );
+    assert!(available.split(|c: char| c == ',' || c == ')').any(|m| m.trim() == "tiny"), "{stderr}");
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -40,11 +40,8 @@ fn corpus() -> PathBuf {
 }
 
 fn reference() -> Vec<Value> {
-    let text = std::fs::read_to_string(corpus().join("reference.jsonl"))
-        .expect("../shared corpus present");
-    text.lines()
-        .map(|l| serde_json::from_str(l).expect("reference line is JSON"))
-        .collect()
+    let text = std::fs::read_to_string(corpus().join("reference.jsonl")).expect("../shared corpus present");
+    text.lines().map(|l| serde_json::from_str(l).expect("reference line is JSON")).collect()
 }
 
 /// Reads a corpus file as the reference did: reader checks off (pymatgen builds structures
@@ -52,18 +49,11 @@ fn reference() -> Vec<Value> {
 fn read(rec: &Value) -> Result<Vec<screen_engine::Result<Entry>>, String> {
     let id = rec["id"].as_str().unwrap_or("");
     let path = corpus().join(id);
-    let mut opts = ReadOptions {
-        min_distance: 0.0,
-        ..ReadOptions::default()
-    };
+    let mut opts = ReadOptions { min_distance: 0.0, ..ReadOptions::default() };
     let info = &rec["structures"][0];
     if rec["format"] == "poscar" && info["species_from_file"] == Value::Bool(false) {
         let mut types: Vec<Element> = Vec::new();
-        for s in info["site_species_in_file_order"]
-            .as_array()
-            .into_iter()
-            .flatten()
-        {
+        for s in info["site_species_in_file_order"].as_array().into_iter().flatten() {
             let e = Element::from_symbol(s.as_str().unwrap_or("")).map_err(|e| e.to_string())?;
             if types.last() != Some(&e) {
                 types.push(e);
@@ -75,9 +65,7 @@ fn read(rec: &Value) -> Result<Vec<screen_engine::Result<Entry>>, String> {
 }
 
 fn exceptions(file: &str) -> BTreeMap<String, String> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/data")
-        .join(file);
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data").join(file);
     std::fs::read_to_string(path)
         .unwrap_or_default()
         .lines()
@@ -90,10 +78,7 @@ fn exceptions(file: &str) -> BTreeMap<String, String> {
 /// "spglib__data__cubic__POSCAR-225-2" → 225.
 fn number_in_name(name: &str) -> Option<u16> {
     let rest = name.split("POSCAR-").nth(1)?;
-    rest.split(|c: char| !c.is_ascii_digit())
-        .next()?
-        .parse()
-        .ok()
+    rest.split(|c: char| !c.is_ascii_digit()).next()?.parse().ok()
 }
 
 #[test]
@@ -107,41 +92,19 @@ fn spglib_test_poscars() {
         if !id.starts_with("poscar/spglib__") {
             continue;
         }
-        let Some(expected) = number_in_name(&id) else {
-            continue;
-        };
+        let Some(expected) = number_in_name(&id) else { continue };
         let records = read(&rec).unwrap_or_else(|e| panic!("{id}: {e}"));
-        let crystal = records[0]
-            .as_ref()
-            .unwrap_or_else(|e| panic!("{id}: {e}"))
-            .structure
-            .as_crystal()
-            .cloned()
-            .unwrap();
-        let symprec = if id.contains("__distorted__") {
-            0.1
-        } else {
-            1e-5
-        };
-        let options = SymmetryOptions {
-            backend: Backend::Spglib,
-            symprec,
-            angle_tolerance: None,
-        };
+        let crystal = records[0].as_ref().unwrap_or_else(|e| panic!("{id}: {e}")).structure.as_crystal().cloned().unwrap();
+        let symprec = if id.contains("__distorted__") { 0.1 } else { 1e-5 };
+        let options = SymmetryOptions { backend: Backend::Spglib, symprec, angle_tolerance: None };
         let ours = SymmetryDataset::new(&crystal, &options).map(|d| d.number);
-        let moyo =
-            SymmetryDataset::new(&crystal, &options.with_backend(Backend::Moyo)).map(|d| d.number);
+        let moyo = SymmetryDataset::new(&crystal, &options.with_backend(Backend::Moyo)).map(|d| d.number);
         checked += 1;
         if ours.as_ref().ok() != Some(&expected) {
-            let reference = rec["structures"][0]["spacegroup_symprec_1e_3"]["number"]
-                .as_u64()
-                .map(|n| n as u16);
-            let listed =
-                name_exceptions.contains_key(&id) && ours.as_ref().ok().copied() == reference;
+            let reference = rec["structures"][0]["spacegroup_symprec_1e_3"]["number"].as_u64().map(|n| n as u16);
+            let listed = name_exceptions.contains_key(&id) && ours.as_ref().ok().copied() == reference;
             if !listed {
-                wrong.push(format!(
-                    "{id}: expected {expected}, spglib gave {ours:?} (reference {reference:?})"
-                ));
+                wrong.push(format!("{id}: expected {expected}, spglib gave {ours:?} (reference {reference:?})"));
             }
         }
         if moyo.as_ref().ok() != ours.as_ref().ok() {
@@ -163,20 +126,12 @@ fn spglib_test_poscars() {
     for d in &backends_differ {
         println!("  backends differ: {d}");
     }
-    assert!(
-        checked >= 340 && checked == on_disk,
-        "{checked} of {on_disk} spglib POSCARs checked"
-    );
+    assert!(checked >= 340 && checked == on_disk, "{checked} of {on_disk} spglib POSCARs checked");
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
     let allowed = exceptions("backend_exceptions.tsv");
-    let unexplained: Vec<&String> = backends_differ
-        .iter()
-        .filter(|d| !allowed.contains_key(d.split(':').next().unwrap_or("")))
-        .collect();
-    assert!(
-        unexplained.is_empty(),
-        "moyo disagrees with spglib:\n{unexplained:#?}"
-    );
+    let unexplained: Vec<&String> =
+        backends_differ.iter().filter(|d| !allowed.contains_key(d.split(':').next().unwrap_or(""))).collect();
+    assert!(unexplained.is_empty(), "moyo disagrees with spglib:\n{unexplained:#?}");
 }
 
 /// (record id, structure or frame label, reference object, reader result) for every
@@ -198,23 +153,13 @@ fn reference_structures() -> Vec<(String, String, Value, Result<Crystal, String>
                     let idx = frame["frame_index"].as_u64().unwrap_or(0) as usize;
                     let crystal = match &records {
                         Ok(r) => match r.get(idx) {
-                            Some(Ok(e)) => e
-                                .structure
-                                .as_crystal()
-                                .cloned()
-                                .ok_or("read as a molecule".to_string()),
+                            Some(Ok(e)) => e.structure.as_crystal().cloned().ok_or("read as a molecule".to_string()),
                             Some(Err(e)) => Err(e.to_string()),
                             None => Err("frame missing".into()),
                         },
                         Err(e) => Err(e.clone()),
                     };
-                    out.push((
-                        id.clone(),
-                        format!("frame {idx}"),
-                        frame.clone(),
-                        crystal,
-                        true,
-                    ));
+                    out.push((id.clone(), format!("frame {idx}"), frame.clone(), crystal, true));
                 }
             }
             Some("cif") => {
@@ -236,35 +181,19 @@ fn reference_structures() -> Vec<(String, String, Value, Result<Crystal, String>
                             .ok_or_else(|| format!("block '{name}' not read")),
                         Err(e) => Err(e.clone()),
                     };
-                    out.push((
-                        id.clone(),
-                        format!("block '{name}'"),
-                        s.clone(),
-                        crystal,
-                        false,
-                    ));
+                    out.push((id.clone(), format!("block '{name}'"), s.clone(), crystal, false));
                 }
             }
             _ => {
                 let crystal = match &records {
                     Ok(r) => match r.first() {
-                        Some(Ok(e)) => e
-                            .structure
-                            .as_crystal()
-                            .cloned()
-                            .ok_or("read as a molecule".to_string()),
+                        Some(Ok(e)) => e.structure.as_crystal().cloned().ok_or("read as a molecule".to_string()),
                         Some(Err(e)) => Err(e.to_string()),
                         None => Err("no structure".into()),
                     },
                     Err(e) => Err(e.clone()),
                 };
-                out.push((
-                    id.clone(),
-                    String::new(),
-                    rec["structures"][0].clone(),
-                    crystal,
-                    false,
-                ));
+                out.push((id.clone(), String::new(), rec["structures"][0].clone(), crystal, false));
             }
         }
     }
@@ -277,30 +206,18 @@ fn reference_space_groups() {
     let structures = reference_structures();
     let mut unexplained = Vec::new();
     let mut seen_exceptions = std::collections::BTreeSet::new();
-    for (field, symprec) in [
-        ("spacegroup_symprec_0_1", 0.1),
-        ("spacegroup_symprec_1e_3", 1e-3),
-    ] {
+    for (field, symprec) in [("spacegroup_symprec_0_1", 0.1), ("spacegroup_symprec_1e_3", 1e-3)] {
         let (mut compared, mut agree, mut unread) = (0usize, 0usize, 0usize);
         let mut disagreements = Vec::new();
         for (id, label, reference, crystal, is_xyz) in &structures {
-            let Some(expected) = reference.get(field).filter(|v| !v.is_null()) else {
-                continue;
-            };
+            let Some(expected) = reference.get(field).filter(|v| !v.is_null()) else { continue };
             let Ok(crystal) = crystal else {
                 unread += 1;
-                println!(
-                    "  not read: {id} {label}: {}",
-                    crystal.as_ref().err().map(String::as_str).unwrap_or("")
-                );
+                println!("  not read: {id} {label}: {}", crystal.as_ref().err().map(String::as_str).unwrap_or(""));
                 continue;
             };
             let angle = if *is_xyz { None } else { Some(5.0) };
-            let options = SymmetryOptions {
-                backend: Backend::Spglib,
-                symprec,
-                angle_tolerance: angle,
-            };
+            let options = SymmetryOptions { backend: Backend::Spglib, symprec, angle_tolerance: angle };
             let ours = SymmetryDataset::new(crystal, &options).map(|d| d.number);
             let theirs = expected["number"].as_u64().map(|n| n as u16);
             compared += 1;
@@ -329,19 +246,9 @@ fn reference_space_groups() {
         }
         assert!(rate >= 0.995, "{field}: agreement {rate} below 99.5%");
     }
-    let stale: Vec<&String> = allowed
-        .keys()
-        .filter(|k| !seen_exceptions.contains(*k))
-        .collect();
-    assert!(
-        unexplained.is_empty(),
-        "unlisted disagreements:\n{}",
-        unexplained.join("\n")
-    );
-    assert!(
-        stale.is_empty(),
-        "listed exceptions that now agree: {stale:?}"
-    );
+    let stale: Vec<&String> = allowed.keys().filter(|k| !seen_exceptions.contains(*k)).collect();
+    assert!(unexplained.is_empty(), "unlisted disagreements:\n{}", unexplained.join("\n"));
+    assert!(stale.is_empty(), "listed exceptions that now agree: {stale:?}");
 }
 
 #[test]
@@ -355,22 +262,14 @@ fn backends_agree_on_the_corpus() {
         // The reference's angle criterion: 5° (pymatgen), none for XYZ frames (ASE/spglib).
         let angle_tolerance = if is_xyz { None } else { Some(5.0) };
         for symprec in [0.1, 1e-3] {
-            let options = SymmetryOptions {
-                backend: Backend::Spglib,
-                symprec,
-                angle_tolerance,
-            };
+            let options = SymmetryOptions { backend: Backend::Spglib, symprec, angle_tolerance };
             let a = SymmetryDataset::new(&crystal, &options).map(|d| d.number);
-            let b = SymmetryDataset::new(&crystal, &options.with_backend(Backend::Moyo))
-                .map(|d| (d.number, d.backend));
+            let b = SymmetryDataset::new(&crystal, &options.with_backend(Backend::Moyo)).map(|d| (d.number, d.backend));
             compared += 1;
             // Where moyo's search could run away, spglib answers the moyo request: nothing to compare.
             if b.as_ref().is_ok_and(|b| b.1 == Backend::Spglib) {
                 handed_to_spglib += 1;
-                println!(
-                    "  answered by spglib: {} @ {symprec}",
-                    format!("{id} {label}").trim()
-                );
+                println!("  answered by spglib: {} @ {symprec}", format!("{id} {label}").trim());
                 continue;
             }
             let b = b.map(|b| b.0);
@@ -394,23 +293,13 @@ fn backends_agree_on_the_corpus() {
     );
     let stale: Vec<&String> = allowed.keys().filter(|k| !listed.contains(*k)).collect();
     assert!(differ.is_empty(), "{}", differ.join("\n"));
-    assert!(
-        stale.is_empty(),
-        "listed differences that no longer occur: {stale:?}"
-    );
+    assert!(stale.is_empty(), "listed differences that no longer occur: {stale:?}");
 }
 
 /// The Materials Project structures of `../shared/data/mp_flla2015.jsonl.gz` on which moyo 0.22
 /// with an explicit 5° angle tolerance never returns at 0.1 Å (its lattice-group closure grows
 /// without bound; found by running every structure and its five copies under a watchdog).
-const MOYO_RUNAWAY_AT_5_DEGREES: [&str; 6] = [
-    "mp-1411",
-    "mp-18377",
-    "mp-581412",
-    "mp-616900",
-    "mp-640862",
-    "mp-849060",
-];
+const MOYO_RUNAWAY_AT_5_DEGREES: [&str; 6] = ["mp-1411", "mp-18377", "mp-581412", "mp-616900", "mp-640862", "mp-849060"];
 
 #[test]
 fn moyo_with_an_angle_tolerance_returns_on_its_runaway_cells() {
@@ -424,25 +313,12 @@ fn moyo_with_an_angle_tolerance_returns_on_its_runaway_cells() {
     for e in &entries {
         let original = e.structure.as_crystal().expect("crystal");
         let mut cells = vec![("original", original.clone())];
-        cells.extend(
-            screen_engine::symmetry::setting::equivalent_copies(original, 7).expect("copies"),
-        );
+        cells.extend(screen_engine::symmetry::setting::equivalent_copies(original, 7).expect("copies"));
         for (what, c) in &cells {
-            let options = SymmetryOptions {
-                backend: Backend::Moyo,
-                symprec: 0.1,
-                angle_tolerance: Some(5.0),
-            };
-            let ours = SymmetryDataset::new(c, &options)
-                .unwrap_or_else(|err| panic!("{} {what}: {err}", e.id));
-            let spglib =
-                SymmetryDataset::new(c, &options.with_backend(Backend::Spglib)).expect("spglib");
-            assert_eq!(
-                (ours.backend, ours.number),
-                (Backend::Spglib, spglib.number),
-                "{} {what}",
-                e.id
-            );
+            let options = SymmetryOptions { backend: Backend::Moyo, symprec: 0.1, angle_tolerance: Some(5.0) };
+            let ours = SymmetryDataset::new(c, &options).unwrap_or_else(|err| panic!("{} {what}: {err}", e.id));
+            let spglib = SymmetryDataset::new(c, &options.with_backend(Backend::Spglib)).expect("spglib");
+            assert_eq!((ours.backend, ours.number), (Backend::Spglib, spglib.number), "{} {what}", e.id);
         }
     }
 }
@@ -456,14 +332,9 @@ fn moyo_with_an_angle_tolerance_returns_on_its_runaway_cells() {
 fn moyo_with_an_angle_tolerance_returns_on_every_mp_input() {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/mp_flla2015.jsonl.gz");
     let mut inputs: Vec<(String, Crystal)> = Vec::new();
-    for e in formats::open(&path, None, &ReadOptions::default())
-        .expect("mp_flla2015 present")
-        .filter_map(Result::ok)
-    {
+    for e in formats::open(&path, None, &ReadOptions::default()).expect("mp_flla2015 present").filter_map(Result::ok) {
         let c = e.structure.as_crystal().expect("crystal").clone();
-        for (what, copy) in
-            screen_engine::symmetry::setting::equivalent_copies(&c, 7).expect("copies")
-        {
+        for (what, copy) in screen_engine::symmetry::setting::equivalent_copies(&c, 7).expect("copies") {
             inputs.push((format!("{}~{what}", e.id), copy));
         }
         inputs.push((e.id, c));
@@ -472,11 +343,7 @@ fn moyo_with_an_angle_tolerance_returns_on_every_mp_input() {
         let (tx, rx) = std::sync::mpsc::channel();
         let work = inputs.clone();
         std::thread::spawn(move || {
-            let options = SymmetryOptions {
-                backend: Backend::Moyo,
-                symprec,
-                angle_tolerance: Some(5.0),
-            };
+            let options = SymmetryOptions { backend: Backend::Moyo, symprec, angle_tolerance: Some(5.0) };
             for (i, (_, c)) in work.iter().enumerate() {
                 let answer = SymmetryDataset::new(c, &options).map(|d| d.backend);
                 if tx.send((i, answer)).is_err() {
@@ -490,16 +357,10 @@ fn moyo_with_an_angle_tolerance_returns_on_every_mp_input() {
                 Ok((_, Ok(Backend::Spglib))) => by_spglib += 1,
                 Ok((_, Ok(Backend::Moyo))) => {}
                 Ok((_, Err(_))) => failed += 1,
-                Err(_) => panic!(
-                    "moyo at {symprec} Å and 5° did not return on {}",
-                    inputs[i].0
-                ),
+                Err(_) => panic!("moyo at {symprec} Å and 5° did not return on {}", inputs[i].0),
             }
         }
-        println!(
-            "{symprec} Å, 5°: {} inputs, {by_spglib} answered by spglib, {failed} without an answer",
-            inputs.len()
-        );
+        println!("{symprec} Å, 5°: {} inputs, {by_spglib} answered by spglib, {failed} without an answer", inputs.len());
     }
 }
 
@@ -515,16 +376,9 @@ fn niggli_matches_pymatgen() {
     for line in text.lines() {
         let r: Value = serde_json::from_str(line).expect("JSON");
         let m: Vec<Vec<f64>> = serde_json::from_value(r["matrix"].clone()).expect("matrix");
-        let rows = [
-            [m[0][0], m[0][1], m[0][2]],
-            [m[1][0], m[1][1], m[1][2]],
-            [m[2][0], m[2][1], m[2][2]],
-        ];
-        let Ok(lattice) = Lattice::new(rows) else {
-            continue;
-        };
-        let expected: Vec<f64> =
-            serde_json::from_value(r["niggli"].clone()).expect("niggli parameters");
+        let rows = [[m[0][0], m[0][1], m[0][2]], [m[1][0], m[1][1], m[1][2]], [m[2][0], m[2][1], m[2][2]]];
+        let Ok(lattice) = Lattice::new(rows) else { continue };
+        let expected: Vec<f64> = serde_json::from_value(r["niggli"].clone()).expect("niggli parameters");
         for backend in [Backend::Spglib, Backend::Moyo] {
             let reduced = reduction::reduce_lattice(&lattice, LatticeReduction::Niggli, backend);
             let ours = match reduced {
@@ -547,16 +401,10 @@ fn niggli_matches_pymatgen() {
                     let mut b = expected[..3].to_vec();
                     a.sort_by(f64::total_cmp);
                     b.sort_by(f64::total_cmp);
-                    assert!(
-                        a.iter().zip(&b).all(|(x, y)| (x - y).abs() < 1e-4 * y),
-                        "{}: {a:?} vs {b:?}",
-                        r["id"]
-                    );
+                    assert!(a.iter().zip(&b).all(|(x, y)| (x - y).abs() < 1e-4 * y), "{}: {a:?} vs {b:?}", r["id"]);
                     explained += 1;
                 }
-                Backend::Spglib if off => {
-                    bad.push(format!("{}: ours {ours:?}, pymatgen {expected:?}", r["id"]))
-                }
+                Backend::Spglib if off => bad.push(format!("{}: ours {ours:?}, pymatgen {expected:?}", r["id"])),
                 Backend::Spglib => {}
             }
         }
@@ -567,11 +415,7 @@ fn niggli_matches_pymatgen() {
         checked - explained - bad.len(),
         bad.len()
     );
-    assert_eq!(
-        explained,
-        listed.len(),
-        "stale entries in niggli_exceptions.tsv"
-    );
+    assert_eq!(explained, listed.len(), "stale entries in niggli_exceptions.tsv");
     assert!(checked > 700, "only {checked} reference lattices");
     assert!(bad.is_empty(), "{}", bad.join("\n"));
 }
@@ -585,25 +429,17 @@ fn same_niggli(ours: &[f64; 6], theirs: &[f64]) -> bool {
     if !(0..3).all(|k| close(ours[k], theirs[k])) {
         return false;
     }
-    let ambiguous = ours[3..]
-        .iter()
-        .chain(&theirs[3..])
-        .any(|a| (a - 90.0).abs().to_radians() < 1e-4);
+    let ambiguous = ours[3..].iter().chain(&theirs[3..]).any(|a| (a - 90.0).abs().to_radians() < 1e-4);
     (3..6).all(|k| close(ours[k], theirs[k]) || (ambiguous && close(180.0 - ours[k], theirs[k])))
 }
 
 #[test]
 fn malformed_and_degenerate_inputs_never_panic() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/malformed");
-    let opts = ReadOptions {
-        min_distance: 0.0,
-        ..ReadOptions::default()
-    };
+    let opts = ReadOptions { min_distance: 0.0, ..ReadOptions::default() };
     let mut analysed = 0;
     for entry in std::fs::read_dir(&dir).expect("malformed corpus").flatten() {
-        let Ok(records) = formats::read_path(&entry.path(), None, &opts) else {
-            continue;
-        };
+        let Ok(records) = formats::read_path(&entry.path(), None, &opts) else { continue };
         for e in records.into_iter().flatten() {
             if let Structure::Crystal(c) = e.structure {
                 analysed += 1;
@@ -611,9 +447,7 @@ fn malformed_and_degenerate_inputs_never_panic() {
             }
         }
     }
-    println!(
-        "malformed corpus: {analysed} structures read (without the overlap check) and analysed"
-    );
+    println!("malformed corpus: {analysed} structures read (without the overlap check) and analysed");
     // Degenerate crystals built directly, bypassing every reader check.
     let el = Element::from_symbol("Fe").unwrap();
     let good = Lattice::new([[3.0, 0.0, 0.0], [0.0, 3.0, 0.0], [0.0, 0.0, 3.0]]).unwrap();
@@ -627,18 +461,12 @@ fn malformed_and_degenerate_inputs_never_panic() {
         vec![[1e300, -1e300, 0.5]],
         vec![],
     ] {
-        let c = Crystal::new(
-            good.clone(),
-            frac.iter().map(|f| Site::new(el, *f)).collect(),
-        );
+        let c = Crystal::new(good.clone(), frac.iter().map(|f| Site::new(el, *f)).collect());
         exercise(&c);
         for backend in [Backend::Spglib, Backend::Moyo] {
             let o = SymmetryOptions::default().with_backend(backend);
             if frac.len() != 1 || frac[0].iter().any(|x| !x.is_finite()) {
-                assert!(
-                    SymmetryDataset::new(&c, &o).is_err(),
-                    "{frac:?} must be refused"
-                );
+                assert!(SymmetryDataset::new(&c, &o).is_err(), "{frac:?} must be refused");
             }
         }
     }
@@ -646,11 +474,7 @@ fn malformed_and_degenerate_inputs_never_panic() {
     let c = Crystal::new(good, vec![Site::new(el, [0.0; 3])]);
     for symprec in [0.0, -1.0, f64::NAN, f64::INFINITY, 10.0] {
         for backend in [Backend::Spglib, Backend::Moyo] {
-            let o = SymmetryOptions {
-                backend,
-                symprec,
-                angle_tolerance: None,
-            };
+            let o = SymmetryOptions { backend, symprec, angle_tolerance: None };
             assert!(SymmetryDataset::new(&c, &o).is_err(), "symprec {symprec}");
         }
     }
@@ -662,11 +486,7 @@ fn malformed_and_degenerate_inputs_never_panic() {
 fn exercise(c: &Crystal) {
     for backend in [Backend::Spglib, Backend::Moyo] {
         for symprec in [1e-5, 0.01, 0.1] {
-            let o = SymmetryOptions {
-                backend,
-                symprec,
-                angle_tolerance: Some(5.0),
-            };
+            let o = SymmetryOptions { backend, symprec, angle_tolerance: Some(5.0) };
             let _ = SymmetryDataset::new(c, &o).map(|d| d.wyckoff_sequence());
             let _ = reduction::primitive_cell(c, &o);
             let _ = reduction::conventional_cell(c, &o);
@@ -678,3 +498,5 @@ fn exercise(c: &Crystal) {
     let m = StructureMatcher::new(MatcherOptions::default());
     let _ = m.fit(c, c);
 }
+
+

@@ -28,13 +28,7 @@ pub struct Candidate {
 
 impl Candidate {
     pub fn new(id: impl Into<String>, index: u64, crystal: Crystal, origin: Origin) -> Self {
-        Candidate {
-            id: id.into(),
-            index,
-            crystal,
-            origin,
-            fields: Fields::default(),
-        }
+        Candidate { id: id.into(), index, crystal, origin, fields: Fields::default() }
     }
 }
 
@@ -42,10 +36,7 @@ impl Candidate {
 #[derive(Clone, Debug, PartialEq)]
 pub enum Origin {
     /// Elements substituted into the orbits of a prototype.
-    Substitution {
-        prototype: String,
-        assignment: Vec<OrbitAssignment>,
-    },
+    Substitution { prototype: String, assignment: Vec<OrbitAssignment> },
     /// A record of a structure file or database.
     Record { source: String, location: String },
 }
@@ -141,10 +132,7 @@ pub struct Rejection {
 
 impl Rejection {
     pub fn new(reason: impl Into<Cow<'static, str>>) -> Self {
-        Rejection {
-            reason: reason.into(),
-            detail: None,
-        }
+        Rejection { reason: reason.into(), detail: None }
     }
 
     pub fn with_detail(mut self, detail: impl Into<String>) -> Self {
@@ -174,10 +162,7 @@ mod tests {
         f.set("formula", Value::Text("BaTiO3".into()), None);
         let names: Vec<_> = f.iter().map(|x| x.name.as_str()).collect();
         assert_eq!(names, ["formula", "e_form"]);
-        assert_eq!(
-            f.get("formula").map(|x| x.value.to_string()),
-            Some("BaTiO3".into())
-        );
+        assert_eq!(f.get("formula").map(|x| x.value.to_string()), Some("BaTiO3".into()));
         assert_eq!(f.number("e_form"), Some(-1.5));
         assert_eq!(f.number("formula"), None);
     }

@@ -9,17 +9,11 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     #[error("{path}: {source}")]
-    Io {
-        path: String,
-        source: std::io::Error,
-    },
+    Io { path: String, source: std::io::Error },
     #[error(transparent)]
     Parse(#[from] ParseError),
     #[error("{context}: {source}")]
-    Crystal {
-        context: String,
-        source: CrystalError,
-    },
+    Crystal { context: String, source: CrystalError },
     /// A request the engine cannot honour (unknown format name, writing a molecule as POSCAR).
     #[error("{0}")]
     Usage(String),
@@ -27,10 +21,7 @@ pub enum Error {
 
 impl Error {
     pub fn io(path: impl fmt::Display, source: std::io::Error) -> Self {
-        Error::Io {
-            path: path.to_string(),
-            source,
-        }
+        Error::Io { path: path.to_string(), source }
     }
 }
 
@@ -50,28 +41,15 @@ pub struct ParseError {
 
 impl ParseError {
     pub fn new(file: &str, message: impl Into<String>) -> Self {
-        ParseError {
-            file: file.to_string(),
-            line: None,
-            column: None,
-            context: None,
-            message: message.into(),
-        }
+        ParseError { file: file.to_string(), line: None, column: None, context: None, message: message.into() }
     }
 
     pub fn at(file: &str, line: usize, message: impl Into<String>) -> Self {
-        ParseError {
-            line: Some(line),
-            ..ParseError::new(file, message)
-        }
+        ParseError { line: Some(line), ..ParseError::new(file, message) }
     }
 
     pub fn at_column(file: &str, line: usize, column: usize, message: impl Into<String>) -> Self {
-        ParseError {
-            line: Some(line),
-            column: Some(column),
-            ..ParseError::new(file, message)
-        }
+        ParseError { line: Some(line), column: Some(column), ..ParseError::new(file, message) }
     }
 
     pub fn with_context(mut self, context: impl Into<String>) -> Self {
@@ -86,21 +64,11 @@ impl ParseError {
             pest::error::LineColLocation::Span(p, _) => p,
         };
         let detail = match &e.variant {
-            pest::error::ErrorVariant::ParsingError {
-                positives,
-                negatives,
-            } => {
-                let names = |v: &[R]| {
-                    v.iter()
-                        .map(|r| format!("{r:?}"))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                };
+            pest::error::ErrorVariant::ParsingError { positives, negatives } => {
+                let names = |v: &[R]| v.iter().map(|r| format!("{r:?}")).collect::<Vec<_>>().join(", ");
                 match (positives.is_empty(), negatives.is_empty()) {
                     (false, _) => format!("invalid {what} syntax: expected {}", names(positives)),
-                    (true, false) => {
-                        format!("invalid {what} syntax: unexpected {}", names(negatives))
-                    }
+                    (true, false) => format!("invalid {what} syntax: unexpected {}", names(negatives)),
                     (true, true) => format!("invalid {what} syntax"),
                 }
             }
@@ -133,15 +101,8 @@ mod tests {
 
     #[test]
     fn display_is_editor_clickable() {
-        let e = ParseError::at_column("a.cif", 12, 5, "expected a number")
-            .with_context("data block 'x'");
-        assert_eq!(
-            e.to_string(),
-            "a.cif:12:5: data block 'x': expected a number"
-        );
-        assert_eq!(
-            ParseError::new("b.xyz", "empty file").to_string(),
-            "b.xyz: empty file"
-        );
+        let e = ParseError::at_column("a.cif", 12, 5, "expected a number").with_context("data block 'x'");
+        assert_eq!(e.to_string(), "a.cif:12:5: data block 'x': expected a number");
+        assert_eq!(ParseError::new("b.xyz", "empty file").to_string(), "b.xyz: empty file");
     }
 }

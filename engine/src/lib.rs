@@ -38,10 +38,10 @@ pub mod formats;
 pub mod math;
 pub mod pipeline;
 pub mod plugin;
-pub mod prototype;
-pub mod results;
 pub mod script;
+pub mod prototype;
 pub mod substitute;
+pub mod results;
 pub mod symmetry;
 
 pub use error::{Error, Result};

@@ -13,11 +13,7 @@ pub fn dot(a: Vec3, b: Vec3) -> f64 {
 }
 
 pub fn cross(a: Vec3, b: Vec3) -> Vec3 {
-    [
-        a[1] * b[2] - a[2] * b[1],
-        a[2] * b[0] - a[0] * b[2],
-        a[0] * b[1] - a[1] * b[0],
-    ]
+    [a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]]
 }
 
 pub fn norm(a: Vec3) -> f64 {
@@ -41,11 +37,7 @@ pub fn det(m: &Mat3) -> f64 {
 }
 
 pub fn transpose(m: &Mat3) -> Mat3 {
-    [
-        [m[0][0], m[1][0], m[2][0]],
-        [m[0][1], m[1][1], m[2][1]],
-        [m[0][2], m[1][2], m[2][2]],
-    ]
+    [[m[0][0], m[1][0], m[2][0]], [m[0][1], m[1][1], m[2][1]], [m[0][2], m[1][2], m[2][2]]]
 }
 
 pub fn mat_mul(a: &Mat3, b: &Mat3) -> Mat3 {
@@ -122,11 +114,7 @@ pub fn cos_deg(angle: f64) -> f64 {
 
 /// Sine of an angle in degrees, exact at 90°.
 pub fn sin_deg(angle: f64) -> f64 {
-    if angle == 90.0 {
-        1.0
-    } else {
-        angle.to_radians().sin()
-    }
+    if angle == 90.0 { 1.0 } else { angle.to_radians().sin() }
 }
 
 #[cfg(test)]

@@ -11,19 +11,13 @@
 
 use flate2::read::GzDecoder;
 use screen_engine::chem::Element;
-use screen_engine::filter::{
-    PerovskiteOptions, SmactOptions, octahedral_factor_in_range, smact_composition,
-    tolerance_factor_in_range,
-};
+use screen_engine::filter::{PerovskiteOptions, SmactOptions, octahedral_factor_in_range, smact_composition, tolerance_factor_in_range};
 use screen_engine::prototype::Prototype;
 use screen_engine::substitute::{Substitution, VolumeRule};
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
 
-const DATA: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../../shared/data/castelli_perovskites_matbench.jsonl.gz"
-);
+const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/data/castelli_perovskites_matbench.jsonl.gz");
 
 struct Record {
     a: Element,
@@ -37,35 +31,22 @@ fn records() -> Vec<Record> {
     let mut out = Vec::new();
     for (n, line) in BufReader::new(GzDecoder::new(file)).lines().enumerate() {
         let line = line.unwrap();
-        let v: serde_json::Value =
-            serde_json::from_str(&line).unwrap_or_else(|e| panic!("{DATA}:{}: {e}", n + 1));
+        let v: serde_json::Value = serde_json::from_str(&line).unwrap_or_else(|e| panic!("{DATA}:{}: {e}", n + 1));
         let lattice: Vec<Vec<f64>> = serde_json::from_value(v["lattice"].clone()).unwrap();
         let a_dft = lattice[0][0];
-        assert!(
-            (lattice[1][1] - a_dft).abs() < 1e-6 && (lattice[2][2] - a_dft).abs() < 1e-6,
-            "line {}",
-            n + 1
-        );
+        assert!((lattice[1][1] - a_dft).abs() < 1e-6 && (lattice[2][2] - a_dft).abs() < 1e-6, "line {}", n + 1);
         let z: Vec<u32> = serde_json::from_value(v["species"].clone()).unwrap();
         let f: Vec<[f64; 3]> = serde_json::from_value(v["frac_coords"].clone()).unwrap();
         assert_eq!(z.len(), 5);
         let dist = |p: [f64; 3], q: [f64; 3]| {
-            (0..3)
-                .map(|k| ((p[k] - q[k]) - (p[k] - q[k]).round()).powi(2))
-                .sum::<f64>()
-                .sqrt()
+            (0..3).map(|k| ((p[k] - q[k]) - (p[k] - q[k]).round()).powi(2)).sum::<f64>().sqrt()
         };
         let reach = |i: usize| (2..5).map(|k| dist(f[i], f[k])).sum::<f64>();
         let (ia, ib) = if reach(0) < reach(1) { (1, 0) } else { (0, 1) };
         let el = |z: u32| Element::from_z(z).unwrap();
         let mut anions: Vec<Element> = z[2..].iter().map(|&z| el(z)).collect();
         anions.sort_by_key(|e| std::cmp::Reverse(e.z() == 8)); // O first: "O,O,N"
-        out.push(Record {
-            a: el(z[ia]),
-            b: el(z[ib]),
-            anions,
-            a_dft,
-        });
+        out.push(Record { a: el(z[ia]), b: el(z[ib]), anions, a_dft });
     }
     out
 }
@@ -82,12 +63,7 @@ fn stats(mut errors: Vec<f64>) -> Stats {
     let mean_signed = errors.iter().sum::<f64>() / n as f64;
     let mut abs: Vec<f64> = errors.drain(..).map(f64::abs).collect();
     abs.sort_by(f64::total_cmp);
-    Stats {
-        n,
-        mean_rel: abs.iter().sum::<f64>() / n as f64,
-        median_rel: abs[n / 2],
-        mean_signed,
-    }
+    Stats { n, mean_rel: abs.iter().sum::<f64>() / n as f64, median_rel: abs[n / 2], mean_signed }
 }
 
 #[test]
@@ -112,16 +88,9 @@ fn castelli_lattice_parameters_from_the_volume_rule() {
             .iter()
             .map(|t| {
                 let x = t.iter().map(|e| e.symbol()).collect::<Vec<_>>().join(",");
-                Substitution::parse(
-                    prototype.clone(),
-                    [
-                        ("A", symbols.clone()),
-                        ("B", symbols.clone()),
-                        ("X", vec![x.as_str()]),
-                    ],
-                )
-                .unwrap()
-                .with_volume_rule(rule)
+                Substitution::parse(prototype.clone(), [("A", symbols.clone()), ("B", symbols.clone()), ("X", vec![x.as_str()])])
+                    .unwrap()
+                    .with_volume_rule(rule)
             })
             .collect();
         let (mut all, mut valid, mut plausible) = (Vec::new(), Vec::new(), Vec::new());
@@ -136,12 +105,7 @@ fn castelli_lattice_parameters_from_the_volume_rule() {
             // The regenerated structure has the record's composition.
             let mut want = vec![r.a, r.b];
             want.extend(&r.anions);
-            let mut got: Vec<Element> = c
-                .crystal
-                .sites
-                .iter()
-                .map(|s| s.occupancy.species()[0].0.element)
-                .collect();
+            let mut got: Vec<Element> = c.crystal.sites.iter().map(|s| s.occupancy.species()[0].0.element).collect();
             got.sort();
             want.sort();
             assert_eq!(got, want);
@@ -152,19 +116,13 @@ fn castelli_lattice_parameters_from_the_volume_rule() {
             if smact_composition(&comp, &smact).is_ok() {
                 valid.push(err);
                 let geometry = PerovskiteOptions::default();
-                if tolerance_factor_in_range(&c, &geometry).is_ok()
-                    && octahedral_factor_in_range(&c, &geometry).is_ok()
-                {
+                if tolerance_factor_in_range(&c, &geometry).is_ok() && octahedral_factor_in_range(&c, &geometry).is_ok() {
                     plausible.push(err);
                 }
             }
         }
         let (s_all, s_valid, s_plausible) = (stats(all), stats(valid), stats(plausible));
-        for (name, s) in [
-            ("all", &s_all),
-            ("SMACT-valid", &s_valid),
-            ("valid + t, mu in range", &s_plausible),
-        ] {
+        for (name, s) in [("all", &s_all), ("SMACT-valid", &s_valid), ("valid + t, mu in range", &s_plausible)] {
             println!(
                 "{:>18} {:>24} ({:>5}): mean |Δa|/a = {:5.2}%  median {:5.2}%  mean signed {:+6.2}%",
                 rule.name(),
@@ -178,20 +136,11 @@ fn castelli_lattice_parameters_from_the_volume_rule() {
         report.insert(rule.name(), (s_all.mean_rel, s_plausible.mean_rel));
     }
     let (contact_all, contact_plausible) = report["contact"];
-    assert!(
-        contact_all < BOUND_ALL,
-        "contact rule: mean relative error {contact_all}"
-    );
-    assert!(
-        contact_plausible < BOUND_PLAUSIBLE,
-        "contact rule on plausible perovskites: {contact_plausible}"
-    );
+    assert!(contact_all < BOUND_ALL, "contact rule: mean relative error {contact_all}");
+    assert!(contact_plausible < BOUND_PLAUSIBLE, "contact rule on plausible perovskites: {contact_plausible}");
     // The default rule is the best of the three on this set.
     for (name, (all, plausible)) in &report {
-        assert!(
-            contact_all <= *all && contact_plausible <= *plausible + 1e-3,
-            "{name}"
-        );
+        assert!(contact_all <= *all && contact_plausible <= *plausible + 1e-3, "{name}");
     }
 }
 

@@ -59,16 +59,11 @@ fn join<T: ToString>(v: &[T]) -> String {
 pub fn run(args: Args) -> Result<Status> {
     let set = OxidationStateSet::from_name(&args.oxidation_states).ok_or_else(|| {
         let names: Vec<&str> = OxidationStateSet::ALL.iter().map(|s| s.name()).collect();
-        Error::Usage(format!(
-            "--oxidation-states '{}': expected one of {}",
-            args.oxidation_states,
-            names.join(", ")
-        ))
+        Error::Usage(format!("--oxidation-states '{}': expected one of {}", args.oxidation_states, names.join(", ")))
     })?;
     let mut pool: Vec<Element> = Vec::new();
     for symbol in &args.elements {
-        let e = Element::from_symbol(symbol.trim())
-            .map_err(|e| Error::Usage(format!("--elements: {e}")))?;
+        let e = Element::from_symbol(symbol.trim()).map_err(|e| Error::Usage(format!("--elements: {e}")))?;
         if !pool.contains(&e) {
             pool.push(e);
         }
@@ -82,50 +77,28 @@ pub fn run(args: Args) -> Result<Status> {
         return Err(Error::Usage("--size must be at least 1".into()));
     }
     if let Some(e) = pool.iter().find(|e| e.oxidation_states(set).is_empty()) {
-        return Err(Error::Usage(format!(
-            "--elements: no oxidation states for {e} in oxidation-state set '{set}'"
-        )));
+        return Err(Error::Usage(format!("--elements: no oxidation states for {e} in oxidation-state set '{set}'")));
     }
     let jsonl = match &args.out {
         None => false,
-        Some(p) => match p
-            .extension()
-            .and_then(|e| e.to_str())
-            .map(str::to_ascii_lowercase)
-            .as_deref()
-        {
+        Some(p) => match p.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref() {
             Some("csv") => false,
             Some("jsonl") | Some("ndjson") => true,
-            _ => {
-                return Err(Error::Usage(format!(
-                    "--out '{}': expected a .csv or .jsonl file",
-                    p.display()
-                )));
-            }
+            _ => return Err(Error::Usage(format!("--out '{}': expected a .csv or .jsonl file", p.display()))),
         },
     };
     let sink: Box<dyn Write> = match &args.out {
         Some(p) => Box::new(std::fs::File::create(p).map_err(|e| Error::io(p.display(), e))?),
         None => Box::new(std::io::stdout().lock()),
     };
-    let out_name = args
-        .out
-        .as_ref()
-        .map_or("standard output".to_string(), |p| p.display().to_string());
+    let out_name = args.out.as_ref().map_or("standard output".to_string(), |p| p.display().to_string());
     let mut out = BufWriter::new(sink);
     let io = |e: std::io::Error| Error::io(&out_name, e);
     if !jsonl {
         writeln!(out, "formula,elements,oxidation_states,stoichiometry").map_err(io)?;
     }
-    let options = FilterOptions {
-        threshold: args.max_stoich,
-        oxidation_states: set,
-    };
-    let combinations: u64 = args
-        .size
-        .iter()
-        .map(|&k| binomial(pool.len() as u64, k as u64))
-        .sum();
+    let options = FilterOptions { threshold: args.max_stoich, oxidation_states: set };
+    let combinations: u64 = args.size.iter().map(|&k| binomial(pool.len() as u64, k as u64)).sum();
     let progress = ProgressBar::new_spinner();
     progress.set_style(
         ProgressStyle::with_template("{spinner} {pos} compositions ({per_sec})")
@@ -158,17 +131,8 @@ pub fn run(args: Args) -> Result<Status> {
                 });
                 writeln!(out, "{row}")
             } else {
-                let states = if args.unique {
-                    String::new()
-                } else {
-                    join(states)
-                };
-                writeln!(
-                    out,
-                    "{f},{},{states},{}",
-                    symbols.join(" "),
-                    join(stoichiometry)
-                )
+                let states = if args.unique { String::new() } else { join(states) };
+                writeln!(out, "{f},{},{states},{}", symbols.join(" "), join(stoichiometry))
             };
             match written {
                 Ok(()) => {
@@ -187,10 +151,7 @@ pub fn run(args: Args) -> Result<Status> {
     }
     out.flush().map_err(io)?;
     progress.finish_and_clear();
-    eprintln!(
-        "{rows} compositions from {combinations} element combinations of {} elements",
-        pool.len()
-    );
+    eprintln!("{rows} compositions from {combinations} element combinations of {} elements", pool.len());
     Ok(Status::Success)
 }
 

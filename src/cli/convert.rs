@@ -26,35 +26,21 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> Result<Status> {
-    let (out, inputs) = args
-        .paths
-        .split_last()
-        .ok_or_else(|| Error::Usage("convert needs IN and OUT".into()))?;
+    let (out, inputs) = args.paths.split_last().ok_or_else(|| Error::Usage("convert needs IN and OUT".into()))?;
     let inputs = expand_inputs(inputs);
     let to_dir = out.is_dir() || out.to_string_lossy().ends_with('/');
     let format = match &args.to {
         Some(name) => Format::from_name(name)?,
         None if to_dir => Format::Cif,
         None => Format::from_path(out).ok_or_else(|| {
-            Error::Usage(format!(
-                "cannot tell the output format of '{}': use --to",
-                out.display()
-            ))
+            Error::Usage(format!("cannot tell the output format of '{}': use --to", out.display()))
         })?,
     };
     let mut sink = if to_dir {
         std::fs::create_dir_all(out).map_err(|e| Error::io(out.display(), e))?;
-        Sink::Directory {
-            dir: out.clone(),
-            format,
-            used: HashSet::new(),
-        }
+        Sink::Directory { dir: out.clone(), format, used: HashSet::new() }
     } else {
-        Sink::File {
-            path: out.clone(),
-            format,
-            entries: Vec::new(),
-        }
+        Sink::File { path: out.clone(), format, entries: Vec::new() }
     };
 
     let progress = progress_bar(inputs.len());
@@ -84,16 +70,8 @@ pub fn run(args: Args) -> Result<Status> {
         return Err(e);
     }
     sink.finish()?;
-    eprintln!(
-        "converted {written} structure(s) to {} ({}), {failed} failed",
-        out.display(),
-        format.name()
-    );
-    Ok(if failed > 0 {
-        Status::InputErrors
-    } else {
-        Status::Success
-    })
+    eprintln!("converted {written} structure(s) to {} ({}), {failed} failed", out.display(), format.name());
+    Ok(if failed > 0 { Status::InputErrors } else { Status::Success })
 }
 
 fn progress_bar(n: usize) -> ProgressBar {
@@ -110,25 +88,15 @@ fn progress_bar(n: usize) -> ProgressBar {
 
 enum Sink {
     /// One output file; single-structure formats take exactly one structure.
-    File {
-        path: PathBuf,
-        format: Format,
-        entries: Vec<Entry>,
-    },
+    File { path: PathBuf, format: Format, entries: Vec<Entry> },
     /// One file per structure, named after its id.
-    Directory {
-        dir: PathBuf,
-        format: Format,
-        used: HashSet<String>,
-    },
+    Directory { dir: PathBuf, format: Format, used: HashSet<String> },
 }
 
 impl Sink {
     fn accept(&mut self, entry: Entry) -> Result<()> {
         match self {
-            Sink::File {
-                entries, format, ..
-            } => {
+            Sink::File { entries, format, .. } => {
                 formats::check_writable(&entry, *format)?;
                 entries.push(entry);
                 Ok(())
@@ -144,11 +112,7 @@ impl Sink {
     /// Writes the buffered structures of a single output file.
     fn finish(self) -> Result<()> {
         match self {
-            Sink::File {
-                path,
-                format,
-                entries,
-            } => {
+            Sink::File { path, format, entries } => {
                 let refs: Vec<&Entry> = entries.iter().collect();
                 write_file(&path, &refs, format)
             }
@@ -168,19 +132,9 @@ fn write_file(path: &Path, entries: &[&Entry], format: Format) -> Result<()> {
 fn unique_stem(id: &str, used: &mut HashSet<String>) -> String {
     let base: String = id
         .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || "-_.".contains(c) {
-                c
-            } else {
-                '_'
-            }
-        })
+        .map(|c| if c.is_ascii_alphanumeric() || "-_.".contains(c) { c } else { '_' })
         .collect();
-    let base = if base.is_empty() {
-        "structure".to_string()
-    } else {
-        base
-    };
+    let base = if base.is_empty() { "structure".to_string() } else { base };
     let mut stem = base.clone();
     let mut n = 2;
     while !used.insert(stem.clone()) {

@@ -6,9 +6,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
 use screen_engine::crystal::Entry;
 use screen_engine::formats::{self, Format};
-use screen_engine::symmetry::matcher::{
-    Comparison, MatcherOptions, StructureMatcher, group_reduced,
-};
+use screen_engine::symmetry::matcher::{Comparison, MatcherOptions, StructureMatcher, group_reduced};
 use screen_engine::symmetry::{Backend, SymmetryOptions};
 use screen_engine::{Error, Result};
 use std::io::{BufWriter, Write};
@@ -83,12 +81,8 @@ pub fn run(args: Args) -> Result<Status> {
     }
     let format = match &args.to {
         Some(name) => Format::from_name(name)?,
-        None => Format::from_path(&args.out).ok_or_else(|| {
-            usage(format!(
-                "cannot tell the output format of '{}': use --to",
-                args.out.display()
-            ))
-        })?,
+        None => Format::from_path(&args.out)
+            .ok_or_else(|| usage(format!("cannot tell the output format of '{}': use --to", args.out.display())))?,
     };
 
     // Read everything (records that fail are reported and skipped).
@@ -96,16 +90,10 @@ pub fn run(args: Args) -> Result<Status> {
     let mut entries: Vec<(String, Entry)> = Vec::new();
     let mut failed = 0usize;
     for_each_record(&inputs, &args.input, |path, record| match record {
-        Ok(entry) if entry.structure.as_crystal().is_some() => {
-            entries.push((path.display().to_string(), entry))
-        }
+        Ok(entry) if entry.structure.as_crystal().is_some() => entries.push((path.display().to_string(), entry)),
         Ok(entry) => {
             failed += 1;
-            eprintln!(
-                "error: {}: '{}' is a molecule (no lattice): cannot compare it as a crystal",
-                path.display(),
-                entry.id
-            );
+            eprintln!("error: {}: '{}' is a molecule (no lattice): cannot compare it as a crystal", path.display(), entry.id);
         }
         Err(e) => {
             failed += 1;
@@ -121,11 +109,7 @@ pub fn run(args: Args) -> Result<Status> {
         .map(|(_, e)| {
             let r = e.structure.as_crystal().map(|c| matcher.reduce(c));
             bar.inc(1);
-            r.unwrap_or_else(|| {
-                Err(screen_engine::symmetry::SymmetryError::Invalid(
-                    "not a crystal".into(),
-                ))
-            })
+            r.unwrap_or_else(|| Err(screen_engine::symmetry::SymmetryError::Invalid("not a crystal".into())))
         })
         .collect();
     bar.finish_and_clear();
@@ -134,10 +118,7 @@ pub fn run(args: Args) -> Result<Status> {
     for (i, e) in &grouping.failures {
         failed += 1;
         let (file, entry) = &entries[*i];
-        eprintln!(
-            "error: {file}: {} ({}): {e}; left out",
-            entry.id, entry.location
-        );
+        eprintln!("error: {file}: {} ({}): {e}; left out", entry.id, entry.location);
     }
 
     let kept: Vec<&Entry> = grouping.groups.iter().map(|g| &entries[g[0]].1).collect();
@@ -155,11 +136,7 @@ pub fn run(args: Args) -> Result<Status> {
         elapsed,
         grouping.pairs_compared as f64 / elapsed.max(1e-9)
     );
-    Ok(if failed > 0 {
-        Status::InputErrors
-    } else {
-        Status::Success
-    })
+    Ok(if failed > 0 { Status::InputErrors } else { Status::Success })
 }
 
 fn progress(n: usize, what: &'static str) -> ProgressBar {
@@ -168,10 +145,8 @@ fn progress(n: usize, what: &'static str) -> ProgressBar {
     }
     let bar = ProgressBar::new(n as u64);
     bar.set_style(
-        ProgressStyle::with_template(&format!(
-            "{what} {{bar:40}} {{pos}}/{{len}} {{per_sec}} ETA {{eta}}"
-        ))
-        .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        ProgressStyle::with_template(&format!("{what} {{bar:40}} {{pos}}/{{len}} {{per_sec}} ETA {{eta}}"))
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
     bar
 }
@@ -184,11 +159,7 @@ fn write_file(path: &PathBuf, entries: &[&Entry], format: Format) -> Result<()> 
 }
 
 fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_string()
-    }
+    if s.contains([',', '"', '\n']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s.to_string() }
 }
 
 fn write_groups(path: &PathBuf, entries: &[(String, Entry)], groups: &[Vec<usize>]) -> Result<()> {
@@ -206,13 +177,7 @@ fn write_groups(path: &PathBuf, entries: &[(String, Entry)], groups: &[Vec<usize
             Some((g, k)) => (g.to_string(), csv_field(&entries[k].1.id)),
             None => (String::new(), String::new()),
         };
-        writeln!(
-            out,
-            "{i},{},{},{group},{kept}",
-            csv_field(file),
-            csv_field(&entry.id)
-        )
-        .map_err(io)?;
+        writeln!(out, "{i},{},{},{group},{kept}", csv_field(file), csv_field(&entry.id)).map_err(io)?;
     }
     out.flush().map_err(io)
 }

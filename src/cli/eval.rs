@@ -43,28 +43,17 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> Result<Status> {
-    let usage =
-        |e: screen_crystalframer::Error| Error::Usage(format!("{}: {e}", args.model.display()));
-    let predictor = Predictor::from_dir(&args.model)
-        .map_err(usage)?
-        .with_batch_size(args.batch_size);
+    let usage = |e: screen_crystalframer::Error| Error::Usage(format!("{}: {e}", args.model.display()));
+    let predictor = Predictor::from_dir(&args.model).map_err(usage)?.with_batch_size(args.batch_size);
     let metadata = predictor.metadata().clone();
     let split = match args.split.as_str() {
         "all" => None,
-        s => Some(Split::from_name(s).ok_or_else(|| {
-            Error::Usage(format!("--split '{s}': expected train, val, test or all"))
-        })?),
+        s => Some(Split::from_name(s).ok_or_else(|| Error::Usage(format!("--split '{s}': expected train, val, test or all")))?),
     };
     let split_field = args
         .split_field
         .clone()
-        .or_else(|| {
-            metadata
-                .training_data
-                .get("split_field")
-                .and_then(|v| v.as_str())
-                .map(String::from)
-        })
+        .or_else(|| metadata.training_data.get("split_field").and_then(|v| v.as_str()).map(String::from))
         .unwrap_or_else(|| "split".into());
     let targets: Vec<String> = metadata.targets.iter().map(|t| t.name.clone()).collect();
     let data_names: Vec<String> = args.data.iter().map(|f| f.display().to_string()).collect();
@@ -78,41 +67,21 @@ pub fn run(args: Args) -> Result<Status> {
     .map_err(|e| Error::Usage(e.to_string()))?;
     eprintln!("{}: {}", data_names.join(", "), data.summary());
     for s in data.skipped.iter().take(10) {
-        eprintln!(
-            "skipped: {} record {} ({}): {}",
-            s.file, s.record, s.id, s.reason
-        );
+        eprintln!("skipped: {} record {} ({}): {}", s.file, s.record, s.id, s.reason);
     }
     if data.skipped.len() > 10 {
         eprintln!("skipped: ... {} more", data.skipped.len() - 10);
     }
-    let chosen: Vec<usize> = (0..data.samples.len())
-        .filter(|&i| split.is_none_or(|s| data.samples[i].split == s))
-        .collect();
+    let chosen: Vec<usize> = (0..data.samples.len()).filter(|&i| split.is_none_or(|s| data.samples[i].split == s)).collect();
     if chosen.is_empty() {
-        return Err(Error::Usage(format!(
-            "{}: no usable records in split '{}' ({})",
-            data_names.join(", "),
-            args.split,
-            data.summary()
-        )));
+        return Err(Error::Usage(format!("{}: no usable records in split '{}' ({})", data_names.join(", "), args.split, data.summary())));
     }
 
     // Mean predictor: the training mean the model was normalised with, else this file's.
-    let baseline: Vec<f64> = match metadata
-        .training_data
-        .get("target_mean")
-        .and_then(|v| v.as_array())
-    {
-        Some(m) if m.len() == targets.len() => {
-            m.iter().map(|x| x.as_f64().unwrap_or(f64::NAN)).collect()
-        }
+    let baseline: Vec<f64> = match metadata.training_data.get("target_mean").and_then(|v| v.as_array()) {
+        Some(m) if m.len() == targets.len() => m.iter().map(|x| x.as_f64().unwrap_or(f64::NAN)).collect(),
         _ => {
-            let train: Vec<_> = data
-                .samples
-                .iter()
-                .filter(|s| s.split == Split::Train)
-                .collect();
+            let train: Vec<_> = data.samples.iter().filter(|s| s.split == Split::Train).collect();
             target_stats(&train, targets.len()).0
         }
     };
@@ -127,10 +96,7 @@ pub fn run(args: Args) -> Result<Status> {
     let (mut pred, mut truth, mut ids) = (vec![Vec::new(); t], vec![Vec::new(); t], Vec::new());
     let mut failed = 0usize;
     for chunk in chosen.chunks(args.batch_size.max(1) * 8) {
-        let inputs: Vec<CrystalInput> = chunk
-            .iter()
-            .map(|&i| data.samples[i].input.clone())
-            .collect();
+        let inputs: Vec<CrystalInput> = chunk.iter().map(|&i| data.samples[i].input.clone()).collect();
         for (&i, r) in chunk.iter().zip(predictor.predict_each(&inputs)) {
             match r {
                 Ok(y) => {
@@ -154,10 +120,7 @@ pub fn run(args: Args) -> Result<Status> {
     std::fs::create_dir_all(&out).map_err(|e| Error::io(out.display(), e))?;
     let split_name = split.map_or("all", Split::name);
     let mut report = serde_json::Map::new();
-    println!(
-        "{:<14} {:<6} {:>6} {:>10} {:>10} {:>8} {:>14}",
-        "target", "split", "n", "MAE", "RMSE", "R²", "MAE(mean)"
-    );
+    println!("{:<14} {:<6} {:>6} {:>10} {:>10} {:>8} {:>14}", "target", "split", "n", "MAE", "RMSE", "R²", "MAE(mean)");
     for (k, meta) in metadata.targets.iter().enumerate() {
         let m = Metrics::of(&pred[k], &truth[k]);
         let base = Metrics::of(&vec![baseline[k]; truth[k].len()], &truth[k]);
@@ -165,64 +128,28 @@ pub fn run(args: Args) -> Result<Status> {
             "{:<14} {:<6} {:>6} {:>10.5} {:>10.5} {:>8.4} {:>14.5}   ({})",
             meta.name, split_name, m.n, m.mae, m.rmse, m.r2, base.mae, meta.unit
         );
-        report.insert(
-            meta.name.clone(),
-            json!({"unit": meta.unit, "model": m, "mean_predictor": base}),
-        );
+        report.insert(meta.name.clone(), json!({"unit": meta.unit, "model": m, "mean_predictor": base}));
         let svg = out.join(format!("parity_{}_{split_name}.svg", meta.name));
-        parity_plot(
-            &svg,
-            &format!(
-                "{} ({split_name}, n = {}): MAE {:.4} {}",
-                meta.name, m.n, m.mae, meta.unit
-            ),
-            &meta.unit,
-            &truth[k],
-            &pred[k],
-        )
-        .map_err(|e| Error::Usage(format!("{}: {e}", svg.display())))?;
+        parity_plot(&svg, &format!("{} ({split_name}, n = {}): MAE {:.4} {}", meta.name, m.n, m.mae, meta.unit), &meta.unit, &truth[k], &pred[k])
+            .map_err(|e| Error::Usage(format!("{}: {e}", svg.display())))?;
     }
     let metrics_path = out.join(format!("metrics_{split_name}.json"));
     let body = json!({"model": args.model.display().to_string(), "data": data_names, "split": split_name, "failed": failed, "targets": report});
-    std::fs::write(
-        &metrics_path,
-        serde_json::to_string_pretty(&body).unwrap_or_default(),
-    )
-    .map_err(|e| Error::io(metrics_path.display(), e))?;
-    write_predictions(
-        &out.join(format!("predictions_{split_name}.csv")),
-        &metadata,
-        &ids,
-        &truth,
-        &pred,
-    )?;
+    std::fs::write(&metrics_path, serde_json::to_string_pretty(&body).unwrap_or_default()).map_err(|e| Error::io(metrics_path.display(), e))?;
+    write_predictions(&out.join(format!("predictions_{split_name}.csv")), &metadata, &ids, &truth, &pred)?;
     let log = args.model.join("training_log.csv");
     if log.exists() {
         let svg = out.join("learning_curve.svg");
-        learning_curve(&log, &svg, &metadata)
-            .map_err(|e| Error::Usage(format!("{}: {e}", svg.display())))?;
+        learning_curve(&log, &svg, &metadata).map_err(|e| Error::Usage(format!("{}: {e}", svg.display())))?;
     }
     if args.update_card {
         update_card(&args.model, split_name, &report)?;
     }
-    eprintln!(
-        "metrics, predictions and plots written to {}",
-        out.display()
-    );
-    Ok(if failed > 0 || !data.skipped.is_empty() {
-        Status::InputErrors
-    } else {
-        Status::Success
-    })
+    eprintln!("metrics, predictions and plots written to {}", out.display());
+    Ok(if failed > 0 || !data.skipped.is_empty() { Status::InputErrors } else { Status::Success })
 }
 
-fn write_predictions(
-    path: &Path,
-    metadata: &Metadata,
-    ids: &[String],
-    truth: &[Vec<f64>],
-    pred: &[Vec<f64>],
-) -> Result<()> {
+fn write_predictions(path: &Path, metadata: &Metadata, ids: &[String], truth: &[Vec<f64>], pred: &[Vec<f64>]) -> Result<()> {
     let mut text = String::from("id");
     for t in &metadata.targets {
         text += &format!(",{0}_true,{0}_pred", t.name);
@@ -236,20 +163,14 @@ fn write_predictions(
         text.push('\n');
     }
     let mut f = std::fs::File::create(path).map_err(|e| Error::io(path.display(), e))?;
-    f.write_all(text.as_bytes())
-        .map_err(|e| Error::io(path.display(), e))
+    f.write_all(text.as_bytes()).map_err(|e| Error::io(path.display(), e))
 }
 
 /// Writes `metrics.<target>.<split>` into the model's metadata.json.
-fn update_card(
-    model: &Path,
-    split: &str,
-    report: &serde_json::Map<String, serde_json::Value>,
-) -> Result<()> {
+fn update_card(model: &Path, split: &str, report: &serde_json::Map<String, serde_json::Value>) -> Result<()> {
     let path = model.join(checkpoint::METADATA_FILE);
     let text = std::fs::read_to_string(&path).map_err(|e| Error::io(path.display(), e))?;
-    let mut meta: serde_json::Value = serde_json::from_str(&text)
-        .map_err(|e| Error::Usage(format!("{}: {e}", path.display())))?;
+    let mut meta: serde_json::Value = serde_json::from_str(&text).map_err(|e| Error::Usage(format!("{}: {e}", path.display())))?;
     if !meta.get("metrics").is_some_and(|m| m.is_object()) {
         meta["metrics"] = json!({});
     }
@@ -269,14 +190,8 @@ type PlotResult = std::result::Result<(), Box<dyn std::error::Error>>;
 /// Predicted against true values with the diagonal.
 fn parity_plot(path: &Path, title: &str, unit: &str, truth: &[f64], pred: &[f64]) -> PlotResult {
     let finite = truth.iter().chain(pred).copied().filter(|x| x.is_finite());
-    let (lo, hi) = finite.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), x| {
-        (a.min(x), b.max(x))
-    });
-    let (lo, hi) = if lo < hi {
-        (lo, hi)
-    } else {
-        (lo - 1.0, lo + 1.0)
-    };
+    let (lo, hi) = finite.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), x| (a.min(x), b.max(x)));
+    let (lo, hi) = if lo < hi { (lo, hi) } else { (lo - 1.0, lo + 1.0) };
     let pad = 0.03 * (hi - lo);
     let (lo, hi) = (lo - pad, hi + pad);
     let root = SVGBackend::new(path, (640, 640)).into_drawing_area();
@@ -287,18 +202,10 @@ fn parity_plot(path: &Path, title: &str, unit: &str, truth: &[f64], pred: &[f64]
         .x_label_area_size(45)
         .y_label_area_size(60)
         .build_cartesian_2d(lo..hi, lo..hi)?;
-    chart
-        .configure_mesh()
-        .x_desc(format!("true ({unit})"))
-        .y_desc(format!("predicted ({unit})"))
-        .draw()?;
+    chart.configure_mesh().x_desc(format!("true ({unit})")).y_desc(format!("predicted ({unit})")).draw()?;
     chart.draw_series(LineSeries::new([(lo, lo), (hi, hi)], BLACK.stroke_width(1)))?;
     chart.draw_series(
-        truth
-            .iter()
-            .zip(pred)
-            .filter(|(x, y)| x.is_finite() && y.is_finite())
-            .map(|(x, y)| Circle::new((*x, *y), 2, BLUE.mix(0.35).filled())),
+        truth.iter().zip(pred).filter(|(x, y)| x.is_finite() && y.is_finite()).map(|(x, y)| Circle::new((*x, *y), 2, BLUE.mix(0.35).filled())),
     )?;
     root.present()?;
     Ok(())
@@ -313,19 +220,14 @@ fn learning_curve(log: &Path, svg: &Path, metadata: &Metadata) -> PlotResult {
     let epoch_col = col("epoch").ok_or("no epoch column")?;
     let mut series: Vec<(String, Vec<(f64, f64)>)> = Vec::new();
     for t in &metadata.targets {
-        for (label, name) in [
-            ("train MAE", format!("train_mae_{}", t.name)),
-            ("val MAE", format!("val_mae_{}", t.name)),
-        ] {
+        for (label, name) in [("train MAE", format!("train_mae_{}", t.name)), ("val MAE", format!("val_mae_{}", t.name))] {
             if let Some(c) = col(&name) {
                 series.push((format!("{label} {} ({})", t.name, t.unit), Vec::new()));
                 let last = series.len() - 1;
                 for line in text.lines().skip(1) {
                     let f: Vec<&str> = line.split(',').collect();
-                    if let (Some(e), Some(v)) = (
-                        f.get(epoch_col).and_then(|s| s.parse().ok()),
-                        f.get(c).and_then(|s| s.parse::<f64>().ok()),
-                    ) && v.is_finite()
+                    if let (Some(e), Some(v)) = (f.get(epoch_col).and_then(|s| s.parse().ok()), f.get(c).and_then(|s| s.parse::<f64>().ok()))
+                        && v.is_finite()
                         && v > 0.0
                     {
                         series[last].1.push((e, v));
@@ -335,9 +237,7 @@ fn learning_curve(log: &Path, svg: &Path, metadata: &Metadata) -> PlotResult {
         }
     }
     let points = series.iter().flat_map(|s| s.1.iter());
-    let (x_max, y_min, y_max) = points.fold((1f64, f64::INFINITY, 0f64), |(x, lo, hi), p| {
-        (x.max(p.0), lo.min(p.1), hi.max(p.1))
-    });
+    let (x_max, y_min, y_max) = points.fold((1f64, f64::INFINITY, 0f64), |(x, lo, hi), p| (x.max(p.0), lo.min(p.1), hi.max(p.1)));
     if !y_min.is_finite() {
         return Ok(());
     }
@@ -349,11 +249,7 @@ fn learning_curve(log: &Path, svg: &Path, metadata: &Metadata) -> PlotResult {
         .x_label_area_size(40)
         .y_label_area_size(60)
         .build_cartesian_2d(0f64..x_max + 0.5, (y_min * 0.8..y_max * 1.25).log_scale())?;
-    chart
-        .configure_mesh()
-        .x_desc("epoch")
-        .y_desc("MAE")
-        .draw()?;
+    chart.configure_mesh().x_desc("epoch").y_desc("MAE").draw()?;
     let colors = [BLUE, RED, GREEN, MAGENTA, CYAN, BLACK];
     for (n, (label, pts)) in series.into_iter().enumerate() {
         let color = colors[n % colors.len()];
@@ -362,11 +258,7 @@ fn learning_curve(log: &Path, svg: &Path, metadata: &Metadata) -> PlotResult {
             .label(label)
             .legend(move |(x, y)| PathElement::new([(x, y), (x + 18, y)], color.stroke_width(2)));
     }
-    chart
-        .configure_series_labels()
-        .background_style(WHITE.mix(0.8))
-        .border_style(BLACK)
-        .draw()?;
+    chart.configure_series_labels().background_style(WHITE.mix(0.8)).border_style(BLACK).draw()?;
     root.present()?;
     Ok(())
 }

@@ -52,32 +52,20 @@ impl Args {
     fn symmetry_options(&self) -> Result<SymmetryOptions> {
         let backend = self.symmetry.parse::<Backend>().map_err(Error::Usage)?;
         if !(self.symprec.is_finite() && self.symprec > 0.0) {
-            return Err(Error::Usage(
-                "--symprec must be a positive length in Å".into(),
-            ));
+            return Err(Error::Usage("--symprec must be a positive length in Å".into()));
         }
         let angle = self.angle_tolerance;
         if !angle.is_finite() || angle >= 90.0 || angle == 0.0 {
-            return Err(Error::Usage(
-                "--angle-tolerance must be in (0, 90) degrees, or negative for none".into(),
-            ));
+            return Err(Error::Usage("--angle-tolerance must be in (0, 90) degrees, or negative for none".into()));
         }
-        Ok(SymmetryOptions {
-            backend,
-            symprec: self.symprec,
-            angle_tolerance: (angle > 0.0).then_some(angle),
-        })
+        Ok(SymmetryOptions { backend, symprec: self.symprec, angle_tolerance: (angle > 0.0).then_some(angle) })
     }
 
     fn output_format(&self, path: &Path) -> Result<Format> {
         match &self.to {
             Some(name) => Format::from_name(name),
-            None => Format::from_path(path).ok_or_else(|| {
-                Error::Usage(format!(
-                    "cannot tell the format of '{}': use --to",
-                    path.display()
-                ))
-            }),
+            None => Format::from_path(path)
+                .ok_or_else(|| Error::Usage(format!("cannot tell the format of '{}': use --to", path.display()))),
         }
     }
 }
@@ -92,21 +80,10 @@ struct CellOutput {
 pub fn run(args: Args) -> Result<Status> {
     let options = args.symmetry_options()?;
     let mut outputs: Vec<(CellKind, CellOutput)> = Vec::new();
-    for (kind, path) in [
-        (CellKind::Primitive, &args.primitive),
-        (CellKind::Standard, &args.standard),
-        (CellKind::Niggli, &args.niggli),
-    ] {
+    for (kind, path) in [(CellKind::Primitive, &args.primitive), (CellKind::Standard, &args.standard), (CellKind::Niggli, &args.niggli)] {
         if let Some(path) = path {
             let format = args.output_format(path)?;
-            outputs.push((
-                kind,
-                CellOutput {
-                    path: path.clone(),
-                    format,
-                    entries: Vec::new(),
-                },
-            ));
+            outputs.push((kind, CellOutput { path: path.clone(), format, entries: Vec::new() }));
         }
     }
     let inputs = expand_inputs(&args.files);
@@ -124,12 +101,7 @@ pub fn run(args: Args) -> Result<Status> {
                     Ok(e) => out.entries.push(e),
                     Err(e) => {
                         failed += 1;
-                        eprintln!(
-                            "error: {}: {} ({}): {e}",
-                            path.display(),
-                            entry.id,
-                            kind.name()
-                        );
+                        eprintln!("error: {}: {} ({}): {e}", path.display(), entry.id, kind.name());
                     }
                 }
             }
@@ -137,27 +109,19 @@ pub fn run(args: Args) -> Result<Status> {
         Err(e) => {
             failed += 1;
             if args.json {
-                println!(
-                    "{}",
-                    json!({"file": path.display().to_string(), "error": e.to_string()})
-                );
+                println!("{}", json!({"file": path.display().to_string(), "error": e.to_string()}));
             }
             eprintln!("error: {e}");
         }
     })?;
     for (_, out) in &outputs {
         let refs: Vec<&Entry> = out.entries.iter().collect();
-        let file =
-            std::fs::File::create(&out.path).map_err(|e| Error::io(out.path.display(), e))?;
+        let file = std::fs::File::create(&out.path).map_err(|e| Error::io(out.path.display(), e))?;
         let mut w = BufWriter::new(file);
         formats::write(&refs, out.format, &mut w)?;
         w.flush().map_err(|e| Error::io(out.path.display(), e))?;
     }
-    Ok(if failed > 0 {
-        Status::InputErrors
-    } else {
-        Status::Success
-    })
+    Ok(if failed > 0 { Status::InputErrors } else { Status::Success })
 }
 
 #[derive(Clone, Copy)]
@@ -178,29 +142,16 @@ impl CellKind {
 }
 
 /// The entry with its crystal replaced by a reduced cell.
-fn reduced_entry(
-    entry: &Entry,
-    kind: CellKind,
-    options: &SymmetryOptions,
-) -> std::result::Result<Entry, String> {
-    let crystal: &Crystal = entry
-        .structure
-        .as_crystal()
-        .ok_or("a molecule has no cell to reduce")?;
+fn reduced_entry(entry: &Entry, kind: CellKind, options: &SymmetryOptions) -> std::result::Result<Entry, String> {
+    let crystal: &Crystal = entry.structure.as_crystal().ok_or("a molecule has no cell to reduce")?;
     let reduced = match kind {
         CellKind::Primitive => reduction::primitive_cell(crystal, options),
         CellKind::Standard => reduction::conventional_cell(crystal, options),
         // The unique Niggli cell comes from spglib (moyo's reduction is Buerger's).
-        CellKind::Niggli => {
-            reduction::reduce_cell(crystal, LatticeReduction::Niggli, Backend::Spglib)
-        }
+        CellKind::Niggli => reduction::reduce_cell(crystal, LatticeReduction::Niggli, Backend::Spglib),
     }
     .map_err(|e| e.to_string())?;
-    Ok(Entry {
-        id: entry.id.clone(),
-        location: entry.location.clone(),
-        structure: Structure::Crystal(reduced),
-    })
+    Ok(Entry { id: entry.id.clone(), location: entry.location.clone(), structure: Structure::Crystal(reduced) })
 }
 
 /// The symmetry found in a crystal, for `--json`.
@@ -232,9 +183,7 @@ fn symmetry_json(crystal: &Crystal, options: &SymmetryOptions) -> Value {
                 "angle_tolerance": d.angle_tolerance,
             })
         }
-        Err(e) => {
-            json!({"error": e.to_string(), "backend": options.backend.name(), "symprec": options.symprec})
-        }
+        Err(e) => json!({"error": e.to_string(), "backend": options.backend.name(), "symprec": options.symprec}),
     }
 }
 
@@ -291,49 +240,23 @@ fn summarize(path: &Path, entry: &Entry, options: &SymmetryOptions) -> Value {
 fn print_text(v: &Value) {
     let s = |k: &str| v[k].as_str().unwrap_or("").to_string();
     println!("{} [{}]", s("file"), s("location"));
-    println!(
-        "  formula      {} ({}), anonymous {}",
-        s("reduced_formula"),
-        s("formula"),
-        s("anonymous_formula")
-    );
-    let ordered = if v["ordered"] == json!(false) {
-        ", disordered"
-    } else {
-        ""
-    };
-    println!(
-        "  sites        {}{} ({} atoms)",
-        v["n_sites"], ordered, v["num_atoms"]
-    );
+    println!("  formula      {} ({}), anonymous {}", s("reduced_formula"), s("formula"), s("anonymous_formula"));
+    let ordered = if v["ordered"] == json!(false) { ", disordered" } else { "" };
+    println!("  sites        {}{} ({} atoms)", v["n_sites"], ordered, v["num_atoms"]);
     if v["periodic"] == json!(true) {
         let l = &v["lattice"];
         let f = |k: &str| l[k].as_f64().unwrap_or(f64::NAN);
         println!(
             "  lattice      a={:.6} b={:.6} c={:.6} Å  α={:.4} β={:.4} γ={:.4}°",
-            f("a"),
-            f("b"),
-            f("c"),
-            f("alpha"),
-            f("beta"),
-            f("gamma")
+            f("a"), f("b"), f("c"), f("alpha"), f("beta"), f("gamma")
         );
-        println!(
-            "  volume       {:.4} Å³",
-            v["volume"].as_f64().unwrap_or(f64::NAN)
-        );
-        println!(
-            "  density      {:.4} g/cm³",
-            v["density"].as_f64().unwrap_or(f64::NAN)
-        );
+        println!("  volume       {:.4} Å³", v["volume"].as_f64().unwrap_or(f64::NAN));
+        println!("  density      {:.4} g/cm³", v["density"].as_f64().unwrap_or(f64::NAN));
         let sg = &v["space_group"];
         if let Some(err) = sg["error"].as_str() {
             println!("  space group  not found ({err})");
         } else if sg.is_object() {
-            let angle = sg["angle_tolerance"]
-                .as_f64()
-                .map(|a| format!(", {a}°"))
-                .unwrap_or_default();
+            let angle = sg["angle_tolerance"].as_f64().map(|a| format!(", {a}°")).unwrap_or_default();
             println!(
                 "  space group  {} (No. {}), {} operations, found by {} at symprec {} Å{angle}",
                 sg["symbol"].as_str().unwrap_or("?"),
@@ -346,45 +269,19 @@ fn print_text(v: &Value) {
                 .as_array()
                 .map(|a| {
                     a.iter()
-                        .map(|o| {
-                            format!(
-                                "{} {}",
-                                o["species"].as_str().unwrap_or("?"),
-                                o["wyckoff"].as_str().unwrap_or("?")
-                            )
-                        })
+                        .map(|o| format!("{} {}", o["species"].as_str().unwrap_or("?"), o["wyckoff"].as_str().unwrap_or("?")))
                         .collect()
                 })
                 .unwrap_or_default();
-            println!(
-                "  wyckoff      {} ({})",
-                sg["wyckoff_sequence"].as_str().unwrap_or(""),
-                orbits.join(", ")
-            );
+            println!("  wyckoff      {} ({})", sg["wyckoff_sequence"].as_str().unwrap_or(""), orbits.join(", "));
         }
         if let Some(sg) = v.get("declared_space_group") {
             let symbol = sg["symbol"].as_str().unwrap_or("(no symbol)");
-            let number = sg["number"]
-                .as_u64()
-                .map(|n| format!(" (No. {n})"))
-                .unwrap_or_default();
-            println!(
-                "  declared     {symbol}{number}, {} operations, as declared in the file",
-                sg["n_operations"]
-            );
+            let number = sg["number"].as_u64().map(|n| format!(" (No. {n})")).unwrap_or_default();
+            println!("  declared     {symbol}{number}, {} operations, as declared in the file", sg["n_operations"]);
         }
         if let Some(props) = v.get("site_properties") {
-            println!(
-                "  site props   {}",
-                props
-                    .as_array()
-                    .map(|a| a
-                        .iter()
-                        .filter_map(|x| x.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", "))
-                    .unwrap_or_default()
-            );
+            println!("  site props   {}", props.as_array().map(|a| a.iter().filter_map(|x| x.as_str()).collect::<Vec<_>>().join(", ")).unwrap_or_default());
         }
     } else {
         println!("  molecule     no lattice (non-periodic)");

@@ -29,22 +29,14 @@ impl InputOptions {
         let species = if self.species.is_empty() {
             None
         } else {
-            let parsed: std::result::Result<Vec<Element>, _> = self
-                .species
-                .iter()
-                .map(|s| Element::from_symbol_ignore_case(s.trim()))
-                .collect();
+            let parsed: std::result::Result<Vec<Element>, _> =
+                self.species.iter().map(|s| Element::from_symbol_ignore_case(s.trim())).collect();
             Some(parsed.map_err(|e| Error::Usage(format!("--species: {e}")))?)
         };
         if !self.min_distance.is_finite() || self.min_distance < 0.0 {
-            return Err(Error::Usage(
-                "--min-distance must be a non-negative number of Å".into(),
-            ));
+            return Err(Error::Usage("--min-distance must be a non-negative number of Å".into()));
         }
-        Ok(ReadOptions {
-            poscar_species: species,
-            min_distance: self.min_distance,
-        })
+        Ok(ReadOptions { poscar_species: species, min_distance: self.min_distance })
     }
 }
 
@@ -61,8 +53,7 @@ pub fn for_each_record(
     opts: &InputOptions,
     mut f: impl FnMut(&Path, Result<Entry>),
 ) -> Result<()> {
-    let records =
-        formats::many::ManyFiles::new(inputs.to_vec(), opts.format()?, opts.read_options()?);
+    let records = formats::many::ManyFiles::new(inputs.to_vec(), opts.format()?, opts.read_options()?);
     records.for_each(|r| f(&r.path, r.record));
     Ok(())
 }
@@ -78,6 +69,5 @@ pub fn resolve_model(name: &str) -> Result<PathBuf> {
         return Ok(direct);
     }
     let places = [PathBuf::from("models"), PathBuf::from(REPOSITORY_MODELS)];
-    screen_engine::plugin::find_model_dir(name, &places)
-        .map_err(|e| Error::Usage(format!("--model '{name}': not a directory, and {e}")))
+    screen_engine::plugin::find_model_dir(name, &places).map_err(|e| Error::Usage(format!("--model '{name}': not a directory, and {e}")))
 }

@@ -31,30 +31,16 @@ pub struct Args {
 
 pub fn run(args: Args) -> Result<Status> {
     let top = match (args.top, &args.by) {
-        (Some(k), Some(target)) => Some(TopK {
-            target: target.clone(),
-            k,
-            descending: args.descending,
-        }),
+        (Some(k), Some(target)) => Some(TopK { target: target.clone(), k, descending: args.descending }),
         _ => None,
     };
     let summary = merge::merge(&args.inputs, &args.out, top.as_ref())?;
     for path in &summary.unchecked {
-        eprintln!(
-            "warning: {} has no progress journal; merged as it is",
-            path.display()
-        );
+        eprintln!("warning: {} has no progress journal; merged as it is", path.display());
     }
     if !summary.missing_shards.is_empty() {
-        let missing: Vec<String> = summary
-            .missing_shards
-            .iter()
-            .map(|s| s.to_string())
-            .collect();
-        eprintln!(
-            "warning: shard(s) {} of the run are not among the inputs",
-            missing.join(", ")
-        );
+        let missing: Vec<String> = summary.missing_shards.iter().map(|s| s.to_string()).collect();
+        eprintln!("warning: shard(s) {} of the run are not among the inputs", missing.join(", "));
     }
     eprintln!(
         "merged {} table(s) into {}: {} row(s), {} failure(s)",

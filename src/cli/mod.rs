@@ -3,15 +3,15 @@
 mod compositions;
 mod convert;
 mod dedup;
-mod eval;
 mod info;
 mod input;
 mod merge;
 mod model_args;
 mod predict;
-mod run;
 mod score;
 mod train;
+mod eval;
+mod run;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;

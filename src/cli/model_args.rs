@@ -46,27 +46,15 @@ impl ModelArgs {
     /// Where the model's files are; usage errors for a missing model or bad frame noise.
     pub fn files(&self) -> Result<ModelFiles> {
         if !(self.frame_noise.is_finite() && self.frame_noise >= 0.0) {
-            return Err(Error::Usage(
-                "--frame-noise must be a non-negative number".into(),
-            ));
+            return Err(Error::Usage("--frame-noise must be a non-negative number".into()));
         }
         match (&self.model, &self.weights, &self.config) {
             (Some(name), _, _) => {
                 let dir = super::input::resolve_model(name)?;
-                Ok(ModelFiles {
-                    weights: dir.join(WEIGHTS_FILE),
-                    config: dir.join(CONFIG_FILE),
-                    metadata: Some(dir.join(METADATA_FILE)),
-                })
+                Ok(ModelFiles { weights: dir.join(WEIGHTS_FILE), config: dir.join(CONFIG_FILE), metadata: Some(dir.join(METADATA_FILE)) })
             }
-            (None, Some(w), Some(c)) => Ok(ModelFiles {
-                weights: w.clone(),
-                config: c.clone(),
-                metadata: self.metadata.clone(),
-            }),
-            _ => Err(Error::Usage(
-                "give --model NAME|DIR, or --weights W --config C".into(),
-            )),
+            (None, Some(w), Some(c)) => Ok(ModelFiles { weights: w.clone(), config: c.clone(), metadata: self.metadata.clone() }),
+            _ => Err(Error::Usage("give --model NAME|DIR, or --weights W --config C".into())),
         }
     }
 
@@ -74,26 +62,12 @@ impl ModelArgs {
     pub fn load(&self, files: &ModelFiles) -> Result<Predictor> {
         let device = match self.device.as_str() {
             "cpu" => Device::Cpu,
-            "cuda" => {
-                Device::new_cuda(0).map_err(|e| Error::Usage(format!("--device cuda: {e}")))?
-            }
-            other => {
-                return Err(Error::Usage(format!(
-                    "--device '{other}': expected cpu or cuda"
-                )));
-            }
+            "cuda" => Device::new_cuda(0).map_err(|e| Error::Usage(format!("--device cuda: {e}")))?,
+            other => return Err(Error::Usage(format!("--device '{other}': expected cpu or cuda"))),
         };
-        let usage =
-            |e: screen_crystalframer::Error| Error::Usage(format!("cannot load the model: {e}"));
+        let usage = |e: screen_crystalframer::Error| Error::Usage(format!("cannot load the model: {e}"));
         let cfg = Config::from_file(&files.config).map_err(usage)?;
         let frames = Arc::from(cfg.frame_method().build(self.frame_noise, self.seed));
-        Predictor::from_files_with_frames(
-            &files.weights,
-            &cfg,
-            files.metadata.as_deref(),
-            &device,
-            frames,
-        )
-        .map_err(usage)
+        Predictor::from_files_with_frames(&files.weights, &cfg, files.metadata.as_deref(), &device, frames).map_err(usage)
     }
 }

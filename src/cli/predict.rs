@@ -4,8 +4,8 @@ use super::Status;
 use super::input::{InputOptions, expand_inputs, for_each_record};
 use super::model_args::ModelArgs;
 use indicatif::{ProgressBar, ProgressStyle};
-use screen_crystalframer::Metadata;
 use screen_crystalframer::geometry::CrystalInput;
+use screen_crystalframer::Metadata;
 use screen_engine::crystal::{Entry, Structure};
 use screen_engine::{Error, Result};
 use serde_json::{Map, Value};
@@ -39,35 +39,16 @@ enum OutFormat {
 }
 
 pub fn run(args: Args) -> Result<Status> {
-    let out_format = match args
-        .out
-        .extension()
-        .and_then(|e| e.to_str())
-        .map(str::to_ascii_lowercase)
-        .as_deref()
-    {
+    let out_format = match args.out.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref() {
         Some("csv") => OutFormat::Csv,
         Some("jsonl") | Some("ndjson") => OutFormat::Jsonl,
-        _ => {
-            return Err(Error::Usage(format!(
-                "--out '{}': expected a .csv or .jsonl file",
-                args.out.display()
-            )));
-        }
+        _ => return Err(Error::Usage(format!("--out '{}': expected a .csv or .jsonl file", args.out.display()))),
     };
-    let predictor = args
-        .model
-        .load(&args.model.files()?)?
-        .with_batch_size(args.batch_size);
+    let predictor = args.model.load(&args.model.files()?)?.with_batch_size(args.batch_size);
     let metadata = predictor.metadata().clone();
 
     let file = std::fs::File::create(&args.out).map_err(|e| Error::io(args.out.display(), e))?;
-    let mut sink = Sink {
-        out: BufWriter::new(file),
-        path: args.out.clone(),
-        format: out_format,
-        metadata,
-    };
+    let mut sink = Sink { out: BufWriter::new(file), path: args.out.clone(), format: out_format, metadata };
     sink.header()?;
 
     let progress = ProgressBar::new_spinner();
@@ -79,10 +60,7 @@ pub fn run(args: Args) -> Result<Status> {
     let mut pending: Vec<(Entry, CrystalInput)> = Vec::new();
     let (mut written, mut failed) = (0usize, 0usize);
     let mut write_error = None;
-    let mut flush = |pending: &mut Vec<(Entry, CrystalInput)>,
-                     written: &mut usize,
-                     failed: &mut usize|
-     -> Result<()> {
+    let mut flush = |pending: &mut Vec<(Entry, CrystalInput)>, written: &mut usize, failed: &mut usize| -> Result<()> {
         let crystals: Vec<CrystalInput> = pending.iter().map(|(_, c)| c.clone()).collect();
         for ((entry, _), result) in pending.drain(..).zip(predictor.predict_each(&crystals)) {
             match result {
@@ -96,9 +74,7 @@ pub fn run(args: Args) -> Result<Status> {
                         screen_crystalframer::Error::Crystal { message, .. } => message,
                         other => other.to_string(),
                     };
-                    progress.suspend(|| {
-                        eprintln!("error: {} [{}]: {message}", entry.id, entry.location)
-                    });
+                    progress.suspend(|| eprintln!("error: {} [{}]: {message}", entry.id, entry.location));
                 }
             }
         }
@@ -121,13 +97,7 @@ pub fn run(args: Args) -> Result<Status> {
             Structure::Crystal(c) => CrystalInput::from_crystal(c),
             Structure::Molecule(_) => {
                 failed += 1;
-                progress.suspend(|| {
-                    eprintln!(
-                        "error: {}: {}: a molecule has no lattice to predict for",
-                        path.display(),
-                        entry.id
-                    )
-                });
+                progress.suspend(|| eprintln!("error: {}: {}: a molecule has no lattice to predict for", path.display(), entry.id));
                 return;
             }
         };
@@ -143,19 +113,11 @@ pub fn run(args: Args) -> Result<Status> {
     }
     flush(&mut pending, &mut written, &mut failed)?;
     progress.finish_and_clear();
-    sink.out
-        .flush()
-        .map_err(|e| Error::io(args.out.display(), e))?;
-    eprintln!(
-        "predicted {written} structure(s) into {}, {failed} failed",
-        args.out.display()
-    );
-    Ok(if failed > 0 {
-        Status::InputErrors
-    } else {
-        Status::Success
-    })
+    sink.out.flush().map_err(|e| Error::io(args.out.display(), e))?;
+    eprintln!("predicted {written} structure(s) into {}, {failed} failed", args.out.display());
+    Ok(if failed > 0 { Status::InputErrors } else { Status::Success })
 }
+
 
 struct Sink {
     out: BufWriter<std::fs::File>,
@@ -171,17 +133,9 @@ impl Sink {
         }
         let mut cols = vec!["id".to_string(), "formula".to_string()];
         for t in &self.metadata.targets {
-            cols.push(if t.unit.is_empty() {
-                t.name.clone()
-            } else {
-                format!("{}[{}]", t.name, t.unit)
-            });
+            cols.push(if t.unit.is_empty() { t.name.clone() } else { format!("{}[{}]", t.name, t.unit) });
         }
-        let line = cols
-            .iter()
-            .map(|c| csv_field(c))
-            .collect::<Vec<_>>()
-            .join(",");
+        let line = cols.iter().map(|c| csv_field(c)).collect::<Vec<_>>().join(",");
         writeln!(self.out, "{line}").map_err(|e| Error::io(self.path.display(), e))
     }
 
@@ -190,13 +144,7 @@ impl Sink {
         let line = match self.format {
             OutFormat::Csv => {
                 let mut fields = vec![csv_field(&entry.id), csv_field(&formula)];
-                fields.extend(values.iter().map(|v| {
-                    if v.is_finite() {
-                        v.to_string()
-                    } else {
-                        "NaN".into()
-                    }
-                }));
+                fields.extend(values.iter().map(|v| if v.is_finite() { v.to_string() } else { "NaN".into() }));
                 fields.join(",")
             }
             OutFormat::Jsonl => {
@@ -218,9 +166,5 @@ impl Sink {
 
 /// RFC 4180 quoting when needed.
 fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_string()
-    }
+    if s.contains([',', '"', '\n', '\r']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s.to_string() }
 }

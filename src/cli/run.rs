@@ -52,10 +52,8 @@ impl Observer for Bar {
         if let Some(n) = total {
             self.bar.set_length(n);
             self.bar.set_style(
-                ProgressStyle::with_template(
-                    "{bar:30} {human_pos}/{human_len} candidates ({per_sec}, ETA {eta}) {msg}",
-                )
-                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+                ProgressStyle::with_template("{bar:30} {human_pos}/{human_len} candidates ({per_sec}, ETA {eta}) {msg}")
+                    .unwrap_or_else(|_| ProgressStyle::default_bar()),
             );
         }
     }
@@ -69,8 +67,7 @@ impl Observer for Bar {
             .filter(|st| st.kind != "rank")
             .map(|st| format!("{} {}", short(&st.name), st.output()))
             .collect();
-        self.bar
-            .set_message(format!("accepted: {}", kept.join(" → ")));
+        self.bar.set_message(format!("accepted: {}", kept.join(" → ")));
     }
 }
 
@@ -82,20 +79,12 @@ impl Drop for Bar {
 
 fn short(name: &str) -> String {
     let first = name.split(" (").next().unwrap_or(name);
-    if first.chars().count() > 18 {
-        format!("{}…", first.chars().take(17).collect::<String>())
-    } else {
-        first.to_string()
-    }
+    if first.chars().count() > 18 { format!("{}…", first.chars().take(17).collect::<String>()) } else { first.to_string() }
 }
 
 impl Host for CliHost {
     fn observer(&self, _source: &str) -> Box<dyn Observer> {
-        let bar = if self.quiet {
-            ProgressBar::hidden()
-        } else {
-            ProgressBar::new_spinner()
-        };
+        let bar = if self.quiet { ProgressBar::hidden() } else { ProgressBar::new_spinner() };
         bar.set_style(
             ProgressStyle::with_template("{spinner} {human_pos} candidates ({per_sec}) {msg}")
                 .unwrap_or_else(|_| ProgressStyle::default_spinner()),
@@ -127,10 +116,7 @@ pub fn run(args: Args) -> Result<Status> {
         None => std::thread::available_parallelism().map_or(1, |n| n.get()),
     };
     if !args.script.is_file() {
-        return Err(Error::Usage(format!(
-            "{}: no such script",
-            args.script.display()
-        )));
+        return Err(Error::Usage(format!("{}: no such script", args.script.display())));
     }
     let config = args.config.as_deref().map(Config::from_file).transpose()?;
     let stop = Arc::new(AtomicBool::new(false));
@@ -140,9 +126,7 @@ pub fn run(args: Args) -> Result<Status> {
         if flag.swap(true, Ordering::SeqCst) {
             std::process::exit(130);
         }
-        eprintln!(
-            "\ninterrupted: finishing the candidates in flight and writing the outputs (Ctrl-C again to abort)"
-        );
+        eprintln!("\ninterrupted: finishing the candidates in flight and writing the outputs (Ctrl-C again to abort)");
     });
     let settings = Settings {
         registry: crate::plugins::registry(),
@@ -161,11 +145,7 @@ pub fn run(args: Args) -> Result<Status> {
             if interrupted {
                 std::process::exit(130);
             }
-            Ok(if summaries.iter().any(|s| s.error_count > 0) {
-                Status::InputErrors
-            } else {
-                Status::Success
-            })
+            Ok(if summaries.iter().any(|s| s.error_count > 0) { Status::InputErrors } else { Status::Success })
         }
         Err(e) if e.interrupted || interrupted => {
             eprintln!("interrupted");

@@ -13,8 +13,8 @@ use super::Status;
 use super::input::{InputOptions, expand_inputs};
 use super::model_args::{ModelArgs, ModelFiles};
 use indicatif::{ProgressBar, ProgressStyle};
-use screen_crystalframer::Predictor;
 use screen_crystalframer::geometry::CrystalInput;
+use screen_crystalframer::Predictor;
 use screen_engine::crystal::{Entry, Structure};
 use screen_engine::formats::{self, Format};
 use screen_engine::results::{self, Failure, Row, RunInfo, Shard, Target};
@@ -68,6 +68,7 @@ pub struct Args {
     input: InputOptions,
 }
 
+
 /// FNV-1a of a file: identifies the weights a table was scored with.
 fn file_digest(path: &Path) -> Result<String> {
     let mut f = std::fs::File::open(path).map_err(|e| Error::io(path.display(), e))?;
@@ -89,12 +90,7 @@ fn file_digest(path: &Path) -> Result<String> {
 fn run_settings(args: &Args, files: &ModelFiles, inputs: &[PathBuf]) -> Result<serde_json::Value> {
     let sizes: Vec<serde_json::Value> = inputs
         .iter()
-        .map(|p| {
-            serde_json::json!([
-                p.display().to_string(),
-                p.metadata().map(|m| m.len()).unwrap_or(0)
-            ])
-        })
+        .map(|p| serde_json::json!([p.display().to_string(), p.metadata().map(|m| m.len()).unwrap_or(0)]))
         .collect();
     Ok(serde_json::json!({
         "weights": file_digest(&files.weights)?,
@@ -147,17 +143,9 @@ fn read_batches(
             if record < start || !shard.contains(record, size) {
                 return true;
             }
-            items.push(Item {
-                record,
-                source: source.clone(),
-                entry,
-            });
+            items.push(Item { record, source: source.clone(), entry });
             if record % size == size - 1 {
-                let batch = Batch {
-                    items: std::mem::take(&mut items),
-                    next: record + 1,
-                    last: false,
-                };
+                let batch = Batch { items: std::mem::take(&mut items), next: record + 1, last: false };
                 return tx.send(batch).is_ok();
             }
             true
@@ -181,11 +169,7 @@ fn read_batches(
             }
         }
     }
-    let _ = tx.send(Batch {
-        items,
-        next: record.max(start),
-        last: true,
-    });
+    let _ = tx.send(Batch { items, next: record.max(start), last: true });
 }
 
 /// Counts the records of the inputs cheaply (JSONL lines, ASE rows, XYZ frames by their
@@ -193,8 +177,7 @@ fn read_batches(
 fn count_records(inputs: &[PathBuf], format: Option<Format>) -> Option<u64> {
     let mut total = 0u64;
     for path in inputs {
-        if format.is_none() && Format::from_path(path).is_none() && formats::ase_db::is_ase_db(path)
-        {
+        if format.is_none() && Format::from_path(path).is_none() && formats::ase_db::is_ase_db(path) {
             total += formats::ase_db::count(path).ok()?;
             continue;
         }
@@ -204,38 +187,18 @@ fn count_records(inputs: &[PathBuf], format: Option<Format>) -> Option<u64> {
             continue;
         }
         let file = std::fs::File::open(path).ok()?;
-        let reader: Box<dyn BufRead> = if path
-            .extension()
-            .is_some_and(|e| e.eq_ignore_ascii_case("gz"))
-        {
+        let reader: Box<dyn BufRead> = if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("gz")) {
             Box::new(BufReader::new(flate2::read::MultiGzDecoder::new(file)))
         } else {
             Box::new(BufReader::new(file))
         };
         let mut lines = reader.split(b'\n');
         match format {
-            Format::Jsonl => {
-                total += lines
-                    .filter(|l| l.as_ref().is_ok_and(|l| !l.trim_ascii().is_empty()))
-                    .count() as u64
-            }
-            Format::Cif => {
-                total += lines
-                    .filter(|l| {
-                        l.as_ref()
-                            .is_ok_and(|l| l.trim_ascii_start().starts_with(b"data_"))
-                    })
-                    .count() as u64
-            }
+            Format::Jsonl => total += lines.filter(|l| l.as_ref().is_ok_and(|l| !l.trim_ascii().is_empty())).count() as u64,
+            Format::Cif => total += lines.filter(|l| l.as_ref().is_ok_and(|l| l.trim_ascii_start().starts_with(b"data_"))).count() as u64,
             Format::Xyz => {
                 while let Some(Ok(line)) = lines.next() {
-                    let Ok(n) = std::str::from_utf8(&line)
-                        .unwrap_or("")
-                        .trim()
-                        .parse::<u64>()
-                    else {
-                        break;
-                    };
+                    let Ok(n) = std::str::from_utf8(&line).unwrap_or("").trim().parse::<u64>() else { break };
                     total += 1;
                     for _ in 0..=n {
                         if lines.next().is_none() {
@@ -252,21 +215,12 @@ fn count_records(inputs: &[PathBuf], format: Option<Format>) -> Option<u64> {
 
 /// Scores one batch: rows of the structures the model took, failures of the others, both
 /// in record order.
-fn score_batch(
-    batch: Vec<Item>,
-    predictor: &Predictor,
-    max_sites: usize,
-) -> (Vec<Row>, Vec<Failure>) {
+fn score_batch(batch: Vec<Item>, predictor: &Predictor, max_sites: usize) -> (Vec<Row>, Vec<Failure>) {
     let mut failures = Vec::new();
     let mut good: Vec<(u64, Arc<str>, Entry)> = Vec::new();
     let mut inputs = Vec::new();
     for item in batch {
-        let fail = |id: String, reason: String| Failure {
-            record: item.record,
-            source: item.source.to_string(),
-            id,
-            reason,
-        };
+        let fail = |id: String, reason: String| Failure { record: item.record, source: item.source.to_string(), id, reason };
         let entry = match item.entry {
             Ok(e) => e,
             Err(e) => {
@@ -275,24 +229,17 @@ fn score_batch(
             }
         };
         let problem = match &entry.structure {
-            Structure::Molecule(_) => {
-                Some("a molecule (no lattice): the model scores crystals".to_string())
+            Structure::Molecule(_) => Some("a molecule (no lattice): the model scores crystals".to_string()),
+            Structure::Crystal(c) if c.pbc != [true; 3] => {
+                Some(format!("periodic along {:?} only: the model scores bulk crystals", c.pbc))
             }
-            Structure::Crystal(c) if c.pbc != [true; 3] => Some(format!(
-                "periodic along {:?} only: the model scores bulk crystals",
-                c.pbc
-            )),
-            Structure::Crystal(c) if c.num_sites() > max_sites => Some(format!(
-                "{} sites, more than --max-sites {max_sites}",
-                c.num_sites()
-            )),
+            Structure::Crystal(c) if c.num_sites() > max_sites => {
+                Some(format!("{} sites, more than --max-sites {max_sites}", c.num_sites()))
+            }
             Structure::Crystal(_) => None,
         };
         if let Some(reason) = problem {
-            failures.push(fail(
-                entry.id.clone(),
-                format!("{}: {reason}", entry.location),
-            ));
+            failures.push(fail(entry.id.clone(), format!("{}: {reason}", entry.location)));
             continue;
         }
         if let Structure::Crystal(c) = &entry.structure {
@@ -316,12 +263,7 @@ fn score_batch(
                     screen_crystalframer::Error::Crystal { message, .. } => message,
                     other => other.to_string(),
                 };
-                failures.push(Failure {
-                    record,
-                    source: source.to_string(),
-                    id: entry.id,
-                    reason: message,
-                });
+                failures.push(Failure { record, source: source.to_string(), id: entry.id, reason: message });
             }
         }
     }
@@ -331,9 +273,7 @@ fn score_batch(
 
 pub fn run(args: Args) -> Result<Status> {
     if args.commit_every == 0 || args.batch_size == 0 {
-        return Err(Error::Usage(
-            "--commit-every and --batch-size must be at least 1".into(),
-        ));
+        return Err(Error::Usage("--commit-every and --batch-size must be at least 1".into()));
     }
     if let Some(n) = args.threads {
         rayon::ThreadPoolBuilder::new()
@@ -347,10 +287,7 @@ pub fn run(args: Args) -> Result<Status> {
     let shard = args.shard.unwrap_or(Shard::ALL);
     let inputs = expand_inputs(&args.inputs);
     if let Some(missing) = inputs.iter().find(|p| !p.exists()) {
-        return Err(Error::Usage(format!(
-            "{}: no such file or directory",
-            missing.display()
-        )));
+        return Err(Error::Usage(format!("{}: no such file or directory", missing.display())));
     }
     let files = args.model.files()?;
     let predictor = args.model.load(&files)?.with_batch_size(args.batch_size);
@@ -358,10 +295,7 @@ pub fn run(args: Args) -> Result<Status> {
         .metadata()
         .targets
         .iter()
-        .map(|t| Target {
-            name: t.name.clone(),
-            unit: t.unit.clone(),
-        })
+        .map(|t| Target { name: t.name.clone(), unit: t.unit.clone() })
         .collect();
     let info = RunInfo::new(run_settings(&args, &files, &inputs)?, shard, targets);
     let mut store = results::store::open(&args.out, args.errors.as_deref(), &info, args.resume)?;
@@ -373,11 +307,7 @@ pub fn run(args: Args) -> Result<Status> {
             resumed.rows,
             resumed.failures
         );
-        return Ok(if resumed.failures > 0 {
-            Status::InputErrors
-        } else {
-            Status::Success
-        });
+        return Ok(if resumed.failures > 0 { Status::InputErrors } else { Status::Success });
     }
 
     let progress = ProgressBar::new_spinner();
@@ -406,9 +336,7 @@ pub fn run(args: Args) -> Result<Status> {
     let reader = {
         let inputs = inputs.clone();
         let (size, start) = (args.commit_every, resumed.next);
-        std::thread::spawn(move || {
-            read_batches(inputs, format, read_options, shard, start, size, tx)
-        })
+        std::thread::spawn(move || read_batches(inputs, format, read_options, shard, start, size, tx))
     };
     let started = Instant::now();
     let mut scored = 0u64;
@@ -418,11 +346,7 @@ pub fn run(args: Args) -> Result<Status> {
         let (rows, failures) = score_batch(batch.items, &predictor, args.max_sites);
         for f in &failures {
             // Reader errors name their file and line already.
-            let line = if f.id.is_empty() {
-                f.reason.clone()
-            } else {
-                format!("{} [{}]: {}", f.source, f.id, f.reason)
-            };
+            let line = if f.id.is_empty() { f.reason.clone() } else { format!("{} [{}]: {}", f.source, f.id, f.reason) };
             progress.suspend(|| eprintln!("error: {line}"));
         }
         finished = batch.last;
@@ -436,43 +360,21 @@ pub fn run(args: Args) -> Result<Status> {
     drop(rx);
     let _ = reader.join();
     if !finished {
-        return Err(Error::Usage(
-            "the input reader stopped before the end of the inputs (rerun with --resume)".into(),
-        ));
+        return Err(Error::Usage("the input reader stopped before the end of the inputs (rerun with --resume)".into()));
     }
     progress.finish_and_clear();
     let end = store.progress();
     let seconds = started.elapsed().as_secs_f64();
-    let rate = if seconds > 0.0 {
-        scored as f64 / seconds
-    } else {
-        0.0
-    };
-    let shard_note = if shard == Shard::ALL {
-        String::new()
-    } else {
-        format!(" (shard {shard})")
-    };
+    let rate = if seconds > 0.0 { scored as f64 / seconds } else { 0.0 };
+    let shard_note = if shard == Shard::ALL { String::new() } else { format!(" (shard {shard})") };
     eprintln!(
         "scored {} structure(s){shard_note} into {}: {} row(s), {} failure(s){}; this run: {scored} in {seconds:.1} s ({rate:.1} structures/s){}",
         end.rows + end.failures,
         args.out.display(),
         end.rows,
         end.failures,
-        if end.failures > 0 {
-            format!(" (reasons in {})", store.errors_location())
-        } else {
-            String::new()
-        },
-        if done_before > 0 {
-            format!(", resumed after {done_before}")
-        } else {
-            String::new()
-        },
+        if end.failures > 0 { format!(" (reasons in {})", store.errors_location()) } else { String::new() },
+        if done_before > 0 { format!(", resumed after {done_before}") } else { String::new() },
     );
-    Ok(if end.failures > 0 {
-        Status::InputErrors
-    } else {
-        Status::Success
-    })
+    Ok(if end.failures > 0 { Status::InputErrors } else { Status::Success })
 }

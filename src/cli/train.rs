@@ -2,9 +2,7 @@
 
 use super::Status;
 use indicatif::{ProgressBar, ProgressStyle};
-use screen_crystalframer::train::{
-    Dataset, EpochLog, MODEL_DIR, Observer, StepInfo, TrainConfig, Trainer,
-};
+use screen_crystalframer::train::{Dataset, EpochLog, MODEL_DIR, Observer, StepInfo, TrainConfig, Trainer};
 use screen_engine::{Error, Result};
 use std::io::Write;
 use std::path::PathBuf;
@@ -64,56 +62,26 @@ pub fn run(args: Args) -> Result<Status> {
         config.data.files = f.clone();
     }
     if config.optim.swa_epochs > config.optim.epochs {
-        return Err(Error::Usage(format!(
-            "swa_epochs = {} exceeds epochs = {}",
-            config.optim.swa_epochs, config.optim.epochs
-        )));
+        return Err(Error::Usage(format!("swa_epochs = {} exceeds epochs = {}", config.optim.swa_epochs, config.optim.epochs)));
     }
     let model_config = config.model_config().map_err(usage)?;
 
     let started = Instant::now();
-    let data = Dataset::read(
-        &config.data.files,
-        &config.data.targets,
-        &config.data.split_field,
-        config.data.max_atoms,
-        &model_config,
-    )
-    .map_err(usage)?;
-    let files: Vec<String> = config
-        .data
-        .files
-        .iter()
-        .map(|f| f.display().to_string())
-        .collect();
-    eprintln!(
-        "{}: {} ({:.1} s)",
-        files.join(", "),
-        data.summary(),
-        started.elapsed().as_secs_f64()
-    );
+    let data = Dataset::read(&config.data.files, &config.data.targets, &config.data.split_field, config.data.max_atoms, &model_config)
+        .map_err(usage)?;
+    let files: Vec<String> = config.data.files.iter().map(|f| f.display().to_string()).collect();
+    eprintln!("{}: {} ({:.1} s)", files.join(", "), data.summary(), started.elapsed().as_secs_f64());
     for s in data.skipped.iter().take(10) {
-        eprintln!(
-            "skipped: {} record {} ({}): {}",
-            s.file, s.record, s.id, s.reason
-        );
+        eprintln!("skipped: {} record {} ({}): {}", s.file, s.record, s.id, s.reason);
     }
     if data.skipped.len() > 10 {
-        eprintln!(
-            "skipped: ... {} more, all listed in {}/skipped.csv",
-            data.skipped.len() - 10,
-            config.out_dir.display()
-        );
+        eprintln!("skipped: ... {} more, all listed in {}/skipped.csv", data.skipped.len() - 10, config.out_dir.display());
     }
     std::fs::create_dir_all(&config.out_dir).map_err(|e| Error::io(config.out_dir.display(), e))?;
     write_skipped(&config, &data)?;
     let any_skipped = !data.skipped.is_empty();
 
-    let trainer = if args.resume {
-        Trainer::resume(config.clone(), data)
-    } else {
-        Trainer::new(config.clone(), data)
-    };
+    let trainer = if args.resume { Trainer::resume(config.clone(), data) } else { Trainer::new(config.clone(), data) };
     let mut trainer = trainer.map_err(usage)?;
     eprintln!(
         "training {} ({} parameters, frames: {}) on {} crystals, validating on {}; {} epochs of batch {}; run directory {}",
@@ -130,56 +98,32 @@ pub fn run(args: Args) -> Result<Status> {
         eprintln!("resuming after epoch {}", trainer.epochs_done());
     }
     let mut bar = Bar::new(args.quiet, config.optim.epochs, config.data.targets.clone());
-    trainer
-        .run(&mut bar, args.stop_after)
-        .map_err(|e| Error::Usage(format!("training failed: {e}")))?;
+    trainer.run(&mut bar, args.stop_after).map_err(|e| Error::Usage(format!("training failed: {e}")))?;
     bar.finish();
 
     if trainer.epochs_done() >= config.optim.epochs || config.optim.max_steps > 0 {
-        let dir = args
-            .export
-            .clone()
-            .unwrap_or_else(|| config.out_dir.join(MODEL_DIR));
+        let dir = args.export.clone().unwrap_or_else(|| config.out_dir.join(MODEL_DIR));
         let val = trainer.export(&dir).map_err(usage)?;
         let log = config.out_dir.join(screen_crystalframer::train::LOG_FILE);
         let _ = std::fs::copy(&log, dir.join("training_log.csv"));
         for (t, m) in config.data.targets.iter().zip(&val) {
-            eprintln!(
-                "exported weights: val {t}: MAE {:.5}, RMSE {:.5}, R² {:.4} (n = {})",
-                m.mae, m.rmse, m.r2, m.n
-            );
+            eprintln!("exported weights: val {t}: MAE {:.5}, RMSE {:.5}, R² {:.4} (n = {})", m.mae, m.rmse, m.r2, m.n);
         }
         eprintln!("model written to {}", dir.display());
     } else {
-        eprintln!(
-            "stopped after epoch {}; continue with --resume",
-            trainer.epochs_done()
-        );
+        eprintln!("stopped after epoch {}; continue with --resume", trainer.epochs_done());
     }
-    Ok(if any_skipped {
-        Status::InputErrors
-    } else {
-        Status::Success
-    })
+    Ok(if any_skipped { Status::InputErrors } else { Status::Success })
 }
 
 fn write_skipped(config: &TrainConfig, data: &Dataset) -> Result<()> {
     let path = config.out_dir.join("skipped.csv");
-    let mut f = std::io::BufWriter::new(
-        std::fs::File::create(&path).map_err(|e| Error::io(path.display(), e))?,
-    );
+    let mut f = std::io::BufWriter::new(std::fs::File::create(&path).map_err(|e| Error::io(path.display(), e))?);
     let mut text = String::from("file,record,id,reason\n");
     for s in &data.skipped {
-        text += &format!(
-            "\"{}\",{},\"{}\",\"{}\"\n",
-            s.file.replace('"', "\"\""),
-            s.record,
-            s.id.replace('"', "\"\""),
-            s.reason.replace('"', "\"\"")
-        );
+        text += &format!("\"{}\",{},\"{}\",\"{}\"\n", s.file.replace('"', "\"\""), s.record, s.id.replace('"', "\"\""), s.reason.replace('"', "\"\""));
     }
-    f.write_all(text.as_bytes())
-        .map_err(|e| Error::io(path.display(), e))
+    f.write_all(text.as_bytes()).map_err(|e| Error::io(path.display(), e))
 }
 
 /// Progress bar per epoch: loss, learning rate, crystals/s, ETA.
@@ -196,16 +140,7 @@ struct Bar {
 
 impl Bar {
     fn new(quiet: bool, epochs: usize, targets: Vec<String>) -> Bar {
-        Bar {
-            quiet,
-            epochs,
-            targets,
-            bar: None,
-            started: Instant::now(),
-            crystals: 0,
-            loss: 0.0,
-            steps: 0,
-        }
+        Bar { quiet, epochs, targets, bar: None, started: Instant::now(), crystals: 0, loss: 0.0, steps: 0 }
     }
 
     fn finish(&mut self) {
@@ -240,32 +175,18 @@ impl Observer for Bar {
         self.steps += 1;
         if let Some(b) = &self.bar {
             let rate = self.crystals as f64 / self.started.elapsed().as_secs_f64().max(1e-9);
-            b.set_message(format!(
-                "loss {:.4} lr {:.2e} {:.1} crystals/s",
-                self.loss / self.steps as f64,
-                info.lr,
-                rate
-            ));
+            b.set_message(format!("loss {:.4} lr {:.2e} {:.1} crystals/s", self.loss / self.steps as f64, info.lr, rate));
             b.set_position(info.batch as u64 + 1);
         }
     }
 
     fn on_epoch_end(&mut self, log: &EpochLog) {
         self.finish();
-        let mut line = format!(
-            "epoch {}/{} step {} loss {:.4}",
-            log.epoch, self.epochs, log.step, log.train_loss
-        );
+        let mut line = format!("epoch {}/{} step {} loss {:.4}", log.epoch, self.epochs, log.step, log.train_loss);
         for (t, m) in self.targets.iter().zip(&log.val) {
             line += &format!(" val_mae[{t}] {:.4}", m.mae);
         }
-        line += &format!(
-            " lr {:.2e} {:.1} s {:.1} crystals/s{}",
-            log.lr,
-            log.epoch_s,
-            log.crystals_per_s,
-            if log.swa { " swa" } else { "" }
-        );
+        line += &format!(" lr {:.2e} {:.1} s {:.1} crystals/s{}", log.lr, log.epoch_s, log.crystals_per_s, if log.swa { " swa" } else { "" });
         eprintln!("{line}");
     }
 }

@@ -37,31 +37,18 @@ pub fn screen_in(dir: &Path, args: &[&str], limit: Duration) -> Output {
         }
         std::thread::sleep(Duration::from_millis(20));
     };
-    Output {
-        status,
-        stdout: out.join().expect("stdout"),
-        stderr: err.join().expect("stderr"),
-    }
+    Output { status, stdout: out.join().expect("stdout"), stderr: err.join().expect("stderr") }
 }
 
 /// A model directory `dir/model` from a parity fixture of `../shared` (random weights: the
 /// values are not physical, which does not matter for bookkeeping tests), with a unit for its
 /// target.
 pub fn fixture_model_dir(dir: &Path, fixture: &str) -> PathBuf {
-    let fixtures =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures/crystalframer_parity");
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures/crystalframer_parity");
     let model = dir.join("model");
     std::fs::create_dir_all(&model).unwrap();
-    std::fs::copy(
-        fixtures.join(format!("{fixture}.weights.safetensors")),
-        model.join("model.safetensors"),
-    )
-    .unwrap();
-    std::fs::copy(
-        fixtures.join(format!("{fixture}.config.json")),
-        model.join("config.json"),
-    )
-    .unwrap();
+    std::fs::copy(fixtures.join(format!("{fixture}.weights.safetensors")), model.join("model.safetensors")).unwrap();
+    std::fs::copy(fixtures.join(format!("{fixture}.config.json")), model.join("config.json")).unwrap();
     let metadata = serde_json::json!({
         "name": "fixture",
         "targets": [{"name": "formation_energy", "unit": "eV/atom"}],

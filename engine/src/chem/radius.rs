@@ -64,18 +64,9 @@ pub fn ionic_radius(ion: Ion, coordination: u8) -> Option<IonicRadius> {
         }
     }
     match best {
-        Some((cn, _, radius)) if cn == coordination => Some(IonicRadius {
-            radius,
-            source: RadiusSource::Exact,
-        }),
-        Some((cn, _, radius)) => Some(IonicRadius {
-            radius,
-            source: RadiusSource::NearestCoordination(cn),
-        }),
-        None => default_ionic_radius(ion).map(|radius| IonicRadius {
-            radius,
-            source: RadiusSource::DefaultIonic,
-        }),
+        Some((cn, _, radius)) if cn == coordination => Some(IonicRadius { radius, source: RadiusSource::Exact }),
+        Some((cn, _, radius)) => Some(IonicRadius { radius, source: RadiusSource::NearestCoordination(cn) }),
+        None => default_ionic_radius(ion).map(|radius| IonicRadius { radius, source: RadiusSource::DefaultIonic }),
     }
 }
 
@@ -113,33 +104,16 @@ pub fn likely_oxidation_states(
         .map(|&(e, _)| {
             let common = e.oxidation_states(OxidationStateSet::PymatgenCommon);
             let mut v: Vec<(i8, bool)> = common.iter().map(|&q| (q, true)).collect();
-            v.extend(
-                e.oxidation_states(set)
-                    .iter()
-                    .filter(|q| !common.contains(q))
-                    .map(|&q| (q, false)),
-            );
+            v.extend(e.oxidation_states(set).iter().filter(|q| !common.contains(q)).map(|&q| (q, false)));
             v.retain(|&(q, _)| q != 0 && has_radius(Ion::new(e, q)));
             v
         })
         .collect();
-    let ens: Vec<f64> = composition
-        .iter()
-        .map(|(e, _)| e.electronegativity_smact().unwrap_or(f64::NAN))
-        .collect();
+    let ens: Vec<f64> = composition.iter().map(|(e, _)| e.electronegativity_smact().unwrap_or(f64::NAN)).collect();
     let mut chosen = vec![0i8; n];
     for pauling in [true, false] {
         for budget in 0..=n {
-            if search(
-                0,
-                0,
-                budget,
-                pauling,
-                composition,
-                &lists,
-                &ens,
-                &mut chosen,
-            ) {
+            if search(0, 0, budget, pauling, composition, &lists, &ens, &mut chosen) {
                 return Some(chosen);
             }
         }
@@ -181,16 +155,7 @@ fn search(
         }
         chosen[k] = q;
         let next = charge + i64::from(q) * i64::from(composition[k].1);
-        if search(
-            k + 1,
-            next,
-            budget - usize::from(!common),
-            pauling,
-            composition,
-            lists,
-            ens,
-            chosen,
-        ) {
+        if search(k + 1, next, budget - usize::from(!common), pauling, composition, lists, ens, chosen) {
             return true;
         }
     }
@@ -207,13 +172,7 @@ mod tests {
 
     #[test]
     fn exact_rows_and_fallbacks() {
-        assert_eq!(
-            r("O2-", 6).unwrap(),
-            IonicRadius {
-                radius: 1.40,
-                source: RadiusSource::Exact
-            }
-        );
+        assert_eq!(r("O2-", 6).unwrap(), IonicRadius { radius: 1.40, source: RadiusSource::Exact });
         assert_eq!(r("Ba2+", 12).unwrap().radius, 1.61);
         assert_eq!(r("Ti4+", 6).unwrap().radius, 0.605);
         // High spin preferred: Fe3+ VI HS 0.645, LS 0.55.
@@ -222,13 +181,7 @@ mod tests {
         // has only IVSQ and VI rows.
         assert_eq!(r("Pd2+", 4).unwrap().source, RadiusSource::Exact);
         // Nearest CN, ties to the larger: N3- has only IV: requested VI takes IV.
-        assert_eq!(
-            r("N3-", 6).unwrap(),
-            IonicRadius {
-                radius: 1.46,
-                source: RadiusSource::NearestCoordination(4)
-            }
-        );
+        assert_eq!(r("N3-", 6).unwrap(), IonicRadius { radius: 1.46, source: RadiusSource::NearestCoordination(4) });
         // Not in Shannon's table at all.
         assert!(r("Fe9+", 6).is_none());
     }

@@ -45,9 +45,7 @@ impl Composition {
         let mut v: Vec<_> = self.iter().collect();
         v.sort_by(|(a, _), (b, _)| {
             let key = |e: &Element| e.electronegativity().unwrap_or(f64::INFINITY);
-            key(a)
-                .total_cmp(&key(b))
-                .then_with(|| a.symbol().cmp(b.symbol()))
+            key(a).total_cmp(&key(b)).then_with(|| a.symbol().cmp(b.symbol()))
         });
         v
     }
@@ -81,10 +79,7 @@ impl Composition {
     /// Reduced formula, e.g. "SrTiO3" (amounts of 1 omitted).
     pub fn reduced_formula(&self) -> String {
         let f = self.reduction_factor();
-        self.ordered()
-            .iter()
-            .map(|(e, a)| format!("{e}{}", format_reduced(a / f)))
-            .collect()
+        self.ordered().iter().map(|(e, a)| format!("{e}{}", format_reduced(a / f))).collect()
     }
 
     /// Anonymous formula: reduced amounts in increasing order named A, B, C… ("ABC3").
@@ -125,11 +120,7 @@ fn format_amount(a: f64) -> String {
 }
 
 fn format_reduced(a: f64) -> String {
-    if (a - 1.0).abs() < INTEGER_TOLERANCE {
-        String::new()
-    } else {
-        format_amount(a)
-    }
+    if (a - 1.0).abs() < INTEGER_TOLERANCE { String::new() } else { format_amount(a) }
 }
 
 #[cfg(test)]

@@ -41,11 +41,7 @@ impl Crystal {
 
     /// Builds an ordered crystal from elements and fractional coordinates.
     pub fn from_elements(lattice: Lattice, elements: &[Element], frac: &[Vec3]) -> Self {
-        let sites = elements
-            .iter()
-            .zip(frac)
-            .map(|(e, f)| Site::new(*e, *f))
-            .collect();
+        let sites = elements.iter().zip(frac).map(|(e, f)| Site::new(*e, *f)).collect();
         Crystal::new(lattice, sites)
     }
 
@@ -81,10 +77,7 @@ impl Crystal {
 
     /// The distinct elements present, in order of Z.
     pub fn elements(&self) -> BTreeSet<Element> {
-        self.sites
-            .iter()
-            .flat_map(|s| s.occupancy.species().iter().map(|(sp, _)| sp.element))
-            .collect()
+        self.sites.iter().flat_map(|s| s.occupancy.species().iter().map(|(sp, _)| sp.element)).collect()
     }
 
     pub fn cartesian(&self, site: usize) -> Vec3 {
@@ -125,16 +118,9 @@ impl Crystal {
             // occupancy is above one half (it and its image then sum above 1).
             let length = self.lattice.shortest_vector();
             if length < min_distance - 1e-9 {
-                let site = self
-                    .sites
-                    .iter()
-                    .position(|s| 2.0 * s.occupancy.total() > 1.0 + OCCUPANCY_TOLERANCE);
+                let site = self.sites.iter().position(|s| 2.0 * s.occupancy.total() > 1.0 + OCCUPANCY_TOLERANCE);
                 if let Some(site) = site {
-                    return Err(CrystalError::SelfOverlap {
-                        site,
-                        length,
-                        threshold: min_distance,
-                    });
+                    return Err(CrystalError::SelfOverlap { site, length, threshold: min_distance });
                 }
             }
             if let Some((first, second, distance)) = self.find_overlap(min_distance) {
@@ -175,11 +161,8 @@ impl Crystal {
             let k = (0..3).max_by_key(|&k| bins[k]).unwrap_or(0);
             bins[k] = (bins[k] / 2).max(1);
         }
-        let wrapped: Vec<Vec3> = self
-            .sites
-            .iter()
-            .map(|s| s.frac.map(math::wrap_unit))
-            .collect();
+        let wrapped: Vec<Vec3> =
+            self.sites.iter().map(|s| s.frac.map(math::wrap_unit)).collect();
         let bin_of = |f: &Vec3| -> [usize; 3] {
             std::array::from_fn(|i| ((f[i] * bins[i] as f64) as usize).min(bins[i] - 1))
         };
@@ -204,15 +187,7 @@ impl Crystal {
         // or every bin when there are fewer than three.
         let near: [Vec<[usize; 3]>; 3] = std::array::from_fn(|k| {
             let nb = bins[k];
-            (0..nb)
-                .map(|b| {
-                    if nb >= 3 {
-                        [(b + nb - 1) % nb, b, (b + 1) % nb]
-                    } else {
-                        [0, 1, 2]
-                    }
-                })
-                .collect()
+            (0..nb).map(|b| if nb >= 3 { [(b + nb - 1) % nb, b, (b + 1) % nb] } else { [0, 1, 2] }).collect()
         });
         let width: [usize; 3] = std::array::from_fn(|k| bins[k].min(3));
         // Sites in index order: the first site with an overlapping partner gives the answer,
@@ -246,11 +221,9 @@ impl Crystal {
                             }
                             // 1e-9 Å of slack: a pair written exactly `threshold` apart must not
                             // be flagged because of rounding in the fractional round trip.
-                            if let Some(d) = self.lattice.periodic_distance_within(
-                                *fi,
-                                wrapped[j],
-                                threshold - 1e-9,
-                            ) {
+                            if let Some(d) =
+                                self.lattice.periodic_distance_within(*fi, wrapped[j], threshold - 1e-9)
+                            {
                                 best = Some((j, d));
                             }
                         }
@@ -281,23 +254,14 @@ const SMALL_CELL_SITES: usize = 64;
 
 fn check_occupancy(site: usize, occupancy: &Occupancy) -> Result<(), CrystalError> {
     if occupancy.species().is_empty() {
-        return Err(CrystalError::BadOccupancy {
-            site,
-            occupancy: 0.0,
-        });
+        return Err(CrystalError::BadOccupancy { site, occupancy: 0.0 });
     }
     for (_, occ) in occupancy.species() {
         if !occ.is_finite() {
-            return Err(CrystalError::NonFinite {
-                what: format!("site {site} occupancy"),
-                value: *occ,
-            });
+            return Err(CrystalError::NonFinite { what: format!("site {site} occupancy"), value: *occ });
         }
         if *occ <= 0.0 || *occ > 1.0 + OCCUPANCY_TOLERANCE {
-            return Err(CrystalError::BadOccupancy {
-                site,
-                occupancy: *occ,
-            });
+            return Err(CrystalError::BadOccupancy { site, occupancy: *occ });
         }
     }
     let total = occupancy.total();
@@ -313,15 +277,8 @@ mod tests {
     use crate::crystal::{LatticeParameters, Species};
 
     fn cubic(a: f64) -> Lattice {
-        Lattice::from_parameters(LatticeParameters {
-            a,
-            b: a,
-            c: a,
-            alpha: 90.0,
-            beta: 90.0,
-            gamma: 90.0,
-        })
-        .unwrap()
+        Lattice::from_parameters(LatticeParameters { a, b: a, c: a, alpha: 90.0, beta: 90.0, gamma: 90.0 })
+            .unwrap()
     }
 
     fn el(s: &str) -> Element {
@@ -332,13 +289,7 @@ mod tests {
         Crystal::from_elements(
             cubic(3.905),
             &[el("Sr"), el("Ti"), el("O"), el("O"), el("O")],
-            &[
-                [0.0, 0.0, 0.0],
-                [0.5, 0.5, 0.5],
-                [0.5, 0.5, 0.0],
-                [0.5, 0.0, 0.5],
-                [0.0, 0.5, 0.5],
-            ],
+            &[[0.0, 0.0, 0.0], [0.5, 0.5, 0.5], [0.5, 0.5, 0.0], [0.5, 0.0, 0.5], [0.0, 0.5, 0.5]],
         )
     }
 
@@ -358,36 +309,19 @@ mod tests {
         let mut c = srtio3();
         c.sites.push(Site::new(el("Sr"), [0.999, 0.0, 1.0]));
         let err = c.validate(DEFAULT_MIN_DISTANCE).unwrap_err();
-        assert!(
-            matches!(
-                err,
-                CrystalError::OverlappingSites {
-                    first: 0,
-                    second: 5,
-                    ..
-                }
-            ),
-            "{err}"
-        );
+        assert!(matches!(err, CrystalError::OverlappingSites { first: 0, second: 5, .. }), "{err}");
     }
 
     #[test]
     fn overlap_search_matches_brute_force() {
         // Pseudo-random sites (a fixed LCG), some half occupied, in a skewed cell.
         let lattice = Lattice::from_parameters(LatticeParameters {
-            a: 7.0,
-            b: 8.5,
-            c: 6.2,
-            alpha: 80.0,
-            beta: 100.0,
-            gamma: 115.0,
+            a: 7.0, b: 8.5, c: 6.2, alpha: 80.0, beta: 100.0, gamma: 115.0,
         })
         .unwrap();
         let mut state = 12345u64;
         let mut next = || {
-            state = state
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
+            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
             (state >> 11) as f64 / (1u64 << 53) as f64
         };
         let sites: Vec<Site> = (0..300)
@@ -400,29 +334,20 @@ mod tests {
             })
             .collect();
         // 300 sites go through the bins; 40 (at most SMALL_CELL_SITES) through all pairs.
-        for c in [
-            Crystal::new(lattice.clone(), sites.clone()),
-            Crystal::new(lattice, sites[..40].to_vec()),
-        ] {
+        for c in [Crystal::new(lattice.clone(), sites.clone()), Crystal::new(lattice, sites[..40].to_vec())] {
             for threshold in [0.2, 0.5, 0.9, 1.5, 3.0] {
                 let mut expected = None;
                 'outer: for i in 0..c.num_sites() {
                     for j in i + 1..c.num_sites() {
                         let total = c.sites[i].occupancy.total() + c.sites[j].occupancy.total();
-                        let d = c
-                            .lattice
-                            .periodic_distance(c.sites[i].frac, c.sites[j].frac);
+                        let d = c.lattice.periodic_distance(c.sites[i].frac, c.sites[j].frac);
                         if total > 1.0 + OCCUPANCY_TOLERANCE && d < threshold {
                             expected = Some((i, j));
                             break 'outer;
                         }
                     }
                 }
-                assert_eq!(
-                    c.find_overlap(threshold).map(|(i, j, _)| (i, j)),
-                    expected,
-                    "{threshold}"
-                );
+                assert_eq!(c.find_overlap(threshold).map(|(i, j, _)| (i, j)), expected, "{threshold}");
             }
         }
     }
@@ -435,24 +360,15 @@ mod tests {
         alt.occupancy = Occupancy::mixed(vec![(Species::new(el("Ba")), 0.5)]);
         c.sites.push(alt);
         c.validate(DEFAULT_MIN_DISTANCE).unwrap();
-        c.sites[0].occupancy = Occupancy::mixed(vec![
-            (Species::new(el("Sr")), 0.7),
-            (Species::new(el("Ba")), 0.4),
-        ]);
-        assert!(matches!(
-            c.validate(0.0),
-            Err(CrystalError::OccupancyAboveOne { site: 0, .. })
-        ));
+        c.sites[0].occupancy = Occupancy::mixed(vec![(Species::new(el("Sr")), 0.7), (Species::new(el("Ba")), 0.4)]);
+        assert!(matches!(c.validate(0.0), Err(CrystalError::OccupancyAboveOne { site: 0, .. })));
     }
 
     #[test]
     fn rejects_empty_and_nan() {
         let mut c = srtio3();
         c.sites[1].frac[2] = f64::NAN;
-        assert!(matches!(
-            c.validate(0.5),
-            Err(CrystalError::NonFinite { .. })
-        ));
+        assert!(matches!(c.validate(0.5), Err(CrystalError::NonFinite { .. })));
         c.sites.clear();
         assert_eq!(c.validate(0.5), Err(CrystalError::NoSites));
     }
@@ -461,10 +377,7 @@ mod tests {
     fn atoms_overlapping_their_own_image_are_rejected() {
         let lattice = Lattice::new([[0.3, 0.0, 0.0], [0.0, 4.0, 0.0], [0.0, 0.0, 4.0]]).unwrap();
         let c = Crystal::from_elements(lattice, &[el("Fe")], &[[0.0, 0.0, 0.0]]);
-        assert!(matches!(
-            c.validate(DEFAULT_MIN_DISTANCE),
-            Err(CrystalError::SelfOverlap { site: 0, .. })
-        ));
+        assert!(matches!(c.validate(DEFAULT_MIN_DISTANCE), Err(CrystalError::SelfOverlap { site: 0, .. })));
         c.validate(0.0).unwrap();
     }
 }

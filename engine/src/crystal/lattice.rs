@@ -57,21 +57,10 @@ impl Lattice {
             Some(r) => (r, math::inverse(&r).unwrap_or(inverse)),
             None => (matrix, inverse),
         };
-        let lattice = Lattice {
-            matrix,
-            inverse,
-            reduced,
-            reduced_inverse,
-        };
-        let spacing = lattice
-            .reduced_plane_spacings()
-            .into_iter()
-            .fold(f64::INFINITY, f64::min);
+        let lattice = Lattice { matrix, inverse, reduced, reduced_inverse };
+        let spacing = lattice.reduced_plane_spacings().into_iter().fold(f64::INFINITY, f64::min);
         if !(spacing >= MIN_PLANE_SPACING) {
-            return Err(CrystalError::FlatCell {
-                spacing,
-                minimum: MIN_PLANE_SPACING,
-            });
+            return Err(CrystalError::FlatCell { spacing, minimum: MIN_PLANE_SPACING });
         }
         Ok(lattice)
     }
@@ -107,20 +96,10 @@ impl Lattice {
     /// by pymatgen's CIF reader: **a** along x, **b** in the xy plane, **c** completing a
     /// right-handed cell.
     pub fn from_parameters(p: LatticeParameters) -> Result<Self, CrystalError> {
-        let LatticeParameters {
-            a,
-            b,
-            c,
-            alpha,
-            beta,
-            gamma,
-        } = p;
+        let LatticeParameters { a, b, c, alpha, beta, gamma } = p;
         for (name, value) in [("a", a), ("b", b), ("c", c)] {
             if !value.is_finite() {
-                return Err(CrystalError::NonFinite {
-                    what: format!("cell length {name}"),
-                    value,
-                });
+                return Err(CrystalError::NonFinite { what: format!("cell length {name}"), value });
             }
             if value <= 0.0 {
                 return Err(CrystalError::NonPositiveLength { name, value });
@@ -128,24 +107,14 @@ impl Lattice {
         }
         for (name, value) in [("alpha", alpha), ("beta", beta), ("gamma", gamma)] {
             if !value.is_finite() {
-                return Err(CrystalError::NonFinite {
-                    what: format!("cell angle {name}"),
-                    value,
-                });
+                return Err(CrystalError::NonFinite { what: format!("cell angle {name}"), value });
             }
         }
         let impossible = CrystalError::ImpossibleAngles { alpha, beta, gamma };
-        if [alpha, beta, gamma]
-            .iter()
-            .any(|x| *x <= 0.0 || *x >= 180.0)
-        {
+        if [alpha, beta, gamma].iter().any(|x| *x <= 0.0 || *x >= 180.0) {
             return Err(impossible);
         }
-        let (ca, cb, cg) = (
-            math::cos_deg(alpha),
-            math::cos_deg(beta),
-            math::cos_deg(gamma),
-        );
+        let (ca, cb, cg) = (math::cos_deg(alpha), math::cos_deg(beta), math::cos_deg(gamma));
         let sg = math::sin_deg(gamma);
         let cy = (ca - cb * cg) / sg;
         let cz2 = 1.0 - cb * cb - cy * cy;
@@ -153,11 +122,7 @@ impl Lattice {
         if !(cz2 > MIN_RELATIVE_VOLUME * MIN_RELATIVE_VOLUME) {
             return Err(impossible);
         }
-        Lattice::new([
-            [a, 0.0, 0.0],
-            [b * cg, b * sg, 0.0],
-            [c * cb, c * cy, c * cz2.sqrt()],
-        ])
+        Lattice::new([[a, 0.0, 0.0], [b * cg, b * sg, 0.0], [c * cb, c * cy, c * cz2.sqrt()]])
     }
 
     /// Row vectors **a**, **b**, **c** in Å.
@@ -171,21 +136,14 @@ impl Lattice {
 
     /// Lengths |a|, |b|, |c| in Å.
     pub fn lengths(&self) -> Vec3 {
-        [
-            math::norm(self.matrix[0]),
-            math::norm(self.matrix[1]),
-            math::norm(self.matrix[2]),
-        ]
+        [math::norm(self.matrix[0]), math::norm(self.matrix[1]), math::norm(self.matrix[2])]
     }
 
     /// Angles α (b∧c), β (a∧c), γ (a∧b) in degrees.
     pub fn angles(&self) -> Vec3 {
         let m = &self.matrix;
         let angle = |u: Vec3, v: Vec3| {
-            (math::dot(u, v) / (math::norm(u) * math::norm(v)))
-                .clamp(-1.0, 1.0)
-                .acos()
-                .to_degrees()
+            (math::dot(u, v) / (math::norm(u) * math::norm(v))).clamp(-1.0, 1.0).acos().to_degrees()
         };
         [angle(m[1], m[2]), angle(m[0], m[2]), angle(m[0], m[1])]
     }
@@ -193,14 +151,7 @@ impl Lattice {
     pub fn parameters(&self) -> LatticeParameters {
         let [a, b, c] = self.lengths();
         let [alpha, beta, gamma] = self.angles();
-        LatticeParameters {
-            a,
-            b,
-            c,
-            alpha,
-            beta,
-            gamma,
-        }
+        LatticeParameters { a, b, c, alpha, beta, gamma }
     }
 
     /// Cell volume in Å³ (always positive; see [`Lattice::is_right_handed`]).
@@ -222,11 +173,7 @@ impl Lattice {
     /// each reciprocal direction. Used to size periodic-image searches.
     pub fn plane_spacings(&self) -> Vec3 {
         let r = self.reciprocal();
-        [
-            1.0 / math::norm(r[0]),
-            1.0 / math::norm(r[1]),
-            1.0 / math::norm(r[2]),
-        ]
+        [1.0 / math::norm(r[0]), 1.0 / math::norm(r[1]), 1.0 / math::norm(r[2])]
     }
 
     /// Fractional → Cartesian (Å).
@@ -322,8 +269,7 @@ fn lll_reduce(m: &Mat3) -> Option<Mat3> {
             }
         }
         let (star, mu) = gram_schmidt(&b);
-        let lovasz = math::dot(star[k], star[k])
-            >= (DELTA - mu[k][k - 1] * mu[k][k - 1]) * math::dot(star[k - 1], star[k - 1]);
+        let lovasz = math::dot(star[k], star[k]) >= (DELTA - mu[k][k - 1] * mu[k][k - 1]) * math::dot(star[k - 1], star[k - 1]);
         if lovasz {
             k += 1;
         } else {
@@ -355,14 +301,7 @@ mod tests {
     use super::*;
 
     fn params(a: f64, b: f64, c: f64, al: f64, be: f64, ga: f64) -> LatticeParameters {
-        LatticeParameters {
-            a,
-            b,
-            c,
-            alpha: al,
-            beta: be,
-            gamma: ga,
-        }
+        LatticeParameters { a, b, c, alpha: al, beta: be, gamma: ga }
     }
 
     #[test]
@@ -370,14 +309,7 @@ mod tests {
         let p = params(3.1, 4.2, 5.3, 81.0, 97.0, 112.0);
         let l = Lattice::from_parameters(p).unwrap();
         let q = l.parameters();
-        for (x, y) in [
-            (p.a, q.a),
-            (p.b, q.b),
-            (p.c, q.c),
-            (p.alpha, q.alpha),
-            (p.beta, q.beta),
-            (p.gamma, q.gamma),
-        ] {
+        for (x, y) in [(p.a, q.a), (p.b, q.b), (p.c, q.c), (p.alpha, q.alpha), (p.beta, q.beta), (p.gamma, q.gamma)] {
             assert!((x - y).abs() < 1e-10, "{x} vs {y}");
         }
         assert!(l.is_right_handed());
@@ -403,9 +335,7 @@ mod tests {
         ));
         assert!(Lattice::from_parameters(params(3.0, 3.0, 3.0, 150.0, 150.0, 150.0)).is_err());
         assert!(Lattice::from_parameters(params(3.0, 3.0, 3.0, 180.0, 0.0, 90.0)).is_err());
-        assert!(
-            Lattice::from_parameters(params(f64::INFINITY, 3.0, 3.0, 90.0, 90.0, 90.0)).is_err()
-        );
+        assert!(Lattice::from_parameters(params(f64::INFINITY, 3.0, 3.0, 90.0, 90.0, 90.0)).is_err());
         assert!(Lattice::new([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [1.0, 0.0, 0.0]]).is_err());
         assert!(Lattice::new([[f64::NAN, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]]).is_err());
     }
@@ -432,17 +362,9 @@ mod tests {
         // b = (-2.6735, 4.6, 0) + 139106 c: the same lattice as a short cell, written with a
         // 600 km vector. The image search must not scale with that length.
         let c = 4.316;
-        let skewed = Lattice::new([
-            [5.347, 0.0, 0.0],
-            [-2.6735, 4.6, 139_106.0 * c + 1.5],
-            [0.0, 0.0, c],
-        ])
-        .unwrap();
+        let skewed = Lattice::new([[5.347, 0.0, 0.0], [-2.6735, 4.6, 139_106.0 * c + 1.5], [0.0, 0.0, c]]).unwrap();
         let plain = Lattice::new([[5.347, 0.0, 0.0], [-2.6735, 4.6, 1.5], [0.0, 0.0, c]]).unwrap();
-        for (f, g) in [
-            ([0.1, 0.2, 0.3], [0.9, 0.8, 0.1]),
-            ([0.0, 0.0, 0.0], [0.5, 0.5, 0.5]),
-        ] {
+        for (f, g) in [([0.1, 0.2, 0.3], [0.9, 0.8, 0.1]), ([0.0, 0.0, 0.0], [0.5, 0.5, 0.5])] {
             // Same Cartesian points in both bases.
             let (pf, pg) = (skewed.to_cartesian(f), skewed.to_cartesian(g));
             let d1 = skewed.periodic_distance(f, g);
@@ -465,15 +387,8 @@ mod tests {
     #[test]
     fn rejects_cells_too_flat_to_hold_atoms() {
         // A fuzz-found POSCAR: c ≈ 1e-14 Å. Accepting it made image searches run forever.
-        let flat = [
-            [5.6, -0.06, 0.11],
-            [0.0, 5.37, 0.0034],
-            [6.8e-15, -1.2e-14, 0.0],
-        ];
-        assert!(matches!(
-            Lattice::new(flat),
-            Err(CrystalError::FlatCell { .. })
-        ));
+        let flat = [[5.6, -0.06, 0.11], [0.0, 5.37, 0.0034], [6.8e-15, -1.2e-14, 0.0]];
+        assert!(matches!(Lattice::new(flat), Err(CrystalError::FlatCell { .. })));
     }
 
     #[test]

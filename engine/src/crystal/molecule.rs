@@ -1,6 +1,6 @@
-use super::SiteProperties;
 use super::{Composition, Properties, Species};
 use crate::math::Vec3;
+use super::SiteProperties;
 
 /// A non-periodic set of atoms (plain XYZ): Cartesian positions in Å and no lattice.
 #[derive(Clone, Debug, PartialEq)]

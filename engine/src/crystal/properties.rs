@@ -44,10 +44,7 @@ impl PropertyValues {
     /// Keeps the values of the given sites, in that order (`width` values per site).
     pub fn select(&self, width: usize, sites: &[usize]) -> PropertyValues {
         fn pick<T: Clone>(v: &[T], width: usize, sites: &[usize]) -> Vec<T> {
-            sites
-                .iter()
-                .flat_map(|&s| v[s * width..(s + 1) * width].iter().cloned())
-                .collect()
+            sites.iter().flat_map(|&s| v[s * width..(s + 1) * width].iter().cloned()).collect()
         }
         match self {
             PropertyValues::Real(v) => PropertyValues::Real(pick(v, width, sites)),
@@ -60,18 +57,11 @@ impl PropertyValues {
 
 impl SiteProperty {
     pub fn real(width: usize, values: Vec<f64>) -> Self {
-        SiteProperty {
-            width,
-            values: PropertyValues::Real(values),
-        }
+        SiteProperty { width, values: PropertyValues::Real(values) }
     }
 
     /// Number of sites this property covers.
     pub fn n_sites(&self) -> usize {
-        if self.width == 0 {
-            0
-        } else {
-            self.values.len() / self.width
-        }
+        if self.width == 0 { 0 } else { self.values.len() / self.width }
     }
 }

@@ -75,10 +75,6 @@ pub struct Site {
 
 impl Site {
     pub fn new(species: impl Into<Species>, frac: Vec3) -> Self {
-        Site {
-            occupancy: Occupancy::ordered(species),
-            frac,
-            label: None,
-        }
+        Site { occupancy: Occupancy::ordered(species), frac, label: None }
     }
 }

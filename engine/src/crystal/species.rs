@@ -12,17 +12,11 @@ pub struct Species {
 
 impl Species {
     pub fn new(element: Element) -> Self {
-        Species {
-            element,
-            oxidation: None,
-        }
+        Species { element, oxidation: None }
     }
 
     pub fn with_oxidation(element: Element, oxidation: f64) -> Self {
-        Species {
-            element,
-            oxidation: Some(oxidation),
-        }
+        Species { element, oxidation: Some(oxidation) }
     }
 }
 

@@ -31,15 +31,10 @@ impl Structure {
 
     /// The crystal, or an error naming `name` and the `operation` that needed a lattice.
     pub fn crystal(&self, name: &str, operation: &'static str) -> Result<&Crystal, CrystalError> {
-        self.as_crystal()
-            .ok_or_else(|| CrystalError::NotPeriodic(name.to_string(), operation))
+        self.as_crystal().ok_or_else(|| CrystalError::NotPeriodic(name.to_string(), operation))
     }
 
-    pub fn into_crystal(
-        self,
-        name: &str,
-        operation: &'static str,
-    ) -> Result<Crystal, CrystalError> {
+    pub fn into_crystal(self, name: &str, operation: &'static str) -> Result<Crystal, CrystalError> {
         match self {
             Structure::Crystal(c) => Ok(c),
             Structure::Molecule(_) => Err(CrystalError::NotPeriodic(name.to_string(), operation)),

@@ -73,32 +73,20 @@ pub fn integer_composition(candidate: &Candidate) -> Vec<(Element, u32)> {
 /// [`smact`] on a composition, so it can run before a crystal is built
 /// ([`crate::substitute::Assignment::composition_into`]). Reasons:
 /// [`reason::STOICHIOMETRY`], [`reason::NOT_CHARGE_NEUTRAL`], [`reason::ELECTRONEGATIVITY`].
-pub fn smact_composition(
-    composition: &[(Element, u32)],
-    options: &SmactOptions,
-) -> Result<(), Rejection> {
+pub fn smact_composition(composition: &[(Element, u32)], options: &SmactOptions) -> Result<(), Rejection> {
     if let Some(limit) = options.max_stoichiometry {
         let g = composition.iter().fold(0, |g, &(_, n)| gcd(g, n)).max(1);
         if let Some(&(e, n)) = composition.iter().find(|&&(_, n)| n / g > limit) {
-            return Err(Rejection::new(reason::STOICHIOMETRY)
-                .with_detail(format!("{e}{} > {limit}", n / g)));
+            return Err(Rejection::new(reason::STOICHIOMETRY).with_detail(format!("{e}{} > {limit}", n / g)));
         }
     }
     let validity = options.validity_options();
     if smact_validity(composition, &validity) {
         return Ok(());
     }
-    let formula = || {
-        composition
-            .iter()
-            .map(|(e, n)| format!("{e}{n}"))
-            .collect::<String>()
-    };
+    let formula = || composition.iter().map(|(e, n)| format!("{e}{n}")).collect::<String>();
     if validity.use_pauling_test {
-        let neutral_only = ValidityOptions {
-            use_pauling_test: false,
-            ..validity
-        };
+        let neutral_only = ValidityOptions { use_pauling_test: false, ..validity };
         if smact_validity(composition, &neutral_only) {
             return Err(Rejection::new(reason::ELECTRONEGATIVITY).with_detail(formula()));
         }
@@ -126,10 +114,7 @@ pub fn smact(candidate: &Candidate, options: &SmactOptions) -> Result<(), Reject
 
 /// Charge neutrality alone: [`smact`] with the Pauling test off.
 pub fn charge_neutral(candidate: &Candidate, options: &SmactOptions) -> Result<(), Rejection> {
-    let options = SmactOptions {
-        use_pauling_test: false,
-        ..options.clone()
-    };
+    let options = SmactOptions { use_pauling_test: false, ..options.clone() };
     smact(candidate, &options)
 }
 
@@ -138,11 +123,7 @@ mod tests {
     use super::*;
 
     fn comp(f: &str) -> Vec<(Element, u32)> {
-        crate::chem::formula::parse_formula(f)
-            .unwrap()
-            .into_iter()
-            .map(|(e, n)| (e, n as u32))
-            .collect()
+        crate::chem::formula::parse_formula(f).unwrap().into_iter().map(|(e, n)| (e, n as u32)).collect()
     }
 
     #[test]
@@ -151,57 +132,29 @@ mod tests {
         assert!(smact_composition(&comp("SrTiO3"), &d).is_ok());
         // SMACT's wide ICSD set lets O take -1: NaTiO3 = Na+ Ti2+ (O-)3 passes; KAlF3 cannot.
         assert!(smact_composition(&comp("NaTiO3"), &d).is_ok());
-        assert_eq!(
-            smact_composition(&comp("KAlF3"), &d).unwrap_err().reason,
-            reason::NOT_CHARGE_NEUTRAL
-        );
+        assert_eq!(smact_composition(&comp("KAlF3"), &d).unwrap_err().reason, reason::NOT_CHARGE_NEUTRAL);
         // B3S is neutral only with S as the cation of B anions: electronegativity order fails.
-        assert_eq!(
-            smact_composition(&comp("B3S"), &d).unwrap_err().reason,
-            reason::ELECTRONEGATIVITY
-        );
-        let no_pauling = SmactOptions {
-            use_pauling_test: false,
-            ..d.clone()
-        };
+        assert_eq!(smact_composition(&comp("B3S"), &d).unwrap_err().reason, reason::ELECTRONEGATIVITY);
+        let no_pauling = SmactOptions { use_pauling_test: false, ..d.clone() };
         assert!(smact_composition(&comp("B3S"), &no_pauling).is_ok());
         // Fe3O4 needs mixed valence.
         assert!(smact_composition(&comp("Fe3O4"), &d).is_err());
-        let mixed = SmactOptions {
-            mixed_valence: true,
-            ..d.clone()
-        };
+        let mixed = SmactOptions { mixed_valence: true, ..d.clone() };
         assert!(smact_composition(&comp("Fe3O4"), &mixed).is_ok());
         // Stoichiometry threshold on the reduced formula.
-        let eight = SmactOptions {
-            max_stoichiometry: Some(8),
-            ..d.clone()
-        };
+        let eight = SmactOptions { max_stoichiometry: Some(8), ..d.clone() };
         assert!(smact_composition(&comp("Sr2Ti2O6"), &eight).is_ok());
-        assert_eq!(
-            smact_composition(&comp("Fe9O9Na"), &eight)
-                .unwrap_err()
-                .reason,
-            reason::STOICHIOMETRY
-        );
+        assert_eq!(smact_composition(&comp("Fe9O9Na"), &eight).unwrap_err().reason, reason::STOICHIOMETRY);
         // All-metal shortcut.
         assert!(smact_composition(&comp("Cu2MnAl"), &d).is_ok());
-        let no_alloys = SmactOptions {
-            include_alloys: false,
-            ..d
-        };
+        let no_alloys = SmactOptions { include_alloys: false, ..d };
         assert!(smact_composition(&comp("Cu2MnAl"), &no_alloys).is_err());
     }
 
     #[test]
     fn options_deserialize_with_defaults() {
-        let o: SmactOptions =
-            serde_json::from_str(r#"{"oxidation_states": "smact14", "max_stoichiometry": 8}"#)
-                .unwrap();
-        assert_eq!(
-            o.oxidation_states.0,
-            crate::chem::OxidationStateSet::Smact14
-        );
+        let o: SmactOptions = serde_json::from_str(r#"{"oxidation_states": "smact14", "max_stoichiometry": 8}"#).unwrap();
+        assert_eq!(o.oxidation_states.0, crate::chem::OxidationStateSet::Smact14);
         assert!(o.use_pauling_test);
         assert!(serde_json::from_str::<SmactOptions>(r#"{"oxidation_states": "nope"}"#).is_err());
         assert!(serde_json::from_str::<SmactOptions>(r#"{"typo": 1}"#).is_err());

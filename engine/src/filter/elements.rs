@@ -46,10 +46,7 @@ pub fn elements(candidate: &Candidate, options: &ElementOptions) -> Result<(), R
     if let Some(e) = present.iter().find(|e| options.exclude.0.contains(e)) {
         return Err(Rejection::new(reason::ELEMENT_EXCLUDED).with_detail(e.symbol()));
     }
-    if let Some(e) = present
-        .iter()
-        .find(|e| !options.allow.0.is_empty() && !options.allow.0.contains(e))
-    {
+    if let Some(e) = present.iter().find(|e| !options.allow.0.is_empty() && !options.allow.0.contains(e)) {
         return Err(Rejection::new(reason::ELEMENT_NOT_ALLOWED).with_detail(e.symbol()));
     }
     if let Some(e) = options.require.0.iter().find(|e| !present.contains(e)) {
@@ -66,25 +63,13 @@ mod tests {
 
     #[test]
     fn lists() {
-        let sub = Substitution::parse(Prototype::builtin("perovskite").unwrap(), [("A", ["Sr"])])
-            .unwrap();
+        let sub = Substitution::parse(Prototype::builtin("perovskite").unwrap(), [("A", ["Sr"])]).unwrap();
         let c = sub.candidate(0).unwrap();
         let o = |j: &str| serde_json::from_str::<ElementOptions>(j).unwrap();
         assert!(elements(&c, &o("{}")).is_ok());
         assert!(elements(&c, &o(r#"{"allow": ["Sr", "Ti", "O"], "require": ["O"]}"#)).is_ok());
-        assert_eq!(
-            elements(&c, &o(r#"{"allow": ["Sr", "O"]}"#))
-                .unwrap_err()
-                .detail
-                .as_deref(),
-            Some("Ti")
-        );
-        assert_eq!(
-            elements(&c, &o(r#"{"require": ["N"]}"#))
-                .unwrap_err()
-                .reason,
-            reason::ELEMENT_MISSING
-        );
+        assert_eq!(elements(&c, &o(r#"{"allow": ["Sr", "O"]}"#)).unwrap_err().detail.as_deref(), Some("Ti"));
+        assert_eq!(elements(&c, &o(r#"{"require": ["N"]}"#)).unwrap_err().reason, reason::ELEMENT_MISSING);
         assert!(serde_json::from_str::<ElementOptions>(r#"{"exclude": ["Xx"]}"#).is_err());
     }
 }

@@ -13,9 +13,7 @@ pub fn min_distance(candidate: &Candidate) -> f64 {
     let mut best = lattice.shortest_vector();
     for i in 0..c.sites.len() {
         for j in i + 1..c.sites.len() {
-            if let Some(d) =
-                lattice.periodic_distance_within(c.sites[i].frac, c.sites[j].frac, best)
-            {
+            if let Some(d) = lattice.periodic_distance_within(c.sites[i].frac, c.sites[j].frac, best) {
                 best = best.min(d);
             }
         }
@@ -33,23 +31,17 @@ pub struct MinDistanceOptions {
 
 impl Default for MinDistanceOptions {
     fn default() -> Self {
-        MinDistanceOptions {
-            min: crate::crystal::DEFAULT_MIN_DISTANCE,
-        }
+        MinDistanceOptions { min: crate::crystal::DEFAULT_MIN_DISTANCE }
     }
 }
 
 /// Rejects crystals with two atoms closer than `min` Å.
-pub fn min_distance_at_least(
-    candidate: &Candidate,
-    options: &MinDistanceOptions,
-) -> Result<(), Rejection> {
+pub fn min_distance_at_least(candidate: &Candidate, options: &MinDistanceOptions) -> Result<(), Rejection> {
     let d = min_distance(candidate);
     if d >= options.min {
         Ok(())
     } else {
-        Err(Rejection::new(reason::ATOMS_TOO_CLOSE)
-            .with_detail(format!("{d:.3} Å < {} Å", options.min)))
+        Err(Rejection::new(reason::ATOMS_TOO_CLOSE).with_detail(format!("{d:.3} Å < {} Å", options.min)))
     }
 }
 
@@ -68,10 +60,7 @@ pub struct DensityOptions {
 
 impl Default for DensityOptions {
     fn default() -> Self {
-        DensityOptions {
-            min: 0.0,
-            max: f64::INFINITY,
-        }
+        DensityOptions { min: 0.0, max: f64::INFINITY }
     }
 }
 
@@ -103,28 +92,14 @@ mod tests {
         assert!((density(&c) - 5.117).abs() < 0.01, "{}", density(&c));
         assert!(min_distance_at_least(&c, &MinDistanceOptions { min: 1.9 }).is_ok());
         assert_eq!(
-            min_distance_at_least(&c, &MinDistanceOptions { min: 2.0 })
-                .unwrap_err()
-                .reason,
+            min_distance_at_least(&c, &MinDistanceOptions { min: 2.0 }).unwrap_err().reason,
             reason::ATOMS_TOO_CLOSE
         );
         assert!(density_in_range(&c, &DensityOptions { min: 5.0, max: 5.2 }).is_ok());
-        assert!(
-            density_in_range(
-                &c,
-                &DensityOptions {
-                    min: 6.0,
-                    ..Default::default()
-                }
-            )
-            .is_err()
-        );
+        assert!(density_in_range(&c, &DensityOptions { min: 6.0, ..Default::default() }).is_err());
         // A one-atom cell: the distance to its own image.
         let cscl = Prototype::builtin("cscl").unwrap();
-        let one = crate::crystal::Crystal::new(
-            cscl.crystal.lattice.clone(),
-            vec![cscl.crystal.sites[0].clone()],
-        );
+        let one = crate::crystal::Crystal::new(cscl.crystal.lattice.clone(), vec![cscl.crystal.sites[0].clone()]);
         let c1 = Candidate::new("x", 0, one, c.origin.clone());
         assert!((min_distance(&c1) - 4.123).abs() < 1e-9);
     }

@@ -37,13 +37,10 @@ mod symmetry;
 
 pub use chemistry::{SmactOptions, charge_neutral, integer_composition, smact, smact_composition};
 pub use elements::{ElementList, ElementOptions, elements};
-pub use geometry::{
-    DensityOptions, MinDistanceOptions, density, density_in_range, min_distance,
-    min_distance_at_least,
-};
+pub use geometry::{DensityOptions, MinDistanceOptions, density, density_in_range, min_distance, min_distance_at_least};
 pub use perovskite::{
-    PerovskiteOptions, PerovskiteRadii, goldschmidt, octahedral_factor, octahedral_factor_in_range,
-    perovskite_radii, tolerance_factor, tolerance_factor_in_range,
+    PerovskiteOptions, PerovskiteRadii, goldschmidt, octahedral_factor, octahedral_factor_in_range, perovskite_radii,
+    tolerance_factor, tolerance_factor_in_range,
 };
 pub use pool::pool_compositions;
 pub use symmetry::{SymmetryOptions, space_group, symmetry};
@@ -79,25 +76,17 @@ pub struct OxidationStateSetName(pub OxidationStateSet);
 impl<'de> Deserialize<'de> for OxidationStateSetName {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let name = String::deserialize(d)?;
-        OxidationStateSet::from_name(&name)
-            .map(OxidationStateSetName)
-            .ok_or_else(|| {
-                let names: Vec<&str> = OxidationStateSet::ALL.iter().map(|s| s.name()).collect();
-                serde::de::Error::custom(format!(
-                    "unknown oxidation-state set '{name}'; expected one of {}",
-                    names.join(", ")
-                ))
-            })
+        OxidationStateSet::from_name(&name).map(OxidationStateSetName).ok_or_else(|| {
+            let names: Vec<&str> = OxidationStateSet::ALL.iter().map(|s| s.name()).collect();
+            serde::de::Error::custom(format!("unknown oxidation-state set '{name}'; expected one of {}", names.join(", ")))
+        })
     }
 }
 
 /// Oxidation states of a candidate's elements, in order of Z over its composition: the states
 /// a substitution fixed where it fixed them, otherwise
 /// [`crate::chem::radius::likely_oxidation_states`]; `None` if no neutral assignment exists.
-pub fn oxidation_states(
-    candidate: &Candidate,
-    set: OxidationStateSet,
-) -> Option<Vec<(crate::chem::Element, i8)>> {
+pub fn oxidation_states(candidate: &Candidate, set: OxidationStateSet) -> Option<Vec<(crate::chem::Element, i8)>> {
     let composition = integer_composition(candidate);
     let fixed: Vec<Option<i8>> = composition
         .iter()
@@ -114,21 +103,8 @@ pub fn oxidation_states(
         })
         .collect();
     if fixed.iter().all(Option::is_some) {
-        return Some(
-            composition
-                .iter()
-                .zip(fixed)
-                .map(|((e, _), q)| (*e, q.unwrap_or(0)))
-                .collect(),
-        );
+        return Some(composition.iter().zip(fixed).map(|((e, _), q)| (*e, q.unwrap_or(0))).collect());
     }
     let states = crate::chem::radius::likely_oxidation_states(&composition, set)?;
-    Some(
-        composition
-            .iter()
-            .zip(states)
-            .zip(fixed)
-            .map(|(((e, _), q), f)| (*e, f.unwrap_or(q)))
-            .collect(),
-    )
+    Some(composition.iter().zip(states).zip(fixed).map(|(((e, _), q), f)| (*e, f.unwrap_or(q))).collect())
 }

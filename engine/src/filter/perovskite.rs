@@ -81,23 +81,18 @@ fn matches(label: &str, names: &[String]) -> bool {
 }
 
 /// The A, B, X radii of a candidate (see the module docs).
-pub fn perovskite_radii(
-    candidate: &Candidate,
-    options: &PerovskiteOptions,
-) -> Result<PerovskiteRadii, Rejection> {
+pub fn perovskite_radii(candidate: &Candidate, options: &PerovskiteOptions) -> Result<PerovskiteRadii, Rejection> {
     let mut inferred: Option<Option<Vec<(Element, i8)>>> = None;
     let mut charge_of = |element: Element, fixed: Option<i8>| -> Result<i8, Rejection> {
         if let Some(q) = fixed {
             return Ok(q);
         }
-        let states =
-            inferred.get_or_insert_with(|| oxidation_states(candidate, options.oxidation_states.0));
+        let states = inferred.get_or_insert_with(|| oxidation_states(candidate, options.oxidation_states.0));
         states
             .as_ref()
             .and_then(|s| s.iter().find(|(e, _)| *e == element).map(|x| x.1))
             .ok_or_else(|| {
-                Rejection::new(reason::NO_RADIUS)
-                    .with_detail(format!("{element}: no charge-neutral oxidation states"))
+                Rejection::new(reason::NO_RADIUS).with_detail(format!("{element}: no charge-neutral oxidation states"))
             })
     };
     if let Origin::Substitution { assignment, .. } = &candidate.origin {
@@ -122,26 +117,18 @@ pub fn perovskite_radii(
         }
     }
     // Any other candidate: two cation elements and anions.
-    let states = oxidation_states(candidate, options.oxidation_states.0).ok_or_else(|| {
-        Rejection::new(reason::NO_RADIUS).with_detail("no charge-neutral oxidation states")
-    })?;
+    let states = oxidation_states(candidate, options.oxidation_states.0)
+        .ok_or_else(|| Rejection::new(reason::NO_RADIUS).with_detail("no charge-neutral oxidation states"))?;
     let composition = candidate.crystal.composition();
     let cations: Vec<(Element, i8)> = states.iter().copied().filter(|s| s.1 > 0).collect();
     let anions: Vec<(Element, i8)> = states.iter().copied().filter(|s| s.1 < 0).collect();
     if cations.len() != 2 || anions.is_empty() {
-        return Err(Rejection::new(reason::NOT_PEROVSKITE).with_detail(format!(
-            "{} cation and {} anion elements",
-            cations.len(),
-            anions.len()
-        )));
+        return Err(Rejection::new(reason::NOT_PEROVSKITE)
+            .with_detail(format!("{} cation and {} anion elements", cations.len(), anions.len())));
     }
     let at_a = |c: (Element, i8)| radius(Ion::new(c.0, c.1), options.a_coordination);
     let (ra0, ra1) = (at_a(cations[0])?, at_a(cations[1])?);
-    let (a_ion, b_ion, ra) = if ra0 >= ra1 {
-        (cations[0], cations[1], ra0)
-    } else {
-        (cations[1], cations[0], ra1)
-    };
+    let (a_ion, b_ion, ra) = if ra0 >= ra1 { (cations[0], cations[1], ra0) } else { (cations[1], cations[0], ra1) };
     let _ = a_ion;
     let rb = radius(Ion::new(b_ion.0, b_ion.1), options.b_coordination)?;
     let (mut sum, mut n) = (0.0, 0.0);
@@ -150,36 +137,23 @@ pub fn perovskite_radii(
         sum += amount * radius(Ion::new(e, q), options.x_coordination)?;
         n += amount;
     }
-    Ok(PerovskiteRadii {
-        a: ra,
-        b: rb,
-        x: sum / n,
-    })
+    Ok(PerovskiteRadii { a: ra, b: rb, x: sum / n })
 }
 
 /// Goldschmidt tolerance factor of a candidate.
-pub fn tolerance_factor(
-    candidate: &Candidate,
-    options: &PerovskiteOptions,
-) -> Result<f64, Rejection> {
+pub fn tolerance_factor(candidate: &Candidate, options: &PerovskiteOptions) -> Result<f64, Rejection> {
     let r = perovskite_radii(candidate, options)?;
     Ok(goldschmidt(r.a, r.b, r.x))
 }
 
 /// Octahedral factor r_B / r_X of a candidate.
-pub fn octahedral_factor(
-    candidate: &Candidate,
-    options: &PerovskiteOptions,
-) -> Result<f64, Rejection> {
+pub fn octahedral_factor(candidate: &Candidate, options: &PerovskiteOptions) -> Result<f64, Rejection> {
     let r = perovskite_radii(candidate, options)?;
     Ok(r.b / r.x)
 }
 
 /// Rejects tolerance factors outside `tolerance_min..=tolerance_max`.
-pub fn tolerance_factor_in_range(
-    candidate: &Candidate,
-    options: &PerovskiteOptions,
-) -> Result<(), Rejection> {
+pub fn tolerance_factor_in_range(candidate: &Candidate, options: &PerovskiteOptions) -> Result<(), Rejection> {
     let t = tolerance_factor(candidate, options)?;
     if (options.tolerance_min..=options.tolerance_max).contains(&t) {
         Ok(())
@@ -189,10 +163,7 @@ pub fn tolerance_factor_in_range(
 }
 
 /// Rejects octahedral factors outside `octahedral_min..=octahedral_max`.
-pub fn octahedral_factor_in_range(
-    candidate: &Candidate,
-    options: &PerovskiteOptions,
-) -> Result<(), Rejection> {
+pub fn octahedral_factor_in_range(candidate: &Candidate, options: &PerovskiteOptions) -> Result<(), Rejection> {
     let mu = octahedral_factor(candidate, options)?;
     if (options.octahedral_min..=options.octahedral_max).contains(&mu) {
         Ok(())
@@ -208,11 +179,7 @@ mod tests {
     use crate::substitute::Substitution;
 
     fn candidate(proto: &str, orbits: &[(&str, &str)]) -> Candidate {
-        let sub = Substitution::parse(
-            Prototype::builtin(proto).unwrap(),
-            orbits.iter().map(|(l, c)| (*l, [*c])),
-        )
-        .unwrap();
+        let sub = Substitution::parse(Prototype::builtin(proto).unwrap(), orbits.iter().map(|(l, c)| (*l, [*c]))).unwrap();
         sub.candidate(0).unwrap()
     }
 
@@ -226,22 +193,14 @@ mod tests {
         assert!(tolerance_factor_in_range(&bto, &o).is_ok());
         // CaTiO3 from a file-like candidate (no orbit labels): A picked as the larger cation.
         let mut cto = candidate("perovskite", &[("A", "Ca"), ("B", "Ti"), ("X", "O")]);
-        cto.origin = Origin::Record {
-            source: "test".into(),
-            location: "1".into(),
-        };
-        assert!(
-            (tolerance_factor(&cto, &o).unwrap() - goldschmidt(1.34, 0.605, 1.40)).abs() < 1e-12
-        );
+        cto.origin = Origin::Record { source: "test".into(), location: "1".into() };
+        assert!((tolerance_factor(&cto, &o).unwrap() - goldschmidt(1.34, 0.605, 1.40)).abs() < 1e-12);
         // Oxynitride: X averaged over the decorated sites.
         let ston = candidate("perovskite", &[("A", "Sr"), ("B", "Ta"), ("X", "O2N")]);
         let r = perovskite_radii(&ston, &o).unwrap();
         assert!((r.x - (2.0 * 1.40 + 1.46) / 3.0).abs() < 1e-12);
         // Double perovskite Ba2MgWO6: B = mean(Mg2+, W6+) at VI.
-        let dp = candidate(
-            "double_perovskite",
-            &[("A", "Ba"), ("B1", "Mg"), ("B2", "W"), ("X", "O")],
-        );
+        let dp = candidate("double_perovskite", &[("A", "Ba"), ("B1", "Mg"), ("B2", "W"), ("X", "O")]);
         let r = perovskite_radii(&dp, &o).unwrap();
         assert!((r.b - (0.72 + 0.60) / 2.0).abs() < 1e-12, "{r:?}");
         // Out of range: Cs on B is far too big.
@@ -250,9 +209,6 @@ mod tests {
         assert!(err.is_err());
         // Rock salt is not a perovskite.
         let nacl = candidate("rocksalt", &[("A", "Na"), ("X", "Cl")]);
-        assert_eq!(
-            tolerance_factor(&nacl, &o).unwrap_err().reason,
-            reason::NOT_PEROVSKITE
-        );
+        assert_eq!(tolerance_factor(&nacl, &o).unwrap_err().reason, reason::NOT_PEROVSKITE);
     }
 }

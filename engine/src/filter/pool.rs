@@ -26,14 +26,8 @@ pub fn pool_compositions(
     options: &FilterOptions,
     mut visit: impl FnMut(&[Element], &[i8], &[u32]),
 ) -> Result<u64, NoOxidationStates> {
-    if let Some(&element) = pool
-        .iter()
-        .find(|e| e.oxidation_states(options.oxidation_states).is_empty())
-    {
-        return Err(NoOxidationStates {
-            element,
-            set: options.oxidation_states,
-        });
+    if let Some(&element) = pool.iter().find(|e| e.oxidation_states(options.oxidation_states).is_empty()) {
+        return Err(NoOxidationStates { element, set: options.oxidation_states });
     }
     let n = pool.len();
     if arity == 0 || arity > n {
@@ -75,16 +69,10 @@ mod tests {
 
     #[test]
     fn pool_equals_smact_filter_per_combination() {
-        let pool: Vec<Element> = ["Li", "Na", "Fe", "O", "S"]
-            .iter()
-            .map(|s| Element::from_symbol(s).unwrap())
-            .collect();
+        let pool: Vec<Element> = ["Li", "Na", "Fe", "O", "S"].iter().map(|s| Element::from_symbol(s).unwrap()).collect();
         let o = FilterOptions::default();
         let mut rows = Vec::new();
-        let combos = pool_compositions(&pool, 3, &o, |e, s, n| {
-            rows.push((e.to_vec(), s.to_vec(), n.to_vec()))
-        })
-        .unwrap();
+        let combos = pool_compositions(&pool, 3, &o, |e, s, n| rows.push((e.to_vec(), s.to_vec(), n.to_vec()))).unwrap();
         assert_eq!(combos, 10);
         let mut expected = Vec::new();
         for i in 0..5 {

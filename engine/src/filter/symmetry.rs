@@ -2,7 +2,7 @@
 
 use super::reason;
 use crate::candidate::{Candidate, Rejection};
-use crate::prototype::{CrystalSystem, DEFAULT_SYMPREC, Prototype, SpaceGroupInfo};
+use crate::prototype::{CrystalSystem, Prototype, SpaceGroupInfo, DEFAULT_SYMPREC};
 use serde::Deserialize;
 
 /// The candidate's space group: the one it carries (`crystal.symmetry`, recorded by a
@@ -11,10 +11,7 @@ pub fn space_group(candidate: &Candidate, symprec: f64) -> Result<SpaceGroupInfo
     if let Some(s) = &candidate.crystal.symmetry
         && let Some(number) = s.number
     {
-        return Ok(SpaceGroupInfo {
-            number,
-            symbol: s.hermann_mauguin.clone().unwrap_or_default(),
-        });
+        return Ok(SpaceGroupInfo { number, symbol: s.hermann_mauguin.clone().unwrap_or_default() });
     }
     Prototype::from_crystal_with_symprec(&candidate.id, &candidate.crystal, symprec)
         .map(|p| p.space_group)
@@ -33,11 +30,7 @@ pub struct SymmetryOptions {
 
 impl Default for SymmetryOptions {
     fn default() -> Self {
-        SymmetryOptions {
-            space_groups: Vec::new(),
-            crystal_systems: Vec::new(),
-            symprec: DEFAULT_SYMPREC,
-        }
+        SymmetryOptions { space_groups: Vec::new(), crystal_systems: Vec::new(), symprec: DEFAULT_SYMPREC }
     }
 }
 
@@ -48,8 +41,7 @@ pub fn symmetry(candidate: &Candidate, options: &SymmetryOptions) -> Result<(), 
     }
     let sg = space_group(candidate, options.symprec)?;
     if !options.space_groups.is_empty() && !options.space_groups.contains(&sg.number) {
-        return Err(Rejection::new(reason::SPACE_GROUP)
-            .with_detail(format!("{} ({})", sg.symbol, sg.number)));
+        return Err(Rejection::new(reason::SPACE_GROUP).with_detail(format!("{} ({})", sg.symbol, sg.number)));
     }
     if !options.crystal_systems.is_empty() {
         let system = CrystalSystem::of_space_group(sg.number);
@@ -68,11 +60,7 @@ mod tests {
 
     #[test]
     fn recorded_and_searched_space_groups() {
-        let sub = Substitution::parse(
-            Prototype::builtin("perovskite").unwrap(),
-            [("X", ["O", "O2N"])],
-        )
-        .unwrap();
+        let sub = Substitution::parse(Prototype::builtin("perovskite").unwrap(), [("X", ["O", "O2N"])]).unwrap();
         let uniform = sub.candidate(0).unwrap();
         let decorated = sub.candidate(1).unwrap();
         assert_eq!(space_group(&uniform, 1e-3).unwrap().number, 221);
@@ -81,15 +69,9 @@ mod tests {
         assert_eq!(space_group(&decorated, 1e-3).unwrap().number, 123);
         let o: SymmetryOptions = serde_json::from_str(r#"{"crystal_systems": ["cubic"]}"#).unwrap();
         assert!(symmetry(&uniform, &o).is_ok());
-        assert_eq!(
-            symmetry(&decorated, &o).unwrap_err().reason,
-            reason::CRYSTAL_SYSTEM
-        );
+        assert_eq!(symmetry(&decorated, &o).unwrap_err().reason, reason::CRYSTAL_SYSTEM);
         let o: SymmetryOptions = serde_json::from_str(r#"{"space_groups": [221]}"#).unwrap();
         assert!(symmetry(&uniform, &o).is_ok());
-        assert_eq!(
-            symmetry(&decorated, &o).unwrap_err().reason,
-            reason::SPACE_GROUP
-        );
+        assert_eq!(symmetry(&decorated, &o).unwrap_err().reason, reason::SPACE_GROUP);
     }
 }

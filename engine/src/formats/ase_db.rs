@@ -42,18 +42,12 @@ const SQLITE_MAGIC: &[u8; 16] = b"SQLite format 3\0";
 /// Whether `path` names an ASE database: a `.db` file name, or an SQLite file with a
 /// `systems` table.
 pub fn is_ase_db(path: &Path) -> bool {
-    if path
-        .extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("db"))
-    {
+    if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("db")) {
         return true;
     }
     use std::io::Read;
     let mut magic = [0u8; 16];
-    std::fs::File::open(path)
-        .and_then(|mut f| f.read_exact(&mut magic))
-        .is_ok()
-        && &magic == SQLITE_MAGIC
+    std::fs::File::open(path).and_then(|mut f| f.read_exact(&mut magic)).is_ok() && &magic == SQLITE_MAGIC
 }
 
 /// Opens an ASE database as a stream of entries (one per row, in `id` order).
@@ -61,55 +55,32 @@ pub fn open(path: &Path, opts: &ReadOptions) -> Result<AseDbReader> {
     let file = path.display().to_string();
     let bad = |message: String| Error::from(ParseError::new(&file, message));
     let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-    let conn = Connection::open_with_flags(path, flags)
-        .map_err(|e| bad(format!("cannot open as SQLite: {e}")))?;
+    let conn = Connection::open_with_flags(path, flags).map_err(|e| bad(format!("cannot open as SQLite: {e}")))?;
     let has_systems: i64 = conn
-        .query_row(
-            "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'systems'",
-            [],
-            |r| r.get(0),
-        )
+        .query_row("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'systems'", [], |r| r.get(0))
         .map_err(|e| bad(format!("not an SQLite database: {e}")))?;
     if has_systems == 0 {
         return Err(bad("not an ASE database: no table 'systems'".into()));
     }
-    if let Ok(version) = conn.query_row(
-        "SELECT value FROM information WHERE name = 'version'",
-        [],
-        |r| r.get::<_, String>(0),
-    ) {
+    if let Ok(version) =
+        conn.query_row("SELECT value FROM information WHERE name = 'version'", [], |r| r.get::<_, String>(0))
+    {
         match version.trim().parse::<u32>() {
             Ok(v) if (4..=9).contains(&v) => {}
-            _ => {
-                return Err(bad(format!(
-                    "ASE database format version {version} is not supported (4 to 9 are)"
-                )));
-            }
+            _ => return Err(bad(format!("ASE database format version {version} is not supported (4 to 9 are)"))),
         }
     }
     // Fails here, once, when a column is missing, rather than on every row.
     conn.prepare(&format!("SELECT {COLUMNS} FROM systems LIMIT 0"))
         .map_err(|e| bad(format!("not an ASE database layout: {e}")))?;
-    Ok(AseDbReader {
-        conn,
-        file,
-        opts: opts.clone(),
-        after: i64::MIN,
-        page: VecDeque::new(),
-        done: false,
-    })
+    Ok(AseDbReader { conn, file, opts: opts.clone(), after: i64::MIN, page: VecDeque::new(), done: false })
 }
 
 /// Number of rows in an ASE database (for progress bars).
 pub fn count(path: &Path) -> Result<u64> {
     let file = path.display().to_string();
-    let conn =
-        Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY).map_err(|e| {
-            Error::from(ParseError::new(
-                &file,
-                format!("cannot open as SQLite: {e}"),
-            ))
-        })?;
+    let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY)
+        .map_err(|e| Error::from(ParseError::new(&file, format!("cannot open as SQLite: {e}"))))?;
     conn.query_row("SELECT COUNT(*) FROM systems", [], |r| r.get::<_, i64>(0))
         .map(|n| n.max(0) as u64)
         .map_err(|e| ParseError::new(&file, format!("cannot count rows: {e}")).into())
@@ -141,9 +112,7 @@ struct RawRow {
 impl AseDbReader {
     fn fetch(&mut self) -> Result<()> {
         let sql = format!("SELECT {COLUMNS} FROM systems WHERE id > ?1 ORDER BY id LIMIT {PAGE}");
-        let query_error = |e: rusqlite::Error| {
-            Error::from(ParseError::new(&self.file, format!("query failed: {e}")))
-        };
+        let query_error = |e: rusqlite::Error| Error::from(ParseError::new(&self.file, format!("query failed: {e}")));
         let mut stmt = self.conn.prepare_cached(&sql).map_err(query_error)?;
         let rows = stmt
             .query_map([self.after], |r| {
@@ -214,68 +183,34 @@ fn real(v: ValueRef<'_>) -> Option<f64> {
 impl RawRow {
     fn into_entry(self, file: &str, opts: &ReadOptions) -> Result<Entry> {
         let location = format!("row id {}", self.id);
-        let err = |message: String| {
-            Error::from(ParseError::new(file, message).with_context(location.clone()))
-        };
-        let numbers = self
-            .numbers
-            .ok_or_else(|| err("no atomic numbers (column 'numbers' is NULL)".into()))?;
-        let numbers = int32s(&numbers).ok_or_else(|| {
-            err(format!(
-                "'numbers' blob of {} bytes is not int32",
-                numbers.len()
-            ))
-        })?;
+        let err = |message: String| Error::from(ParseError::new(file, message).with_context(location.clone()));
+        let numbers = self.numbers.ok_or_else(|| err("no atomic numbers (column 'numbers' is NULL)".into()))?;
+        let numbers = int32s(&numbers).ok_or_else(|| err(format!("'numbers' blob of {} bytes is not int32", numbers.len())))?;
         if numbers.len() > MAX_ATOMS {
-            return Err(err(format!(
-                "{} atoms, more than the {MAX_ATOMS} accepted",
-                numbers.len()
-            )));
+            return Err(err(format!("{} atoms, more than the {MAX_ATOMS} accepted", numbers.len())));
         }
         let positions = match &self.positions {
-            Some(b) => float64s(b).ok_or_else(|| {
-                err(format!(
-                    "'positions' blob of {} bytes is not float64",
-                    b.len()
-                ))
-            })?,
+            Some(b) => float64s(b).ok_or_else(|| err(format!("'positions' blob of {} bytes is not float64", b.len())))?,
             None => Vec::new(),
         };
         if positions.len() != 3 * numbers.len() {
-            return Err(err(format!(
-                "{} atomic numbers but {} position values",
-                numbers.len(),
-                positions.len()
-            )));
+            return Err(err(format!("{} atomic numbers but {} position values", numbers.len(), positions.len())));
         }
         let cell = match &self.cell {
             // ASE stores an empty blob for an all-zero cell.
-            Some(b) if !b.is_empty() => float64s(b)
-                .ok_or_else(|| err(format!("'cell' blob of {} bytes is not float64", b.len())))?,
+            Some(b) if !b.is_empty() => float64s(b).ok_or_else(|| err(format!("'cell' blob of {} bytes is not float64", b.len())))?,
             _ => vec![0.0; 9],
         };
         if cell.len() != 9 {
-            return Err(err(format!(
-                "'cell' holds {} values, expected 9",
-                cell.len()
-            )));
+            return Err(err(format!("'cell' holds {} values, expected 9", cell.len())));
         }
         let mut elements = Vec::with_capacity(numbers.len());
         for (i, &z) in numbers.iter().enumerate() {
             let element = u32::try_from(z).ok().and_then(|z| Element::from_z(z).ok());
-            elements.push(
-                element.ok_or_else(|| err(format!("atom {i}: {z} is not an atomic number")))?,
-            );
+            elements.push(element.ok_or_else(|| err(format!("atom {i}: {z} is not an atomic number")))?);
         }
-        let positions: Vec<[f64; 3]> = positions
-            .chunks_exact(3)
-            .map(|p| [p[0], p[1], p[2]])
-            .collect();
-        if let Some((i, _)) = positions
-            .iter()
-            .enumerate()
-            .find(|(_, p)| p.iter().any(|x| !x.is_finite()))
-        {
+        let positions: Vec<[f64; 3]> = positions.chunks_exact(3).map(|p| [p[0], p[1], p[2]]).collect();
+        if let Some((i, _)) = positions.iter().enumerate().find(|(_, p)| p.iter().any(|x| !x.is_finite())) {
             return Err(err(format!("atom {i}: position is not finite")));
         }
         let mask = self.pbc.unwrap_or(0);
@@ -297,23 +232,13 @@ impl RawRow {
         }
 
         let structure = if pbc.iter().any(|&p| p) {
-            let matrix = [
-                [cell[0], cell[1], cell[2]],
-                [cell[3], cell[4], cell[5]],
-                [cell[6], cell[7], cell[8]],
-            ];
+            let matrix = [[cell[0], cell[1], cell[2]], [cell[3], cell[4], cell[5]], [cell[6], cell[7], cell[8]]];
             let lattice = Lattice::new(matrix).map_err(|e| err(format!("cell: {e}")))?;
-            let sites = elements
-                .iter()
-                .zip(&positions)
-                .map(|(e, p)| Site::new(*e, lattice.to_fractional(*p)))
-                .collect();
+            let sites = elements.iter().zip(&positions).map(|(e, p)| Site::new(*e, lattice.to_fractional(*p))).collect();
             let mut crystal = Crystal::new(lattice, sites);
             crystal.pbc = pbc;
             crystal.properties = properties;
-            crystal
-                .validate(opts.min_distance)
-                .map_err(|e| err(e.to_string()))?;
+            crystal.validate(opts.min_distance).map_err(|e| err(e.to_string()))?;
             Structure::Crystal(crystal)
         } else {
             if numbers.is_empty() {
@@ -326,27 +251,17 @@ impl RawRow {
                 site_properties: Default::default(),
             })
         };
-        Ok(Entry {
-            id: self.id.to_string(),
-            location,
-            structure,
-        })
+        Ok(Entry { id: self.id.to_string(), location, structure })
     }
 }
 
 fn int32s(b: &[u8]) -> Option<Vec<i32>> {
-    (b.len() % 4 == 0).then(|| {
-        b.chunks_exact(4)
-            .map(|c| i32::from_le_bytes([c[0], c[1], c[2], c[3]]))
-            .collect()
-    })
+    (b.len() % 4 == 0).then(|| b.chunks_exact(4).map(|c| i32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect())
 }
 
 fn float64s(b: &[u8]) -> Option<Vec<f64>> {
     (b.len() % 8 == 0).then(|| {
-        b.chunks_exact(8)
-            .map(|c| f64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]))
-            .collect()
+        b.chunks_exact(8).map(|c| f64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]])).collect()
     })
 }
 
@@ -386,54 +301,24 @@ mod tests {
         write_db(
             &path,
             &[
-                (
-                    3,
-                    vec![11, 17],
-                    vec![0.0, 0.0, 0.0, 2.0, 2.0, 2.0],
-                    cubic.clone(),
-                    7,
-                    r#"{"tag": "ok"}"#,
-                ),
-                (
-                    9,
-                    vec![11, 500],
-                    vec![0.0, 0.0, 0.0, 2.0, 2.0, 2.0],
-                    cubic.clone(),
-                    7,
-                    "{}",
-                ),
+                (3, vec![11, 17], vec![0.0, 0.0, 0.0, 2.0, 2.0, 2.0], cubic.clone(), 7, r#"{"tag": "ok"}"#),
+                (9, vec![11, 500], vec![0.0, 0.0, 0.0, 2.0, 2.0, 2.0], cubic.clone(), 7, "{}"),
                 (12, vec![11], vec![0.0, 0.0], cubic.clone(), 7, "{}"),
-                (
-                    15,
-                    vec![1, 1],
-                    vec![0.0, 0.0, 0.0, 0.74, 0.0, 0.0],
-                    vec![],
-                    0,
-                    "{}",
-                ),
+                (15, vec![1, 1], vec![0.0, 0.0, 0.0, 0.74, 0.0, 0.0], vec![], 0, "{}"),
             ],
         );
         let records: Vec<Result<Entry>> = open(&path, &ReadOptions::default()).unwrap().collect();
         assert_eq!(records.len(), 4);
         let first = records[0].as_ref().unwrap();
-        assert_eq!(
-            (first.id.as_str(), first.location.as_str()),
-            ("3", "row id 3")
-        );
+        assert_eq!((first.id.as_str(), first.location.as_str()), ("3", "row id 3"));
         let crystal = first.structure.as_crystal().unwrap();
         assert_eq!(crystal.sites[1].frac, [0.5, 0.5, 0.5]);
         assert_eq!(crystal.properties["tag"], "ok");
         let e = records[1].as_ref().unwrap_err().to_string();
-        assert!(
-            e.contains("row id 9") && e.contains("500 is not an atomic number"),
-            "{e}"
-        );
+        assert!(e.contains("row id 9") && e.contains("500 is not an atomic number"), "{e}");
         let e = records[2].as_ref().unwrap_err().to_string();
         assert!(e.contains("1 atomic numbers but 2 position values"), "{e}");
-        assert!(matches!(
-            records[3].as_ref().unwrap().structure,
-            Structure::Molecule(_)
-        ));
+        assert!(matches!(records[3].as_ref().unwrap().structure, Structure::Molecule(_)));
         assert_eq!(count(&path).unwrap(), 4);
         let _ = std::fs::remove_dir_all(&dir);
     }
@@ -447,14 +332,8 @@ mod tests {
         assert!(open(&text, &ReadOptions::default()).is_err());
         let other = dir.join("other.db");
         let _ = std::fs::remove_file(&other);
-        Connection::open(&other)
-            .unwrap()
-            .execute_batch("CREATE TABLE t (x INTEGER)")
-            .unwrap();
-        let e = open(&other, &ReadOptions::default())
-            .err()
-            .unwrap()
-            .to_string();
+        Connection::open(&other).unwrap().execute_batch("CREATE TABLE t (x INTEGER)").unwrap();
+        let e = open(&other, &ReadOptions::default()).err().unwrap().to_string();
         assert!(e.contains("no table 'systems'"), "{e}");
         let _ = std::fs::remove_dir_all(&dir);
     }

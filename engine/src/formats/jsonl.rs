@@ -133,19 +133,11 @@ impl Iterator for JsonlReader {
                 None => self.done = true,
                 Some(Err(e)) => {
                     self.done = true;
-                    return Some(Err(Error::io(
-                        format!("{}:{}", self.file, self.line + 1),
-                        e,
-                    )));
+                    return Some(Err(Error::io(format!("{}:{}", self.file, self.line + 1), e)));
                 }
                 Some(Ok(false)) => {
                     self.records += 1;
-                    return Some(Err(too_long(
-                        &self.file,
-                        self.line,
-                        self.records,
-                        self.max_line_bytes,
-                    )));
+                    return Some(Err(too_long(&self.file, self.line, self.records, self.max_line_bytes)));
                 }
                 Some(Ok(true)) => {
                     let bytes = line_content(&self.buf, self.line);
@@ -153,13 +145,7 @@ impl Iterator for JsonlReader {
                         continue;
                     }
                     self.records += 1;
-                    return Some(parse_record(
-                        bytes,
-                        self.line,
-                        self.records,
-                        &self.file,
-                        &self.opts,
-                    ));
+                    return Some(parse_record(bytes, self.line, self.records, &self.file, &self.opts));
                 }
             }
         }
@@ -221,13 +207,7 @@ fn id_string(v: &Value) -> Option<String> {
 }
 
 /// Parses line `line` (the `record`-th record) of `file` into an entry.
-fn parse_record(
-    bytes: &[u8],
-    line: usize,
-    record: usize,
-    file: &str,
-    opts: &ReadOptions,
-) -> Result<Entry> {
+fn parse_record(bytes: &[u8], line: usize, record: usize, file: &str, opts: &ReadOptions) -> Result<Entry> {
     let numbered = || format!("record {record}");
     let text = String::from_utf8_lossy(bytes);
     let value: Value = serde_json::from_slice(bytes)
@@ -237,15 +217,10 @@ fn parse_record(
             "expected a JSON object per line, found {}",
             convert::describe(&value)
         ));
-        return Err(e
-            .into_parse_error(&text, file, line)
-            .with_context(numbered())
-            .into());
+        return Err(e.into_parse_error(&text, file, line).with_context(numbered()).into());
     };
     let id = map.get("id").and_then(id_string);
-    let context = id
-        .as_ref()
-        .map_or_else(numbered, |id| format!("record '{id}'"));
+    let context = id.as_ref().map_or_else(numbered, |id| format!("record '{id}'"));
     let structure = record_structure(map, &text, opts.min_distance)
         .map_err(|e| e.into_parse_error(&text, file, line).with_context(context))?;
     Ok(Entry {
@@ -257,16 +232,11 @@ fn parse_record(
 
 /// The structure of one record: the native layout, or a pymatgen dict (the whole record or
 /// its `structure` field).
-fn record_structure(
-    map: Map<String, Value>,
-    text: &str,
-    min_distance: f64,
-) -> Result<Structure, FieldError> {
+fn record_structure(map: Map<String, Value>, text: &str, min_distance: f64) -> Result<Structure, FieldError> {
     if map.get("lattice").is_none_or(Value::is_object) {
         if map.get("structure").is_some_and(Value::is_object) {
-            let mut structure =
-                super::pymatgen::structure_from_value(&map["structure"], min_distance)
-                    .map_err(|e| e.in_key("structure"))?;
+            let mut structure = super::pymatgen::structure_from_value(&map["structure"], min_distance)
+                .map_err(|e| e.in_key("structure"))?;
             let properties = match &mut structure {
                 Structure::Crystal(c) => &mut c.properties,
                 Structure::Molecule(m) => &mut m.properties,
@@ -289,11 +259,7 @@ fn key(k: &str) -> Vec<Seg> {
     vec![Seg::Key(k.to_string())]
 }
 
-fn crystal_from_record(
-    map: Map<String, Value>,
-    text: &str,
-    min_distance: f64,
-) -> Result<Crystal, FieldError> {
+fn crystal_from_record(map: Map<String, Value>, text: &str, min_distance: f64) -> Result<Crystal, FieldError> {
     let field = |k: &str| {
         map.get(k).ok_or_else(|| {
             FieldError::new(format!(
@@ -302,21 +268,16 @@ fn crystal_from_record(
         })
     };
     let matrix = mat3(field("lattice")?).map_err(|e| e.in_key("lattice"))?;
-    let lattice =
-        Lattice::new(matrix).map_err(|e| FieldError::at(key("lattice"), e.to_string()))?;
+    let lattice = Lattice::new(matrix).map_err(|e| FieldError::at(key("lattice"), e.to_string()))?;
     let species = array(field("species")?, "a list of species").map_err(|e| e.in_key("species"))?;
-    let coords =
-        array(field("frac_coords")?, "a list of [x, y, z]").map_err(|e| e.in_key("frac_coords"))?;
+    let coords = array(field("frac_coords")?, "a list of [x, y, z]").map_err(|e| e.in_key("frac_coords"))?;
     let n = species.len();
     match map.get("natoms") {
         Some(v) => {
             let natoms = v.as_u64().ok_or_else(|| {
                 FieldError::at(
                     key("natoms"),
-                    format!(
-                        "expected a non-negative integer, found {}",
-                        convert::describe(v)
-                    ),
+                    format!("expected a non-negative integer, found {}", convert::describe(v)),
                 )
             })?;
             for (name, len) in [("species", n), ("frac_coords", coords.len())] {
@@ -354,10 +315,7 @@ fn crystal_from_record(
                 Value::String(s) => Some(s.clone()),
                 Value::Null => None,
                 other => {
-                    let message = format!(
-                        "expected a label string or null, found {}",
-                        convert::describe(other)
-                    );
+                    let message = format!("expected a label string or null, found {}", convert::describe(other));
                     return Err(FieldError::new(message).in_index(i).in_key("site_labels"));
                 }
             };
@@ -365,15 +323,9 @@ fn crystal_from_record(
     }
     let mut crystal = Crystal::new(lattice, sites);
     if let Some(v) = map.get("site_properties") {
-        for (name, values) in
-            object(v, "an object of per-site lists").map_err(|e| e.in_key("site_properties"))?
-        {
+        for (name, values) in object(v, "an object of per-site lists").map_err(|e| e.in_key("site_properties"))? {
             let in_path = |e: FieldError| e.in_key(name).in_key("site_properties");
-            let values: Vec<Option<&Value>> = per_site(values, n)
-                .map_err(in_path)?
-                .iter()
-                .map(Some)
-                .collect();
+            let values: Vec<Option<&Value>> = per_site(values, n).map_err(in_path)?.iter().map(Some).collect();
             crystal
                 .site_properties
                 .insert(name.clone(), site_property(&values).map_err(in_path)?);
@@ -404,19 +356,15 @@ fn keep_written_order(sites: &mut [Site], text: &str) {
     let Some(at) = locate::locate(text, &[Seg::Key("species".into())]) else {
         return;
     };
-    let Ok(KeyOrder(orders)) = <KeyOrder as serde::Deserialize>::deserialize(
-        &mut serde_json::Deserializer::from_str(&text[at..]),
-    ) else {
+    let Ok(KeyOrder(orders)) =
+        <KeyOrder as serde::Deserialize>::deserialize(&mut serde_json::Deserializer::from_str(&text[at..]))
+    else {
         return;
     };
     for (site, keys) in sites.iter_mut().zip(orders) {
         let Some(keys) = keys else { continue };
-        let order: Vec<_> = keys
-            .iter()
-            .filter_map(|k| convert::parse_species(k).ok())
-            .collect();
-        let rank =
-            |sp: &crate::crystal::Species| order.iter().position(|o| o == sp).unwrap_or(usize::MAX);
+        let order: Vec<_> = keys.iter().filter_map(|k| convert::parse_species(k).ok()).collect();
+        let rank = |sp: &crate::crystal::Species| order.iter().position(|o| o == sp).unwrap_or(usize::MAX);
         site.occupancy.species_mut().sort_by_key(|(sp, _)| rank(sp));
     }
 }
@@ -428,9 +376,7 @@ impl<'de> serde::Deserialize<'de> for KeyOrder {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
         struct Keys(Option<Vec<String>>);
         impl<'de> serde::Deserialize<'de> for Keys {
-            fn deserialize<D: serde::Deserializer<'de>>(
-                d: D,
-            ) -> std::result::Result<Self, D::Error> {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
                 d.deserialize_any(KeysVisitor)
             }
         }
@@ -440,10 +386,7 @@ impl<'de> serde::Deserialize<'de> for KeyOrder {
             fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
                 f.write_str("a species entry")
             }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> std::result::Result<Keys, A::Error> {
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> std::result::Result<Keys, A::Error> {
                 let mut keys = Vec::new();
                 while let Some(k) = map.next_key::<String>()? {
                     map.next_value::<serde::de::IgnoredAny>()?;
@@ -451,10 +394,7 @@ impl<'de> serde::Deserialize<'de> for KeyOrder {
                 }
                 Ok(Keys(Some(keys)))
             }
-            fn visit_seq<A: serde::de::SeqAccess<'de>>(
-                self,
-                mut seq: A,
-            ) -> std::result::Result<Keys, A::Error> {
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> std::result::Result<Keys, A::Error> {
                 while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
                 Ok(Keys(None))
             }
@@ -521,18 +461,12 @@ pub fn write(entry: &Entry, out: &mut dyn Write) -> io::Result<()> {
     // as "AgB(CN)4"), otherwise the reduced formula of the composition.
     let composition = crystal.composition();
     match crystal.properties.get("formula") {
-        Some(Value::String(f)) if formula_matches(f, &composition) => {
-            member(&mut line, "formula", f)?
-        }
+        Some(Value::String(f)) if formula_matches(f, &composition) => member(&mut line, "formula", f)?,
         _ => member(&mut line, "formula", &composition.reduced_formula())?,
     }
     member(&mut line, "natoms", &crystal.sites.len())?;
     member(&mut line, "lattice", crystal.lattice.matrix())?;
-    let species: Vec<OccupancyJson> = crystal
-        .sites
-        .iter()
-        .map(|s| OccupancyJson(&s.occupancy))
-        .collect();
+    let species: Vec<OccupancyJson> = crystal.sites.iter().map(|s| OccupancyJson(&s.occupancy)).collect();
     member(&mut line, "species", &species)?;
     let coords: Vec<[f64; 3]> = crystal.sites.iter().map(|s| s.frac).collect();
     member(&mut line, "frac_coords", &coords)?;
@@ -581,10 +515,7 @@ fn formula_matches(formula: &str, composition: &Composition) -> bool {
         if *i == start {
             Some(1.0)
         } else {
-            formula[start..*i]
-                .parse()
-                .ok()
-                .filter(|x: &f64| x.is_finite())
+            formula[start..*i].parse().ok().filter(|x: &f64| x.is_finite())
         }
     };
     while i < bytes.len() {
@@ -693,39 +624,25 @@ mod tests {
 
     #[test]
     fn reads_the_tiny_dataset_streaming_from_gzip() {
-        let entries: Vec<Entry> = formats::open(
-            &dataset("tiny_mp_flla_1000.jsonl.gz"),
-            None,
-            &ReadOptions::default(),
-        )
-        .unwrap()
-        .collect::<Result<_>>()
-        .unwrap();
+        let entries: Vec<Entry> = formats::open(&dataset("tiny_mp_flla_1000.jsonl.gz"), None, &ReadOptions::default())
+            .unwrap()
+            .collect::<Result<_>>()
+            .unwrap();
         assert_eq!(entries.len(), 1000);
         let first = &entries[0];
-        assert_eq!(
-            (first.id.as_str(), first.location.as_str()),
-            ("mp-10074", "line 1")
-        );
+        assert_eq!((first.id.as_str(), first.location.as_str()), ("mp-10074", "line 1"));
         let c = first.structure.as_crystal().unwrap();
         assert_eq!(c.num_sites(), 6);
         assert_eq!(c.composition().reduced_formula(), "GeSe2");
         assert_eq!(c.lattice.matrix()[0], [5.41011, 0.0, -2.753778]);
         assert_eq!(c.properties["split"], "train");
-        assert_eq!(
-            c.properties["formation_energy_per_atom"],
-            -0.2538318740624999
-        );
+        assert_eq!(c.properties["formation_energy_per_atom"], -0.2538318740624999);
         assert_eq!(entries[999].location, "line 1000");
         let elements: std::collections::BTreeSet<Element> = entries
             .iter()
             .flat_map(|e| e.structure.as_crystal().unwrap().elements())
             .collect();
-        assert_eq!(
-            elements.len(),
-            82,
-            "the README says the subset has 82 elements"
-        );
+        assert_eq!(elements.len(), 82, "the README says the subset has 82 elements");
     }
 
     #[test]
@@ -753,10 +670,7 @@ mod tests {
             lattice,
             vec![
                 Site {
-                    occupancy: Occupancy::mixed(vec![
-                        (Species::with_oxidation(fe, 2.5), 0.3),
-                        (Species::new(ni), 0.6),
-                    ]),
+                    occupancy: Occupancy::mixed(vec![(Species::with_oxidation(fe, 2.5), 0.3), (Species::new(ni), 0.6)]),
                     frac: [0.1 + 0.2, 1.0 / 3.0, -0.0],
                     label: Some("M1".into()),
                 },
@@ -765,10 +679,8 @@ mod tests {
             ],
         );
         c.pbc = [true, true, false];
-        c.site_properties.insert(
-            "magmom".into(),
-            SiteProperty::real(1, vec![1.25, 0.0, -0.5]),
-        );
+        c.site_properties
+            .insert("magmom".into(), SiteProperty::real(1, vec![1.25, 0.0, -0.5]));
         c.site_properties.insert(
             "forces".into(),
             SiteProperty::real(3, (0..9).map(|i| i as f64 * 0.1).collect()),
@@ -789,8 +701,7 @@ mod tests {
         );
         c.properties.insert("energy".into(), Value::from(-12.5));
         c.properties.insert("id".into(), Value::from(17));
-        c.properties
-            .insert("formula".into(), Value::from("Fe0.3Ni0.6O2"));
+        c.properties.insert("formula".into(), Value::from("Fe0.3Ni0.6O2"));
         let entry = Entry {
             id: "17".into(),
             location: String::new(),
@@ -798,18 +709,14 @@ mod tests {
         };
         let out = written(&entry);
         assert!(out.starts_with(r#"{"id":17,"formula":"#), "{out}");
-        assert!(
-            out.contains(r#""species":[{"Fe2.5+":0.3,"Ni":0.6},"O2-",8]"#),
-            "{out}"
-        );
+        assert!(out.contains(r#""species":[{"Fe2.5+":0.3,"Ni":0.6},"O2-",8]"#), "{out}");
         let back = read_str(&out, "x.jsonl", &ReadOptions::default());
         let back = back[0].as_ref().unwrap();
         assert_eq!(back.id, "17");
         let mut expected = c;
-        expected.properties.insert(
-            "formula".into(),
-            Value::from(expected.composition().reduced_formula()),
-        );
+        expected
+            .properties
+            .insert("formula".into(), Value::from(expected.composition().reduced_formula()));
         assert_eq!(back.structure, Structure::Crystal(expected));
     }
 
@@ -865,9 +772,7 @@ mod tests {
             Some("t.jsonl:6:75: record 5: truncated JSON: EOF while parsing a string"),
             Some("t.jsonl:7:49: record 6: invalid JSON: number out of range"),
             Some("t.jsonl:8:24: record 'flat': lattice: degenerate lattice"),
-            Some(
-                "t.jsonl:9:82: record 'str': frac_coords[0][1]: expected a finite number, found \"0.5\"",
-            ),
+            Some("t.jsonl:9:82: record 'str': frac_coords[0][1]: expected a finite number, found \"0.5\""),
             Some("t.jsonl:10:104: record 'overlap': frac_coords[2]: sites 0 and 2 overlap"),
             Some("t.jsonl:11:1: record 10: expected a JSON object per line, found an array of 2"),
             Some("t.jsonl:12:1: record 'nolattice': missing \"lattice\""),
@@ -885,15 +790,9 @@ mod tests {
                 }
             }
             let last = records.last().unwrap().as_ref().unwrap();
-            assert_eq!(
-                (last.id.as_str(), last.location.as_str()),
-                ("last", "line 13")
-            );
+            assert_eq!((last.id.as_str(), last.location.as_str()), ("last", "line 13"));
             let overlap = records[8].as_ref().unwrap_err().to_string();
-            assert!(
-                overlap.ends_with("(other: frac_coords[0] at 10:86)"),
-                "{overlap}"
-            );
+            assert!(overlap.ends_with("(other: frac_coords[0] at 10:86)"), "{overlap}");
         }
     }
 
@@ -931,16 +830,11 @@ mod tests {
         let records: Vec<Result<Entry>> =
             JsonlReader::new(Box::new(gz), "cut.jsonl.gz".into(), ReadOptions::default()).collect();
         let (last, good) = records.split_last().unwrap();
-        assert!(
-            good.len() > 100 && good.iter().all(Result::is_ok),
-            "{}",
-            good.len()
-        );
+        assert!(good.len() > 100 && good.iter().all(Result::is_ok), "{}", good.len());
         let e = last.as_ref().unwrap_err();
         assert!(matches!(e, Error::Io { .. }), "{e}");
         assert!(
-            e.to_string()
-                .starts_with(&format!("cut.jsonl.gz:{}: ", good.len() + 1)),
+            e.to_string().starts_with(&format!("cut.jsonl.gz:{}: ", good.len() + 1)),
             "{e}"
         );
     }

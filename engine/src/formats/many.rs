@@ -76,17 +76,12 @@ impl ManyFiles {
     /// Parses the next run of batchable files in parallel into `ready`, or opens the next
     /// file as a stream. `false` once every file is done.
     fn refill(&mut self) -> bool {
-        let Some(first) = self.next_path() else {
-            return false;
-        };
+        let Some(first) = self.next_path() else { return false };
         let Some(size) = self.batchable(&first) else {
             let path: Arc<Path> = first.into();
             match super::open(&path, self.format, &self.options) {
                 Ok(records) => self.current = Some((path, records)),
-                Err(e) => self.ready.push_back(FileRecord {
-                    path,
-                    record: Err(e),
-                }),
+                Err(e) => self.ready.push_back(FileRecord { path, record: Err(e) }),
             }
             return true;
         };
@@ -117,11 +112,7 @@ impl ManyFiles {
             })
             .collect();
         for (path, records) in parsed {
-            self.ready
-                .extend(records.into_iter().map(|record| FileRecord {
-                    path: path.clone(),
-                    record,
-                }));
+            self.ready.extend(records.into_iter().map(|record| FileRecord { path: path.clone(), record }));
         }
         true
     }
@@ -137,10 +128,7 @@ impl Iterator for ManyFiles {
             }
             if let Some((path, records)) = &mut self.current {
                 if let Some(record) = records.next() {
-                    return Some(FileRecord {
-                        path: path.clone(),
-                        record,
-                    });
+                    return Some(FileRecord { path: path.clone(), record });
                 }
                 self.current = None;
             }
@@ -157,9 +145,7 @@ mod tests {
     use crate::formats;
 
     fn shared(sub: &str) -> PathBuf {
-        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-            .join("../../shared")
-            .join(sub)
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared").join(sub)
     }
 
     /// What a plain sequential read gives: the reference for the parallel one.
@@ -175,30 +161,19 @@ mod tests {
     }
 
     fn describe(record: Result<Entry>) -> std::result::Result<String, String> {
-        record
-            .map(|e| format!("{} {} {:?}", e.id, e.location, e.structure))
-            .map_err(|e| e.to_string())
+        record.map(|e| format!("{} {} {:?}", e.id, e.location, e.structure)).map_err(|e| e.to_string())
     }
 
     /// Batches, streams, unreadable and missing files mixed: the same records in the same order
     /// as reading one file after the other.
     #[test]
     fn parallel_read_matches_the_sequential_read_record_for_record() {
-        let mut files = crate::pipeline::sources::expand(&[
-            shared("corpus/structures/cif"),
-            shared("corpus/structures/poscar"),
-        ]);
+        let mut files = crate::pipeline::sources::expand(&[shared("corpus/structures/cif"), shared("corpus/structures/poscar")]);
         files.truncate(600);
-        assert!(
-            files.len() > 2 * BATCH_FILES,
-            "the corpus gives several batches"
-        );
+        assert!(files.len() > 2 * BATCH_FILES, "the corpus gives several batches");
         // A stream in the middle of a batch run, a malformed file, and a missing one.
         files.insert(100, shared("data/tiny_mp_flla_1000.jsonl.gz"));
-        files.insert(
-            300,
-            shared("corpus/malformed/cif_unterminated_text_field.cif"),
-        );
+        files.insert(300, shared("corpus/malformed/cif_unterminated_text_field.cif"));
         files.insert(301, PathBuf::from("/nonexistent/file.cif"));
         let expected = sequential(&files);
         let got: Vec<_> = ManyFiles::new(files, None, ReadOptions::default())
@@ -208,9 +183,6 @@ mod tests {
         for (g, e) in got.iter().zip(&expected) {
             assert_eq!(g, e);
         }
-        assert!(
-            expected.iter().any(|(_, r)| r.is_err()),
-            "errors are records too"
-        );
+        assert!(expected.iter().any(|(_, r)| r.is_err()), "errors are records too");
     }
 }

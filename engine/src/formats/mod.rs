@@ -42,13 +42,8 @@ pub enum Format {
 }
 
 impl Format {
-    pub const ALL: [Format; 5] = [
-        Format::Cif,
-        Format::Poscar,
-        Format::Xyz,
-        Format::Jsonl,
-        Format::PymatgenJson,
-    ];
+    pub const ALL: [Format; 5] =
+        [Format::Cif, Format::Poscar, Format::Xyz, Format::Jsonl, Format::PymatgenJson];
 
     /// Name used on the command line (`--from`, `--to`).
     pub fn name(self) -> &'static str {
@@ -96,27 +91,15 @@ impl Format {
 
     /// Guesses the format from the first bytes of a file (used when the name says nothing).
     pub fn sniff(text: &str) -> Format {
-        let first = text
-            .trim_start_matches('\u{feff}')
-            .lines()
-            .find(|l| !l.trim().is_empty())
-            .unwrap_or("");
+        let first = text.trim_start_matches('\u{feff}').lines().find(|l| !l.trim().is_empty()).unwrap_or("");
         let first = first.trim();
         if first.starts_with('{') {
-            if text
-                .lines()
-                .filter(|l| !l.trim().is_empty())
-                .nth(1)
-                .is_some_and(|l| l.trim_start().starts_with('{'))
-            {
+            if text.lines().filter(|l| !l.trim().is_empty()).nth(1).is_some_and(|l| l.trim_start().starts_with('{')) {
                 Format::Jsonl
             } else {
                 Format::PymatgenJson
             }
-        } else if first.starts_with("data_")
-            || first.starts_with("#\\#CIF")
-            || text.contains("_cell_length_a")
-        {
+        } else if first.starts_with("data_") || first.starts_with("#\\#CIF") || text.contains("_cell_length_a") {
             Format::Cif
         } else if first.parse::<u64>().is_ok() {
             Format::Xyz
@@ -154,10 +137,7 @@ pub struct ReadOptions {
 
 impl Default for ReadOptions {
     fn default() -> Self {
-        ReadOptions {
-            poscar_species: None,
-            min_distance: DEFAULT_MIN_DISTANCE,
-        }
+        ReadOptions { poscar_species: None, min_distance: DEFAULT_MIN_DISTANCE }
     }
 }
 
@@ -192,9 +172,7 @@ pub fn read_path(path: &Path, format: Option<Format>, opts: &ReadOptions) -> Res
     let name = path.display().to_string();
     let bytes = read_file_bytes(path)?;
     let text = decode_text(&bytes, &name)?;
-    let format = format
-        .or_else(|| Format::from_path(path))
-        .unwrap_or_else(|| Format::sniff(&text));
+    let format = format.or_else(|| Format::from_path(path)).unwrap_or_else(|| Format::sniff(&text));
     read_str(&text, &name, format, opts)
 }
 
@@ -224,11 +202,7 @@ pub fn open(
         } else {
             Box::new(BufReader::new(file))
         };
-        return Ok(Box::new(jsonl::JsonlReader::new(
-            reader,
-            name,
-            opts.clone(),
-        )));
+        return Ok(Box::new(jsonl::JsonlReader::new(reader, name, opts.clone())));
     }
     if format == Format::Xyz {
         let file = std::fs::File::open(path).map_err(|e| Error::io(&name, e))?;
@@ -243,8 +217,7 @@ pub fn open(
 }
 
 fn is_gzip(path: &Path) -> bool {
-    path.extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("gz"))
+    path.extension().is_some_and(|e| e.eq_ignore_ascii_case("gz"))
 }
 
 fn read_file_bytes(path: &Path) -> Result<Vec<u8>> {
@@ -252,24 +225,16 @@ fn read_file_bytes(path: &Path) -> Result<Vec<u8>> {
     let file = std::fs::File::open(path).map_err(|e| Error::io(&name, e))?;
     // Sized from the file's length, so a small file is one read instead of a growing series
     // (a third of the time of reading a 3 KB CIF from the page cache went to those).
-    let size = file
-        .metadata()
-        .map(|m| m.len())
-        .unwrap_or(0)
-        .min(MAX_FILE_BYTES) as usize;
+    let size = file.metadata().map(|m| m.len()).unwrap_or(0).min(MAX_FILE_BYTES) as usize;
     let mut bytes = Vec::with_capacity(size + 1);
     let read = if is_gzip(path) {
-        flate2::read::MultiGzDecoder::new(file)
-            .take(MAX_FILE_BYTES + 1)
-            .read_to_end(&mut bytes)
+        flate2::read::MultiGzDecoder::new(file).take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes)
     } else {
         file.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes)
     };
     read.map_err(|e| Error::io(&name, e))?;
     if bytes.len() as u64 > MAX_FILE_BYTES {
-        return Err(
-            ParseError::new(&name, format!("file larger than {MAX_FILE_BYTES} bytes")).into(),
-        );
+        return Err(ParseError::new(&name, format!("file larger than {MAX_FILE_BYTES} bytes")).into());
     }
     Ok(bytes)
 }
@@ -304,12 +269,7 @@ pub fn write(entries: &[&Entry], format: Format, out: &mut dyn Write) -> Result<
 /// Whether `format` can hold `entry`: CIF, POSCAR and pymatgen JSON need a lattice; POSCAR
 /// and XYZ have no way to write partial occupancies. The error names the structure.
 pub fn check_writable(entry: &Entry, format: Format) -> Result<()> {
-    let refuse = |source| {
-        Err(Error::Crystal {
-            context: format!("cannot write '{}'", entry.id),
-            source,
-        })
-    };
+    let refuse = |source| Err(Error::Crystal { context: format!("cannot write '{}'", entry.id), source });
     let what = match format {
         Format::Cif => "CIF",
         Format::Poscar => "POSCAR",
@@ -321,9 +281,7 @@ pub fn check_writable(entry: &Entry, format: Format) -> Result<()> {
         Structure::Molecule(_) if format != Format::Xyz => {
             refuse(CrystalError::NotPeriodic(entry.id.clone(), what))
         }
-        Structure::Crystal(c)
-            if matches!(format, Format::Poscar | Format::Xyz) && !c.is_ordered() =>
-        {
+        Structure::Crystal(c) if matches!(format, Format::Poscar | Format::Xyz) && !c.is_ordered() => {
             refuse(CrystalError::Disordered(entry.id.clone(), what))
         }
         _ => Ok(()),
@@ -331,17 +289,11 @@ pub fn check_writable(entry: &Entry, format: Format) -> Result<()> {
 }
 
 /// Convenience: the structure of an entry as a crystal, with an error naming the entry.
-pub fn entry_crystal<'a>(
-    entry: &'a Entry,
-    operation: &'static str,
-) -> Result<&'a crate::crystal::Crystal> {
-    entry
-        .structure
-        .crystal(&entry.id, operation)
-        .map_err(|source| Error::Crystal {
-            context: entry.location.clone(),
-            source,
-        })
+pub fn entry_crystal<'a>(entry: &'a Entry, operation: &'static str) -> Result<&'a crate::crystal::Crystal> {
+    entry.structure.crystal(&entry.id, operation).map_err(|source| Error::Crystal {
+        context: entry.location.clone(),
+        source,
+    })
 }
 
 #[cfg(test)]
@@ -350,23 +302,11 @@ mod tests {
 
     #[test]
     fn formats_from_names_and_paths() {
-        assert_eq!(
-            Format::from_path(Path::new("a/b/POSCAR-JVASP-1")),
-            Some(Format::Poscar)
-        );
-        assert_eq!(
-            Format::from_path(Path::new("CONTCAR")),
-            Some(Format::Poscar)
-        );
+        assert_eq!(Format::from_path(Path::new("a/b/POSCAR-JVASP-1")), Some(Format::Poscar));
+        assert_eq!(Format::from_path(Path::new("CONTCAR")), Some(Format::Poscar));
         assert_eq!(Format::from_path(Path::new("x.mcif")), Some(Format::Cif));
-        assert_eq!(
-            Format::from_path(Path::new("d.jsonl.gz")),
-            Some(Format::Jsonl)
-        );
-        assert_eq!(
-            Format::from_path(Path::new("frames.extxyz")),
-            Some(Format::Xyz)
-        );
+        assert_eq!(Format::from_path(Path::new("d.jsonl.gz")), Some(Format::Jsonl));
+        assert_eq!(Format::from_path(Path::new("frames.extxyz")), Some(Format::Xyz));
         assert_eq!(Format::from_path(Path::new("README")), None);
         assert!(Format::from_name("pdb").is_err());
         assert_eq!(Format::sniff("3\ncomment\nH 0 0 0\n"), Format::Xyz);

@@ -18,13 +18,12 @@
 
 use super::ReadOptions;
 use super::jsonl::convert::{
-    self, FieldError, array, describe, mat3, number, object, parse_species, site_property,
-    site_property_value,
+    self, FieldError, array, describe, mat3, number, object, parse_species, site_property, site_property_value,
 };
 use super::jsonl::locate::Seg;
 use crate::crystal::{
-    Crystal, Entry, Lattice, LatticeParameters, Molecule, Occupancy, Properties, Site,
-    SiteProperties, Species, Structure,
+    Crystal, Entry, Lattice, LatticeParameters, Molecule, Occupancy, Properties, Site, SiteProperties, Species,
+    Structure,
 };
 use crate::error::Result;
 use crate::math::Vec3;
@@ -35,10 +34,8 @@ use std::io::Write;
 /// Reads one pymatgen Structure (or Molecule) dict. The entry id is the file name without
 /// its `.json` / `.gz` extensions.
 pub fn read(text: &str, file: &str, opts: &ReadOptions) -> Result<Entry> {
-    let value: Value =
-        serde_json::from_str(text).map_err(|e| convert::syntax_error(&e, text, file, 1))?;
-    let structure = structure_from_value(&value, opts.min_distance)
-        .map_err(|e| e.into_parse_error(text, file, 1))?;
+    let value: Value = serde_json::from_str(text).map_err(|e| convert::syntax_error(&e, text, file, 1))?;
+    let structure = structure_from_value(&value, opts.min_distance).map_err(|e| e.into_parse_error(text, file, 1))?;
     let name = std::path::Path::new(file)
         .file_name()
         .map_or(file.into(), |n| n.to_string_lossy());
@@ -64,13 +61,9 @@ pub(crate) fn structure_from_value(v: &Value, min_distance: f64) -> Result<Struc
         "a pymatgen Structure dict (an object with \"lattice\" and \"sites\")",
     )?;
     match map.get("@class").and_then(Value::as_str) {
-        Some("Structure" | "IStructure") => {
-            crystal_from_dict(map, min_distance).map(Structure::Crystal)
-        }
+        Some("Structure" | "IStructure") => crystal_from_dict(map, min_distance).map(Structure::Crystal),
         Some("Molecule" | "IMolecule") => molecule_from_dict(map).map(Structure::Molecule),
-        None if map.contains_key("lattice") => {
-            crystal_from_dict(map, min_distance).map(Structure::Crystal)
-        }
+        None if map.contains_key("lattice") => crystal_from_dict(map, min_distance).map(Structure::Crystal),
         None if map.contains_key("sites") => molecule_from_dict(map).map(Structure::Molecule),
         Some(other) => Err(FieldError::at(
             vec![Seg::Key("@class".into())],
@@ -83,10 +76,8 @@ pub(crate) fn structure_from_value(v: &Value, min_distance: f64) -> Result<Struc
 }
 
 fn crystal_from_dict(map: &Map<String, Value>, min_distance: f64) -> Result<Crystal, FieldError> {
-    let (lattice, pbc) =
-        lattice(field(map, "lattice", "the lattice")?).map_err(|e| e.in_key("lattice"))?;
-    let sites_v = array(field(map, "sites", "the list of sites")?, "a list of sites")
-        .map_err(|e| e.in_key("sites"))?;
+    let (lattice, pbc) = lattice(field(map, "lattice", "the lattice")?).map_err(|e| e.in_key("lattice"))?;
+    let sites_v = array(field(map, "sites", "the list of sites")?, "a list of sites").map_err(|e| e.in_key("sites"))?;
     let mut sites = Vec::with_capacity(sites_v.len());
     for (i, s) in sites_v.iter().enumerate() {
         sites.push(site(s, &lattice).map_err(|e| e.in_index(i).in_key("sites"))?);
@@ -115,10 +106,7 @@ fn crystal_from_dict(map: &Map<String, Value>, min_distance: f64) -> Result<Crys
         .get("charge")
         .and_then(Value::as_f64)
         .is_some_and(|c| (c - implied).abs() < 1e-8)
-        && map
-            .get("properties")
-            .and_then(|p| p.get("charge"))
-            .is_none()
+        && map.get("properties").and_then(|p| p.get("charge")).is_none()
     {
         crystal.properties.remove("charge");
     }
@@ -138,9 +126,8 @@ fn implied_charge(crystal: &Crystal) -> f64 {
 /// The lattice dict: `matrix` (rows = vectors, Å) or, failing that, `a b c alpha beta gamma`
 /// (Å, degrees); a bare 3×3 list is accepted too. Returns the `pbc` flags when given.
 fn lattice(v: &Value) -> Result<(Lattice, Option<[bool; 3]>), FieldError> {
-    let invalid = |path: &str, e: crate::crystal::CrystalError| {
-        FieldError::at(vec![Seg::Key(path.into())], e.to_string())
-    };
+    let invalid =
+        |path: &str, e: crate::crystal::CrystalError| FieldError::at(vec![Seg::Key(path.into())], e.to_string());
     let Value::Object(m) = v else {
         let matrix = mat3(v)?;
         return Lattice::new(matrix)
@@ -157,11 +144,7 @@ fn lattice(v: &Value) -> Result<(Lattice, Option<[bool; 3]>), FieldError> {
     }
     let mut p = [0.0; 6];
     for (x, name) in p.iter_mut().zip(["a", "b", "c", "alpha", "beta", "gamma"]) {
-        let value = field(
-            m,
-            name,
-            "a lattice needs \"matrix\" or a, b, c, alpha, beta, gamma",
-        )?;
+        let value = field(m, name, "a lattice needs \"matrix\" or a, b, c, alpha, beta, gamma")?;
         *x = number(value).map_err(|e| e.in_key(name))?;
     }
     let [a, b, c, alpha, beta, gamma] = p;
@@ -196,19 +179,13 @@ fn species_list(site: &Map<String, Value>) -> Result<Vec<(Species, f64)>, FieldE
         let element = field(o, "element", "the element symbol").map_err(in_path)?;
         let symbol = element.as_str().ok_or_else(|| {
             in_path(
-                FieldError::new(format!(
-                    "expected an element symbol, found {}",
-                    describe(element)
-                ))
-                .in_key("element"),
+                FieldError::new(format!("expected an element symbol, found {}", describe(element))).in_key("element"),
             )
         })?;
-        let mut species =
-            parse_species(symbol).map_err(|e| in_path(FieldError::new(e).in_key("element")))?;
+        let mut species = parse_species(symbol).map_err(|e| in_path(FieldError::new(e).in_key("element")))?;
         if let Some(ox) = o.get("oxidation_state").filter(|v| !v.is_null()) {
             let ox = number(ox).map_err(|e| in_path(e.in_key("oxidation_state")))?;
-            let ox = convert::oxidation(ox)
-                .map_err(|e| in_path(FieldError::new(e).in_key("oxidation_state")))?;
+            let ox = convert::oxidation(ox).map_err(|e| in_path(FieldError::new(e).in_key("oxidation_state")))?;
             species.oxidation = Some(ox);
         }
         let occu = match o.get("occu") {
@@ -243,11 +220,7 @@ fn site(v: &Value, lattice: &Lattice) -> Result<Site, FieldError> {
         .and_then(Value::as_str)
         .filter(|l| !is_default_label(l, &occupancy))
         .map(str::to_string);
-    Ok(Site {
-        occupancy,
-        frac,
-        label,
-    })
+    Ok(Site { occupancy, frac, label })
 }
 
 /// pymatgen labels every site; a label that only names what sits there ("Fe", "Fe3+",
@@ -271,9 +244,7 @@ fn is_default_label(label: &str, occupancy: &Occupancy) -> bool {
                 let Ok(occ) = occ.trim().parse::<f64>() else {
                     return false;
                 };
-                species
-                    .iter()
-                    .any(|(sp, o)| names(name, sp) && (o - occ).abs() < 5e-4)
+                species.iter().any(|(sp, o)| names(name, sp) && (o - occ).abs() < 5e-4)
             })
         })
 }
@@ -296,17 +267,10 @@ fn site_properties(sites: &[Value]) -> Result<SiteProperties, FieldError> {
     fn props_of(site: &Value) -> Option<&Map<String, Value>> {
         site.get("properties").and_then(Value::as_object)
     }
-    let names: BTreeSet<&String> = sites
-        .iter()
-        .filter_map(props_of)
-        .flat_map(|p| p.keys())
-        .collect();
+    let names: BTreeSet<&String> = sites.iter().filter_map(props_of).flat_map(|p| p.keys()).collect();
     let mut out = SiteProperties::new();
     for name in names {
-        let values: Vec<Option<&Value>> = sites
-            .iter()
-            .map(|s| props_of(s).and_then(|p| p.get(name)))
-            .collect();
+        let values: Vec<Option<&Value>> = sites.iter().map(|s| props_of(s).and_then(|p| p.get(name))).collect();
         let prop = site_property(&values).map_err(|mut e| {
             // site_property paths start at the site index: move it under sites[i].properties.name.
             let mut path = vec![Seg::Key("sites".into())];
@@ -335,10 +299,7 @@ fn properties(map: &Map<String, Value>, structural: &[&str]) -> Result<Propertie
         let p = object(p, "an object of properties").map_err(|e| e.in_key("properties"))?;
         out.extend(p.iter().map(|(k, v)| (k.clone(), v.clone())));
     }
-    if let Some(charge) = map
-        .get("charge")
-        .filter(|c| !c.is_null() && c.as_f64() != Some(0.0))
-    {
+    if let Some(charge) = map.get("charge").filter(|c| !c.is_null() && c.as_f64() != Some(0.0)) {
         out.entry("charge".into()).or_insert_with(|| charge.clone());
     }
     for (k, v) in map {
@@ -350,8 +311,7 @@ fn properties(map: &Map<String, Value>, structural: &[&str]) -> Result<Propertie
 }
 
 fn molecule_from_dict(map: &Map<String, Value>) -> Result<Molecule, FieldError> {
-    let sites_v = array(field(map, "sites", "the list of atoms")?, "a list of sites")
-        .map_err(|e| e.in_key("sites"))?;
+    let sites_v = array(field(map, "sites", "the list of atoms")?, "a list of sites").map_err(|e| e.in_key("sites"))?;
     if sites_v.is_empty() {
         return Err(FieldError::new("the molecule has no atoms").in_key("sites"));
     }
@@ -363,8 +323,7 @@ fn molecule_from_dict(map: &Map<String, Value>) -> Result<Molecule, FieldError> 
         match species_list(m).map_err(in_path)?.as_slice() {
             [(sp, occ)] if *occ == 1.0 => species.push(*sp),
             _ => {
-                let e =
-                    FieldError::new("partially occupied or mixed molecule sites are not supported");
+                let e = FieldError::new("partially occupied or mixed molecule sites are not supported");
                 return Err(in_path(e.in_key("species")));
             }
         }
@@ -476,14 +435,8 @@ mod tests {
             ]
         );
         assert_eq!(c.sites[1].frac, [1.0 / 3.0, 2.0 / 3.0, 0.5]);
-        assert!(
-            c.sites.iter().all(|s| s.label.is_none()),
-            "default labels are dropped"
-        );
-        assert_eq!(
-            c.site_properties["magmom"],
-            SiteProperty::real(1, vec![2.0, 0.0])
-        );
+        assert!(c.sites.iter().all(|s| s.label.is_none()), "default labels are dropped");
+        assert_eq!(c.site_properties["magmom"], SiteProperty::real(1, vec![2.0, 0.0]));
         assert!(
             c.properties.is_empty(),
             "the charge only repeats the oxidation states: {:?}",
@@ -517,8 +470,7 @@ mod tests {
             },
         );
         c.properties.insert("charge".into(), Value::from(1.5));
-        c.properties
-            .insert("source".into(), json!({"db": "x", "n": [1, 2]}));
+        c.properties.insert("source".into(), json!({"db": "x", "n": [1, 2]}));
         c.pbc = [true, false, true];
         let mut out = Vec::new();
         write(&c, &mut out).unwrap();
@@ -526,10 +478,7 @@ mod tests {
         let v: Value = serde_json::from_str(&text).unwrap();
         assert_eq!(v["charge"], 1.5);
         assert_eq!(v["sites"][0]["label"], "Fe3+:0.500, Ni2+:0.500");
-        assert_eq!(
-            v["sites"][2]["species"],
-            json!([{"element": "Li", "occu": 1.0}])
-        );
+        assert_eq!(v["sites"][2]["species"], json!([{"element": "Li", "occu": 1.0}]));
         assert_eq!(read_crystal(&text), c);
         // Through the format API too.
         let entry = Entry {
@@ -539,13 +488,7 @@ mod tests {
         };
         let mut out = Vec::new();
         formats::write(&[&entry], Format::PymatgenJson, &mut out).unwrap();
-        let back = formats::read_bytes(
-            &out,
-            "c.json",
-            Format::PymatgenJson,
-            &ReadOptions::default(),
-        )
-        .unwrap();
+        let back = formats::read_bytes(&out, "c.json", Format::PymatgenJson, &ReadOptions::default()).unwrap();
         assert_eq!(back[0].as_ref().unwrap().structure, Structure::Crystal(c));
     }
 
@@ -574,9 +517,7 @@ mod tests {
 
     #[test]
     fn errors_name_the_line_of_the_bad_value() {
-        let pretty =
-            serde_json::to_string_pretty(&serde_json::from_str::<Value>(PYMATGEN).unwrap())
-                .unwrap();
+        let pretty = serde_json::to_string_pretty(&serde_json::from_str::<Value>(PYMATGEN).unwrap()).unwrap();
         // Line of the last occurrence of `needle` (the second site is the last one).
         let line_of = |text: &str, needle: &str| {
             text.lines()
@@ -619,19 +560,14 @@ mod tests {
             ),
         ];
         for (text, needle, message) in cases {
-            let e = read(&text, "p.json", &ReadOptions::default())
-                .unwrap_err()
-                .to_string();
+            let e = read(&text, "p.json", &ReadOptions::default()).unwrap_err().to_string();
             let prefix = format!("p.json:{}:", line_of(&text, needle));
             assert!(
                 e.starts_with(&prefix) && e.contains(message),
                 "{e}\n  wanted {prefix} .. {message}"
             );
         }
-        let overlap = PYMATGEN.replace(
-            "[0.3333333333333333, 0.6666666666666666, 0.5]",
-            "[0.01, 0.0, 0.0]",
-        );
+        let overlap = PYMATGEN.replace("[0.3333333333333333, 0.6666666666666666, 0.5]", "[0.01, 0.0, 0.0]");
         let e = read(&overlap, "o.json", &ReadOptions::default())
             .unwrap_err()
             .to_string();
@@ -663,14 +599,9 @@ mod tests {
                 "{\"sites\": [{\"species\": [{\"element\": \"H\", \"occu\": 0.5}], \"xyz\": [0,0,0]}]}",
                 "p.json:1:24: sites[0].species: partially occupied",
             ),
-            (
-                deep.as_str(),
-                "p.json:1:128: invalid JSON: recursion limit exceeded",
-            ),
+            (deep.as_str(), "p.json:1:128: invalid JSON: recursion limit exceeded"),
         ] {
-            let e = read(text, "p.json", &ReadOptions::default())
-                .unwrap_err()
-                .to_string();
+            let e = read(text, "p.json", &ReadOptions::default()).unwrap_err().to_string();
             assert!(e.starts_with(message), "{e}\n  wanted {message}");
         }
     }

@@ -22,24 +22,13 @@ pub fn decode_text<'a>(bytes: &'a [u8], file: &str) -> Result<Cow<'a, str>, Pars
         }
     }
     let bytes = match eof {
-        Some(p)
-            if bytes[p..]
-                .iter()
-                .all(|b| b.is_ascii_whitespace() || *b == 0x1A) =>
-        {
-            &bytes[..p]
-        }
+        Some(p) if bytes[p..].iter().all(|b| b.is_ascii_whitespace() || *b == 0x1A) => &bytes[..p],
         _ => bytes,
     };
     if let Some(p) = nul.filter(|&p| p < bytes.len()) {
         let line = memchr::memchr_iter(b'\n', &bytes[..p]).count() + 1;
         let column = p - memchr::memrchr(b'\n', &bytes[..p]).map_or(0, |n| n + 1) + 1;
-        return Err(ParseError::at_column(
-            file,
-            line,
-            column,
-            "NUL byte: this is binary data, not a text structure file",
-        ));
+        return Err(ParseError::at_column(file, line, column, "NUL byte: this is binary data, not a text structure file"));
     }
     match std::str::from_utf8(bytes) {
         Ok(s) => Ok(Cow::Borrowed(s)),

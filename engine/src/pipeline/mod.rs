@@ -88,13 +88,7 @@ pub struct Pipeline {
 
 impl Pipeline {
     pub fn new(source: Box<dyn Generator>) -> Self {
-        Pipeline {
-            source,
-            stages: Vec::new(),
-            dedup: None,
-            ranking: None,
-            sinks: Vec::new(),
-        }
+        Pipeline { source, stages: Vec::new(), dedup: None, ranking: None, sinks: Vec::new() }
     }
 
     /// The fields the stages add, in order (later stages replace earlier ones of the same name).
@@ -125,11 +119,7 @@ pub struct RunOptions {
 
 impl Default for RunOptions {
     fn default() -> Self {
-        RunOptions {
-            threads: 1,
-            chunk_size: 256,
-            stop: Arc::new(AtomicBool::new(false)),
-        }
+        RunOptions { threads: 1, chunk_size: 256, stop: Arc::new(AtomicBool::new(false)) }
     }
 }
 

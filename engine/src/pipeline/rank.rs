@@ -18,13 +18,7 @@ pub struct Ranking {
 
 impl Ranking {
     pub fn new(field: impl Into<String>, descending: bool, limit: Option<usize>) -> Self {
-        Ranking {
-            field: field.into(),
-            descending,
-            limit,
-            buffer: Vec::new(),
-            dropped: 0,
-        }
+        Ranking { field: field.into(), descending, limit, buffer: Vec::new(), dropped: 0 }
     }
 
     fn compare(&self, a: &Candidate, b: &Candidate) -> Ordering {
@@ -66,20 +60,13 @@ impl Ranking {
     /// The kept candidates in rank order, and how many were cut by the limit.
     pub fn finish(&mut self) -> (Vec<Candidate>, u64) {
         self.sort_and_cut();
-        (
-            std::mem::take(&mut self.buffer),
-            std::mem::take(&mut self.dropped),
-        )
+        (std::mem::take(&mut self.buffer), std::mem::take(&mut self.dropped))
     }
 }
 
 impl fmt::Display for Ranking {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let dir = if self.descending {
-            "descending"
-        } else {
-            "ascending"
-        };
+        let dir = if self.descending { "descending" } else { "ascending" };
         match self.limit {
             Some(k) => write!(f, "top {k} by {} ({dir})", self.field),
             None => write!(f, "sort by {} ({dir})", self.field),

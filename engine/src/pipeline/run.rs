@@ -36,22 +36,16 @@ impl Pipeline {
             .map_err(|e| crate::Error::Usage(format!("cannot start {threads} threads: {e}")))?;
 
         let mut summary = Summary::default();
-        summary
-            .stages
-            .push(StageSummary::new(self.source.name(), "source"));
+        summary.stages.push(StageSummary::new(self.source.name(), "source"));
         for s in &self.stages {
             summary.stages.push(StageSummary::new(s.name(), s.kind()));
         }
         let dedup_at = self.dedup.map(|_| {
-            summary
-                .stages
-                .push(StageSummary::new("deduplicate", "deduplicate"));
+            summary.stages.push(StageSummary::new("deduplicate", "deduplicate"));
             summary.stages.len() - 1
         });
         let rank_at = self.ranking.as_ref().map(|r| {
-            summary
-                .stages
-                .push(StageSummary::new(r.to_string(), "rank"));
+            summary.stages.push(StageSummary::new(r.to_string(), "rank"));
             summary.stages.len() - 1
         });
         summary.outputs = self.sinks.iter().map(|s| s.name()).collect();
@@ -62,13 +56,7 @@ impl Pipeline {
         }
         observer.start(self.source.len());
 
-        let Pipeline {
-            source,
-            stages,
-            dedup,
-            ranking,
-            sinks,
-        } = self;
+        let Pipeline { source, stages, dedup, ranking, sinks } = self;
         let stages: &[Stage] = stages;
         let abort = AtomicBool::new(false);
         let mut seen: HashSet<String> = HashSet::new();
@@ -85,10 +73,7 @@ impl Pipeline {
                 while !stop.load(Ordering::Relaxed) && !abort.load(Ordering::Relaxed) {
                     // In the run's pool: a source that parses files in parallel stays within
                     // `threads`.
-                    let Some(chunk) = producer_pool.install(|| source.next_chunk(chunk_size))
-                    else {
-                        break;
-                    };
+                    let Some(chunk) = producer_pool.install(|| source.next_chunk(chunk_size)) else { break };
                     if job_tx.send((seq, chunk)).is_err() {
                         break;
                     }
@@ -115,16 +100,7 @@ impl Pipeline {
                 pending.insert(seq, out);
                 while let Some(out) = pending.remove(&next) {
                     next += 1;
-                    if let Err(e) = write_chunk(
-                        out,
-                        &mut summary,
-                        dedup_at,
-                        *dedup,
-                        &mut seen,
-                        rank_at,
-                        ranking,
-                        sinks,
-                    ) {
+                    if let Err(e) = write_chunk(out, &mut summary, dedup_at, *dedup, &mut seen, rank_at, ranking, sinks) {
                         failure = Some(e);
                         abort.store(true, Ordering::Relaxed);
                         break 'receive;
@@ -235,21 +211,15 @@ fn process(stages: &[Stage], chunk: Chunk) -> ChunkOut {
         error_count: 0,
         survivors: Vec::new(),
     };
-    let error =
-        |out_errors: &mut Vec<String>, count: &mut u64, id: &str, stage: &str, r: &Rejection| {
-            *count += 1;
-            if out_errors.len() < KEPT_ERRORS {
-                out_errors.push(format!("{id}: {stage}: {r}"));
-            }
-        };
+    let error = |out_errors: &mut Vec<String>, count: &mut u64, id: &str, stage: &str, r: &Rejection| {
+        *count += 1;
+        if out_errors.len() < KEPT_ERRORS {
+            out_errors.push(format!("{id}: {stage}: {r}"));
+        }
+    };
     let items = match guarded("generator", || Ok(chunk())) {
         Ok(items) => items,
-        Err(r) => vec![Err(Failure {
-            index: 0,
-            id: "?".into(),
-            rejection: r,
-            error: true,
-        })],
+        Err(r) => vec![Err(Failure { index: 0, id: "?".into(), rejection: r, error: true })],
     };
     out.generated = items.len() as u64;
     out.counts[0].0 = items.len() as u64;
@@ -258,18 +228,9 @@ fn process(stages: &[Stage], chunk: Chunk) -> ChunkOut {
         match item {
             Ok(c) => alive.push(c),
             Err(f) => {
-                *out.counts[0]
-                    .1
-                    .entry(f.rejection.reason.to_string())
-                    .or_insert(0) += 1;
+                *out.counts[0].1.entry(f.rejection.reason.to_string()).or_insert(0) += 1;
                 if f.error {
-                    error(
-                        &mut out.errors,
-                        &mut out.error_count,
-                        &f.id,
-                        "source",
-                        &f.rejection,
-                    );
+                    error(&mut out.errors, &mut out.error_count, &f.id, "source", &f.rejection);
                 }
             }
         }
@@ -292,29 +253,25 @@ fn process(stages: &[Stage], chunk: Chunk) -> ChunkOut {
                     false
                 }
             }),
-            Stage::Property(p) => {
-                alive.retain_mut(|c| match guarded("property", || p.compute(c)) {
-                    Ok(()) => true,
-                    Err(r) => {
-                        if is_error(&r) {
-                            error(&mut out.errors, &mut out.error_count, &c.id, &p.name(), &r);
-                        }
-                        reject(r);
-                        false
+            Stage::Property(p) => alive.retain_mut(|c| match guarded("property", || p.compute(c)) {
+                Ok(()) => true,
+                Err(r) => {
+                    if is_error(&r) {
+                        error(&mut out.errors, &mut out.error_count, &c.id, &p.name(), &r);
                     }
-                })
-            }
+                    reject(r);
+                    false
+                }
+            }),
             Stage::Predictor(p) => {
                 let n = alive.len();
                 let results = match guarded("predictor", || Ok(p.predict(&mut alive))) {
                     Ok(r) if r.len() == n => r,
-                    Ok(r) => {
-                        vec![
-                            Err(Rejection::new("predictor failed")
-                                .with_detail(format!("{} results for {n} candidates", r.len())));
-                            n
-                        ]
-                    }
+                    Ok(r) => vec![
+                        Err(Rejection::new("predictor failed")
+                            .with_detail(format!("{} results for {n} candidates", r.len())));
+                        n
+                    ],
                     Err(r) => vec![Err(r); n],
                 };
                 let mut results = results.into_iter();

@@ -17,12 +17,7 @@ pub fn for_path(path: &Path) -> Result<Box<dyn Sink>> {
     if text.ends_with('/') || path.is_dir() {
         return Ok(Box::new(CifDir::new(path)));
     }
-    match path
-        .extension()
-        .and_then(|e| e.to_str())
-        .map(str::to_ascii_lowercase)
-        .as_deref()
-    {
+    match path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref() {
         Some("csv") => Ok(Box::new(Csv::new(path))),
         Some("jsonl") | Some("ndjson") => Ok(Box::new(Jsonl::new(path))),
         None => Ok(Box::new(CifDir::new(path))),
@@ -37,9 +32,7 @@ fn create(path: &Path) -> Result<BufWriter<File>> {
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent).map_err(|e| Error::io(parent.display(), e))?;
     }
-    Ok(BufWriter::new(
-        File::create(path).map_err(|e| Error::io(path.display(), e))?,
-    ))
+    Ok(BufWriter::new(File::create(path).map_err(|e| Error::io(path.display(), e))?))
 }
 
 /// CSV: `id,formula,` then one column per declared field, headed `name[unit]`.
@@ -51,27 +44,17 @@ pub struct Csv {
 
 impl Csv {
     pub fn new(path: &Path) -> Self {
-        Csv {
-            path: path.to_path_buf(),
-            out: None,
-            columns: Vec::new(),
-        }
+        Csv { path: path.to_path_buf(), out: None, columns: Vec::new() }
     }
 
     fn out(&mut self) -> Result<&mut BufWriter<File>> {
-        self.out
-            .as_mut()
-            .ok_or_else(|| Error::Usage(format!("{}: written before begin", self.path.display())))
+        self.out.as_mut().ok_or_else(|| Error::Usage(format!("{}: written before begin", self.path.display())))
     }
 }
 
 /// RFC 4180 quoting when needed.
 pub fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_string()
-    }
+    if s.contains([',', '"', '\n', '\r']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s.to_string() }
 }
 
 fn column_header(c: &Column) -> String {
@@ -87,11 +70,7 @@ impl Sink for Csv {
     }
 
     fn begin(&mut self, columns: &[Column]) -> Result<()> {
-        self.columns = columns
-            .iter()
-            .filter(|c| c.name != "id" && c.name != "formula")
-            .cloned()
-            .collect();
+        self.columns = columns.iter().filter(|c| c.name != "id" && c.name != "formula").cloned().collect();
         let mut header = vec!["id".to_string(), "formula".to_string()];
         header.extend(self.columns.iter().map(|c| csv_field(&column_header(c))));
         self.out = Some(create(&self.path)?);
@@ -100,10 +79,7 @@ impl Sink for Csv {
     }
 
     fn write(&mut self, c: &Candidate) -> Result<()> {
-        let mut row = vec![
-            csv_field(&c.id),
-            csv_field(&c.crystal.composition().reduced_formula()),
-        ];
+        let mut row = vec![csv_field(&c.id), csv_field(&c.crystal.composition().reduced_formula())];
         for col in &self.columns {
             row.push(match c.fields.get(&col.name).map(|f| &f.value) {
                 None => String::new(),
@@ -130,11 +106,7 @@ pub struct Jsonl {
 
 impl Jsonl {
     pub fn new(path: &Path) -> Self {
-        Jsonl {
-            path: path.to_path_buf(),
-            out: None,
-            units: serde_json::Map::new(),
-        }
+        Jsonl { path: path.to_path_buf(), out: None, units: serde_json::Map::new() }
     }
 }
 
@@ -156,8 +128,7 @@ impl Sink for Jsonl {
     fn begin(&mut self, columns: &[Column]) -> Result<()> {
         for c in columns {
             if let Some(u) = &c.unit {
-                self.units
-                    .insert(c.name.clone(), serde_json::Value::from(u.as_str()));
+                self.units.insert(c.name.clone(), serde_json::Value::from(u.as_str()));
             }
         }
         self.out = Some(create(&self.path)?);
@@ -166,30 +137,16 @@ impl Sink for Jsonl {
 
     fn write(&mut self, c: &Candidate) -> Result<()> {
         let mut crystal = c.crystal.clone();
-        crystal
-            .properties
-            .retain(|k, _| k != "id" && k != "formula");
+        crystal.properties.retain(|k, _| k != "id" && k != "formula");
         for f in c.fields.iter() {
-            crystal
-                .properties
-                .insert(f.name.clone(), json_value(&f.value));
+            crystal.properties.insert(f.name.clone(), json_value(&f.value));
         }
         if !self.units.is_empty() {
-            crystal.properties.insert(
-                "units".into(),
-                serde_json::Value::Object(self.units.clone()),
-            );
+            crystal.properties.insert("units".into(), serde_json::Value::Object(self.units.clone()));
         }
-        let entry = Entry {
-            id: c.id.clone(),
-            location: String::new(),
-            structure: Structure::Crystal(crystal),
-        };
+        let entry = Entry { id: c.id.clone(), location: String::new(), structure: Structure::Crystal(crystal) };
         let path = self.path.display().to_string();
-        let out = self
-            .out
-            .as_mut()
-            .ok_or_else(|| Error::Usage(format!("{path}: written before begin")))?;
+        let out = self.out.as_mut().ok_or_else(|| Error::Usage(format!("{path}: written before begin")))?;
         crate::formats::jsonl::write(&entry, out).map_err(|e| Error::io(path, e))
     }
 
@@ -209,24 +166,13 @@ pub struct CifDir {
 
 impl CifDir {
     pub fn new(dir: &Path) -> Self {
-        CifDir {
-            dir: dir.to_path_buf(),
-        }
+        CifDir { dir: dir.to_path_buf() }
     }
 }
 
 /// Keeps letters, digits, `-`, `_` and `.`; everything else becomes `_`.
 fn file_stem(id: &str) -> String {
-    id.chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || "-_.".contains(c) {
-                c
-            } else {
-                '_'
-            }
-        })
-        .take(100)
-        .collect()
+    id.chars().map(|c| if c.is_ascii_alphanumeric() || "-_.".contains(c) { c } else { '_' }).take(100).collect()
 }
 
 impl Sink for CifDir {
@@ -239,9 +185,7 @@ impl Sink for CifDir {
     }
 
     fn write(&mut self, c: &Candidate) -> Result<()> {
-        let path = self
-            .dir
-            .join(format!("{:07}_{}.cif", c.index, file_stem(&c.id)));
+        let path = self.dir.join(format!("{:07}_{}.cif", c.index, file_stem(&c.id)));
         // Write to a temporary name and rename, so an interrupted run never leaves half a file.
         let tmp = path.with_extension("cif.part");
         let mut out = create(&tmp)?;
@@ -263,14 +207,8 @@ mod tests {
 
     #[test]
     fn sink_kind_follows_the_path() {
-        assert_eq!(
-            for_path(Path::new("out/a.csv")).unwrap().name(),
-            "out/a.csv"
-        );
-        assert_eq!(
-            for_path(Path::new("out/cifs/")).unwrap().name(),
-            "out/cifs/"
-        );
+        assert_eq!(for_path(Path::new("out/a.csv")).unwrap().name(), "out/a.csv");
+        assert_eq!(for_path(Path::new("out/cifs/")).unwrap().name(), "out/cifs/");
         let e = for_path(Path::new("a.xlsx")).err().unwrap().to_string();
         assert!(e.contains("cannot write '.xlsx'"), "{e}");
     }

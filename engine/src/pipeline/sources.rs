@@ -13,9 +13,7 @@ use std::path::{Path, PathBuf};
 /// files whose format is recognised from the name); files are kept as given.
 pub fn expand(paths: &[PathBuf]) -> Vec<PathBuf> {
     fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
-        let Ok(entries) = std::fs::read_dir(dir) else {
-            return;
-        };
+        let Ok(entries) = std::fs::read_dir(dir) else { return };
         for e in entries.flatten() {
             let path = e.path();
             if path.is_dir() {
@@ -50,11 +48,7 @@ pub struct Files {
 
 impl Files {
     pub fn new(name: impl Into<String>, files: Vec<PathBuf>, options: ReadOptions) -> Self {
-        Files {
-            name: name.into(),
-            records: ManyFiles::new(files, None, options),
-            index: 0,
-        }
+        Files { name: name.into(), records: ManyFiles::new(files, None, options), index: 0 }
     }
 
     fn next_record(&mut self) -> Option<std::result::Result<Candidate, Failure>> {
@@ -68,18 +62,13 @@ impl Files {
                     entry.id,
                     index,
                     c,
-                    Origin::Record {
-                        source,
-                        location: entry.location,
-                    },
+                    Origin::Record { source, location: entry.location },
                 )),
                 Structure::Molecule(_) => Err(Failure {
                     index,
                     id: entry.id,
-                    rejection: Rejection::new("not a crystal").with_detail(format!(
-                        "{source}: {}: a molecule has no lattice",
-                        entry.location
-                    )),
+                    rejection: Rejection::new("not a crystal")
+                        .with_detail(format!("{source}: {}: a molecule has no lattice", entry.location)),
                     error: true,
                 }),
             },
@@ -103,14 +92,8 @@ impl Generator for Files {
     }
 
     fn next_chunk(&mut self, size: usize) -> Option<Chunk> {
-        let items: Vec<_> = std::iter::from_fn(|| self.next_record())
-            .take(size)
-            .collect();
-        if items.is_empty() {
-            None
-        } else {
-            Some(Box::new(move || items))
-        }
+        let items: Vec<_> = std::iter::from_fn(|| self.next_record()).take(size).collect();
+        if items.is_empty() { None } else { Some(Box::new(move || items)) }
     }
 }
 
@@ -124,11 +107,7 @@ pub struct InMemory {
 impl InMemory {
     pub fn new(name: impl Into<String>, candidates: Vec<Candidate>) -> Self {
         let len = candidates.len() as u64;
-        InMemory {
-            name: name.into(),
-            items: candidates.into_iter(),
-            len,
-        }
+        InMemory { name: name.into(), items: candidates.into_iter(), len }
     }
 }
 
@@ -143,11 +122,7 @@ impl Generator for InMemory {
 
     fn next_chunk(&mut self, size: usize) -> Option<Chunk> {
         let items: Vec<_> = self.items.by_ref().take(size).map(Ok).collect();
-        if items.is_empty() {
-            None
-        } else {
-            Some(Box::new(move || items))
-        }
+        if items.is_empty() { None } else { Some(Box::new(move || items)) }
     }
 }
 
@@ -165,12 +140,7 @@ where
     F: Fn(u64) -> std::result::Result<Candidate, Failure> + Send + Sync + 'static,
 {
     pub fn new(name: impl Into<String>, len: u64, build: F) -> Self {
-        Indexed {
-            name: name.into(),
-            len,
-            next: 0,
-            build: std::sync::Arc::new(build),
-        }
+        Indexed { name: name.into(), len, next: 0, build: std::sync::Arc::new(build) }
     }
 }
 

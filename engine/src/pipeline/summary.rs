@@ -16,11 +16,7 @@ pub struct StageSummary {
 
 impl StageSummary {
     pub fn new(name: impl Into<String>, kind: &'static str) -> Self {
-        StageSummary {
-            name: name.into(),
-            kind,
-            ..Default::default()
-        }
+        StageSummary { name: name.into(), kind, ..Default::default() }
     }
 
     pub fn removed_total(&self) -> u64 {
@@ -65,83 +61,35 @@ impl Summary {
 
     /// Candidates that passed every stage (before ranking's top-k cut).
     pub fn accepted(&self) -> u64 {
-        self.stages
-            .iter()
-            .rev()
-            .find(|s| s.kind != "rank")
-            .map_or(0, |s| s.output())
+        self.stages.iter().rev().find(|s| s.kind != "rank").map_or(0, |s| s.output())
     }
 }
 
 impl fmt::Display for Summary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let width = self
-            .stages
-            .iter()
-            .map(|s| s.name.chars().count())
-            .max()
-            .unwrap_or(5)
-            .max(5);
-        writeln!(
-            f,
-            "{:<width$}  {:>12}  {:>12}  {:>12}  reasons",
-            "stage", "in", "removed", "out"
-        )?;
+        let width = self.stages.iter().map(|s| s.name.chars().count()).max().unwrap_or(5).max(5);
+        writeln!(f, "{:<width$}  {:>12}  {:>12}  {:>12}  reasons", "stage", "in", "removed", "out")?;
         for s in &self.stages {
-            let reasons = s
-                .removed
-                .iter()
-                .map(|(r, n)| format!("{r}: {n}"))
-                .collect::<Vec<_>>()
-                .join("; ");
-            writeln!(
-                f,
-                "{:<width$}  {:>12}  {:>12}  {:>12}  {reasons}",
-                s.name,
-                s.input,
-                s.removed_total(),
-                s.output()
-            )?;
+            let reasons = s.removed.iter().map(|(r, n)| format!("{r}: {n}")).collect::<Vec<_>>().join("; ");
+            writeln!(f, "{:<width$}  {:>12}  {:>12}  {:>12}  {reasons}", s.name, s.input, s.removed_total(), s.output())?;
         }
         let secs = self.elapsed.as_secs_f64();
-        let rate = if secs > 0.0 {
-            self.generated() as f64 / secs
-        } else {
-            0.0
-        };
-        write!(
-            f,
-            "{} candidates in {:.2} s ({:.0}/s), {} written",
-            self.generated(),
-            secs,
-            rate,
-            self.written
-        )?;
+        let rate = if secs > 0.0 { self.generated() as f64 / secs } else { 0.0 };
+        write!(f, "{} candidates in {:.2} s ({:.0}/s), {} written", self.generated(), secs, rate, self.written)?;
         if !self.outputs.is_empty() {
             write!(f, " to {}", self.outputs.join(", "))?;
         }
         if self.error_count > 0 {
-            write!(
-                f,
-                "\n{} candidate(s) failed with an error",
-                self.error_count
-            )?;
+            write!(f, "\n{} candidate(s) failed with an error", self.error_count)?;
             for e in &self.errors {
                 write!(f, "\n  {e}")?;
             }
             if self.error_count > self.errors.len() as u64 {
-                write!(
-                    f,
-                    "\n  … ({} more)",
-                    self.error_count - self.errors.len() as u64
-                )?;
+                write!(f, "\n  … ({} more)", self.error_count - self.errors.len() as u64)?;
             }
         }
         if self.interrupted {
-            write!(
-                f,
-                "\ninterrupted: outputs hold the candidates finished before the stop"
-            )?;
+            write!(f, "\ninterrupted: outputs hold the candidates finished before the stop")?;
         }
         Ok(())
     }

@@ -2,16 +2,13 @@ use super::*;
 use crate::candidate::{Origin, Rejection, Value};
 use crate::chem::Element;
 use crate::crystal::{Crystal, Lattice};
-use crate::pipeline::sources::Indexed;
 use crate::plugin::{Failure, Filter};
+use crate::pipeline::sources::Indexed;
 use std::sync::Mutex;
 
 fn rocksalt(a: &str, b: &str, scale: f64) -> Crystal {
     let lattice = Lattice::new([[scale, 0.0, 0.0], [0.0, scale, 0.0], [0.0, 0.0, scale]]).unwrap();
-    let (a, b) = (
-        Element::from_symbol(a).unwrap(),
-        Element::from_symbol(b).unwrap(),
-    );
+    let (a, b) = (Element::from_symbol(a).unwrap(), Element::from_symbol(b).unwrap());
     Crystal::from_elements(lattice, &[a, b], &[[0.0; 3], [0.5; 3]])
 }
 
@@ -19,27 +16,10 @@ fn rocksalt(a: &str, b: &str, scale: f64) -> Crystal {
 fn source(n: u64) -> Box<dyn crate::plugin::Generator> {
     Box::new(Indexed::new("test", n, |i| {
         if i % 7 == 3 {
-            return Err(Failure {
-                index: i,
-                id: format!("c{i}"),
-                rejection: Rejection::new("cannot build"),
-                error: true,
-            });
+            return Err(Failure { index: i, id: format!("c{i}"), rejection: Rejection::new("cannot build"), error: true });
         }
-        let c = rocksalt(
-            ["Na", "K", "Mg"][(i % 3) as usize],
-            "Cl",
-            4.0 + (i % 11) as f64 * 0.1,
-        );
-        Ok(Candidate::new(
-            format!("c{i}"),
-            i,
-            c,
-            Origin::Record {
-                source: "t".into(),
-                location: String::new(),
-            },
-        ))
+        let c = rocksalt(["Na", "K", "Mg"][(i % 3) as usize], "Cl", 4.0 + (i % 11) as f64 * 0.1);
+        Ok(Candidate::new(format!("c{i}"), i, c, Origin::Record { source: "t".into(), location: String::new() }))
     }))
 }
 
@@ -52,10 +32,7 @@ impl Filter for NoMagnesium {
         if c.index == 40 {
             panic!("boom");
         }
-        if c.crystal
-            .elements()
-            .contains(&Element::from_symbol("Mg").unwrap())
-        {
+        if c.crystal.elements().contains(&Element::from_symbol("Mg").unwrap()) {
             Err(Rejection::new("contains Mg"))
         } else {
             Ok(())
@@ -100,17 +77,10 @@ impl Sink for Collect {
 fn run(n: u64, threads: usize, ranking: Option<Ranking>) -> (Summary, Vec<String>) {
     let out = std::sync::Arc::new(Mutex::new(Vec::new()));
     let mut p = Pipeline::new(source(n));
-    p.stages = vec![
-        Stage::Filter(std::sync::Arc::new(NoMagnesium)),
-        Stage::Property(std::sync::Arc::new(Volume)),
-    ];
+    p.stages = vec![Stage::Filter(std::sync::Arc::new(NoMagnesium)), Stage::Property(std::sync::Arc::new(Volume))];
     p.ranking = ranking;
     p.sinks.push(Box::new(Collect(out.clone())));
-    let options = RunOptions {
-        threads,
-        chunk_size: 16,
-        ..RunOptions::default()
-    };
+    let options = RunOptions { threads, chunk_size: 16, ..RunOptions::default() };
     let summary = p.run(&options, &Quiet).unwrap();
     let ids = out.lock().unwrap().clone();
     (summary, ids)
@@ -127,15 +97,10 @@ fn output_is_in_index_order_whatever_the_thread_count() {
     assert_eq!(s1.stages[0].removed["cannot build"], failed);
     // One candidate panicked in the filter: counted, not fatal.
     assert_eq!(s1.stages[1].removed["filter crashed"], 1);
-    let mg = (0..1000u64)
-        .filter(|i| i % 7 != 3 && i % 3 == 2 && *i != 40)
-        .count() as u64;
+    let mg = (0..1000u64).filter(|i| i % 7 != 3 && i % 3 == 2 && *i != 40).count() as u64;
     assert_eq!(s1.stages[1].removed["contains Mg"], mg);
     assert_eq!(s1.written as usize, one.len());
-    let indices: Vec<u64> = one
-        .iter()
-        .map(|s| s[1..s.find(' ').unwrap()].parse().unwrap())
-        .collect();
+    let indices: Vec<u64> = one.iter().map(|s| s[1..s.find(' ').unwrap()].parse().unwrap()).collect();
     assert!(indices.windows(2).all(|w| w[0] < w[1]));
     assert!(!indices.contains(&40));
 }
@@ -157,11 +122,7 @@ fn stop_flag_ends_the_run_early_with_complete_output() {
     let out = std::sync::Arc::new(Mutex::new(Vec::new()));
     let mut p = Pipeline::new(source(u64::MAX / 2));
     p.sinks.push(Box::new(Collect(out.clone())));
-    let options = RunOptions {
-        threads: 2,
-        chunk_size: 64,
-        ..RunOptions::default()
-    };
+    let options = RunOptions { threads: 2, chunk_size: 64, ..RunOptions::default() };
     let stop = options.stop.clone();
     struct StopAfter(std::sync::Arc<std::sync::atomic::AtomicBool>);
     impl Observer for StopAfter {

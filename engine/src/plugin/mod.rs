@@ -36,10 +36,7 @@ pub struct Column {
 
 impl Column {
     pub fn new(name: impl Into<String>, unit: Option<&str>) -> Self {
-        Column {
-            name: name.into(),
-            unit: unit.map(str::to_string),
-        }
+        Column { name: name.into(), unit: unit.map(str::to_string) }
     }
 }
 

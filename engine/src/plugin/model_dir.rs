@@ -12,25 +12,14 @@ pub fn find_model_dir(name: &str, dirs: &[PathBuf]) -> Result<PathBuf, String> {
     let mut known: Vec<String> = dirs
         .iter()
         .filter_map(|d| std::fs::read_dir(d).ok())
-        .flat_map(|r| {
-            r.flatten()
-                .filter(|e| e.path().is_dir())
-                .map(|e| e.file_name().to_string_lossy().into_owned())
-        })
+        .flat_map(|r| r.flatten().filter(|e| e.path().is_dir()).map(|e| e.file_name().to_string_lossy().into_owned()))
         .collect();
     known.sort();
     known.dedup();
     Err(format!(
         "model '{name}' not found in {} (available: {})",
-        dirs.iter()
-            .map(|d| d.display().to_string())
-            .collect::<Vec<_>>()
-            .join(", "),
-        if known.is_empty() {
-            "none".into()
-        } else {
-            known.join(", ")
-        }
+        dirs.iter().map(|d| d.display().to_string()).collect::<Vec<_>>().join(", "),
+        if known.is_empty() { "none".into() } else { known.join(", ") }
     ))
 }
 

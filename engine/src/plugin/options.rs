@@ -86,9 +86,7 @@ impl Options {
         match self.take(name) {
             None => Ok(None),
             Some(OptionValue::Bool(x)) => Ok(Some(*x)),
-            Some(other) => Err(format!(
-                "option '{name}' must be true or false, got {other}"
-            )),
+            Some(other) => Err(format!("option '{name}' must be true or false, got {other}")),
         }
     }
 
@@ -109,25 +107,18 @@ impl Options {
                 .iter()
                 .map(|x| match x {
                     OptionValue::Text(s) => Ok(s.clone()),
-                    other => Err(format!(
-                        "option '{name}' must be a list of strings, found {other}"
-                    )),
+                    other => Err(format!("option '{name}' must be a list of strings, found {other}")),
                 })
                 .collect::<Result<Vec<_>, _>>()
                 .map(Some),
-            Some(other) => Err(format!(
-                "option '{name}' must be a list of strings, got {other}"
-            )),
+            Some(other) => Err(format!("option '{name}' must be a list of strings, got {other}")),
         }
     }
 
     /// Every option, marked as read (for plugins that pass options through, like Rhai ones).
     pub fn take_all(&self) -> Vec<(String, OptionValue)> {
         self.read.borrow_mut().extend(self.values.keys().cloned());
-        self.values
-            .iter()
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect()
+        self.values.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
     }
 
     /// Fails on options that no getter asked for, listing the ones that were.
@@ -145,11 +136,7 @@ impl Options {
             "unknown option{} {} (known: {})",
             if unknown.len() > 1 { "s" } else { "" },
             list(&unknown),
-            if known.is_empty() {
-                "none".to_string()
-            } else {
-                list(&known)
-            }
+            if known.is_empty() { "none".to_string() } else { list(&known) }
         ))
     }
 }
@@ -177,15 +164,8 @@ mod tests {
         o.insert("mx", OptionValue::Float(2.0));
         assert_eq!(o.float("min"), Ok(Some(1.0)));
         assert_eq!(o.float("max"), Ok(None));
-        assert!(
-            o.text("min")
-                .unwrap_err()
-                .contains("'min' must be a string")
-        );
+        assert!(o.text("min").unwrap_err().contains("'min' must be a string"));
         let e = o.finish().unwrap_err();
-        assert!(
-            e.contains("unknown option mx") && e.contains("known: max, min"),
-            "{e}"
-        );
+        assert!(e.contains("unknown option mx") && e.contains("known: max, min"), "{e}");
     }
 }

@@ -10,8 +10,7 @@ pub type FilterFactory = Arc<dyn Fn(&Options) -> Result<Arc<dyn Filter>, String>
 /// Builds a property from its options.
 pub type PropertyFactory = Arc<dyn Fn(&Options) -> Result<Arc<dyn Property>, String> + Send + Sync>;
 /// Loads a model directory: `None` when the directory is not of this loader's kind.
-pub type ModelLoader =
-    Arc<dyn Fn(&Path) -> Option<Result<Arc<dyn Predictor>, String>> + Send + Sync>;
+pub type ModelLoader = Arc<dyn Fn(&Path) -> Option<Result<Arc<dyn Predictor>, String>> + Send + Sync>;
 
 struct Named<T> {
     about: String,
@@ -45,13 +44,7 @@ impl Registry {
         about: &str,
         factory: impl Fn(&Options) -> Result<Arc<dyn Filter>, String> + Send + Sync + 'static,
     ) {
-        self.filters.insert(
-            name.to_string(),
-            Named {
-                about: about.to_string(),
-                factory: Arc::new(factory),
-            },
-        );
+        self.filters.insert(name.to_string(), Named { about: about.to_string(), factory: Arc::new(factory) });
     }
 
     pub fn add_property(
@@ -60,13 +53,7 @@ impl Registry {
         about: &str,
         factory: impl Fn(&Options) -> Result<Arc<dyn Property>, String> + Send + Sync + 'static,
     ) {
-        self.properties.insert(
-            name.to_string(),
-            Named {
-                about: about.to_string(),
-                factory: Arc::new(factory),
-            },
-        );
+        self.properties.insert(name.to_string(), Named { about: about.to_string(), factory: Arc::new(factory) });
     }
 
     pub fn add_model_loader(
@@ -78,26 +65,16 @@ impl Registry {
 
     /// Builds the filter `name` with `options`.
     pub fn filter(&self, name: &str, options: &Options) -> Result<Arc<dyn Filter>, String> {
-        let named = self
-            .filters
-            .get(name)
-            .ok_or_else(|| unknown("filter", name, self.filters.keys()))?;
+        let named = self.filters.get(name).ok_or_else(|| unknown("filter", name, self.filters.keys()))?;
         let filter = (named.factory)(options).map_err(|e| format!("filter '{name}': {e}"))?;
-        options
-            .finish()
-            .map_err(|e| format!("filter '{name}': {e}"))?;
+        options.finish().map_err(|e| format!("filter '{name}': {e}"))?;
         Ok(filter)
     }
 
     pub fn property(&self, name: &str, options: &Options) -> Result<Arc<dyn Property>, String> {
-        let named = self
-            .properties
-            .get(name)
-            .ok_or_else(|| unknown("property", name, self.properties.keys()))?;
+        let named = self.properties.get(name).ok_or_else(|| unknown("property", name, self.properties.keys()))?;
         let property = (named.factory)(options).map_err(|e| format!("property '{name}': {e}"))?;
-        options
-            .finish()
-            .map_err(|e| format!("property '{name}': {e}"))?;
+        options.finish().map_err(|e| format!("property '{name}': {e}"))?;
         Ok(property)
     }
 
@@ -108,23 +85,16 @@ impl Registry {
                 return result;
             }
         }
-        Err(format!(
-            "{}: no model loader recognises this directory",
-            dir.display()
-        ))
+        Err(format!("{}: no model loader recognises this directory", dir.display()))
     }
 
     /// (name, description) of every filter, sorted by name.
     pub fn filters(&self) -> impl Iterator<Item = (&str, &str)> {
-        self.filters
-            .iter()
-            .map(|(k, v)| (k.as_str(), v.about.as_str()))
+        self.filters.iter().map(|(k, v)| (k.as_str(), v.about.as_str()))
     }
 
     pub fn properties(&self) -> impl Iterator<Item = (&str, &str)> {
-        self.properties
-            .iter()
-            .map(|(k, v)| (k.as_str(), v.about.as_str()))
+        self.properties.iter().map(|(k, v)| (k.as_str(), v.about.as_str()))
     }
 
     pub fn has_filter(&self, name: &str) -> bool {
@@ -134,12 +104,5 @@ impl Registry {
 
 fn unknown<'a>(kind: &str, name: &str, known: impl Iterator<Item = &'a String>) -> String {
     let known: Vec<&str> = known.map(String::as_str).collect();
-    format!(
-        "unknown {kind} '{name}' (known: {})",
-        if known.is_empty() {
-            "none".into()
-        } else {
-            known.join(", ")
-        }
-    )
+    format!("unknown {kind} '{name}' (known: {})", if known.is_empty() { "none".into() } else { known.join(", ") })
 }

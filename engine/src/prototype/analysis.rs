@@ -45,10 +45,7 @@ pub(crate) fn analyse(crystal: &Crystal, symprec: f64) -> Result<SymmetryAnalysi
             _ => return Err(PrototypeError::Disordered { site: i }),
         };
         // Oxidation states compared in hundredths: 2.5+ and 2.5+ are one type.
-        let key = (
-            species.element.z(),
-            species.oxidation.map(|o| (o * 100.0).round() as i64),
-        );
+        let key = (species.element.z(), species.oxidation.map(|o| (o * 100.0).round() as i64));
         let id = match types.iter().position(|t| *t == key) {
             Some(p) => p,
             None => {
@@ -60,18 +57,10 @@ pub(crate) fn analyse(crystal: &Crystal, symprec: f64) -> Result<SymmetryAnalysi
         positions.push(Vector3::new(site.frac[0], site.frac[1], site.frac[2]));
     }
     let m = crystal.lattice.matrix();
-    let basis = Matrix3::new(
-        m[0][0], m[0][1], m[0][2], m[1][0], m[1][1], m[1][2], m[2][0], m[2][1], m[2][2],
-    );
+    let basis = Matrix3::new(m[0][0], m[0][1], m[0][2], m[1][0], m[1][1], m[1][2], m[2][0], m[2][1], m[2][2]);
     let cell = Cell::new(MoyoLattice::new(basis), positions, numbers);
-    let dataset = MoyoDataset::new(
-        &cell,
-        symprec,
-        AngleTolerance::Default,
-        Setting::Standard,
-        false,
-    )
-    .map_err(|e| PrototypeError::Symmetry(e.to_string()))?;
+    let dataset = MoyoDataset::new(&cell, symprec, AngleTolerance::Default, Setting::Standard, false)
+        .map_err(|e| PrototypeError::Symmetry(e.to_string()))?;
     let n = crystal.sites.len();
     let std_n = dataset.std_cell.numbers.len();
     let mut operations: Vec<SymOp> = dataset
@@ -80,11 +69,7 @@ pub(crate) fn analyse(crystal: &Crystal, symprec: f64) -> Result<SymmetryAnalysi
         .map(|op| {
             let rotation = std::array::from_fn(|i| std::array::from_fn(|j| op.rotation[(i, j)]));
             let translation = std::array::from_fn(|i| op.translation[i]);
-            SymOp {
-                rotation,
-                translation,
-            }
-            .normalized()
+            SymOp { rotation, translation }.normalized()
         })
         .collect();
     if let Some(p) = operations.iter().position(SymOp::is_identity) {
@@ -158,12 +143,7 @@ pub(crate) fn first_shells(crystal: &Crystal) -> (Vec<u8>, Vec<Contact>) {
                 }
             }
             if shortest.is_finite() && j != i {
-                contacts.push(Contact {
-                    i,
-                    j,
-                    distance: shortest,
-                    count: images,
-                });
+                contacts.push(Contact { i, j, distance: shortest, count: images });
             }
         }
         *cn = count.min(u8::MAX as usize) as u8;

@@ -49,13 +49,7 @@ const fn o(
     position: Vec3,
     coordination: u8,
 ) -> OrbitSpec {
-    OrbitSpec {
-        label,
-        species,
-        wyckoff,
-        position,
-        coordination,
-    }
+    OrbitSpec { label, species, wyckoff, position, coordination }
 }
 
 const CUBIC: [f64; 3] = [90.0, 90.0, 90.0];
@@ -191,9 +185,7 @@ fn species(text: &str) -> Species {
         return ion.into();
     }
     // Built-in tables are checked by tests; an unknown symbol cannot reach here.
-    Species::new(
-        Element::from_symbol(text).unwrap_or_else(|_| unreachable!("built-in species {text}")),
-    )
+    Species::new(Element::from_symbol(text).unwrap_or_else(|_| unreachable!("built-in species {text}")))
 }
 
 fn same_point(a: Vec3, b: Vec3) -> bool {
@@ -209,24 +201,14 @@ pub(super) fn build(name: &str) -> Result<Prototype, PrototypeError> {
         .find(|s| s.name.eq_ignore_ascii_case(name))
         .ok_or_else(|| PrototypeError::Unknown(name.to_string()))?;
     let [a, b, c, alpha, beta, gamma] = spec.parameters;
-    let conventional = Lattice::from_parameters(LatticeParameters {
-        a,
-        b,
-        c,
-        alpha,
-        beta,
-        gamma,
-    })
-    .map_err(|e| PrototypeError::Symmetry(e.to_string()))?;
+    let conventional = Lattice::from_parameters(LatticeParameters { a, b, c, alpha, beta, gamma })
+        .map_err(|e| PrototypeError::Symmetry(e.to_string()))?;
     let group = SpaceGroup::from_hermann_mauguin(spec.space_group)
         .map_err(|e| PrototypeError::Symmetry(e.to_string()))?;
     let operations = group.operations();
     let lattice = if spec.face_centred {
-        Lattice::new(math::mat_mul(
-            &FACE_CENTRED_PRIMITIVE,
-            conventional.matrix(),
-        ))
-        .map_err(|e| PrototypeError::Symmetry(e.to_string()))?
+        Lattice::new(math::mat_mul(&FACE_CENTRED_PRIMITIVE, conventional.matrix()))
+            .map_err(|e| PrototypeError::Symmetry(e.to_string()))?
     } else {
         conventional.clone()
     };
@@ -237,9 +219,7 @@ pub(super) fn build(name: &str) -> Result<Prototype, PrototypeError> {
         for op in &operations {
             let p = op.apply(orbit.position).map(math::wrap_unit);
             // In the primitive basis when face-centred.
-            let p = lattice
-                .to_fractional(conventional.to_cartesian(p))
-                .map(math::wrap_unit);
+            let p = lattice.to_fractional(conventional.to_cartesian(p)).map(math::wrap_unit);
             if !points.iter().any(|&q| same_point(p, q)) {
                 points.push(p);
             }
@@ -253,10 +233,7 @@ pub(super) fn build(name: &str) -> Result<Prototype, PrototypeError> {
         }
         orbits.push(Orbit {
             label: orbit.label.to_string(),
-            wyckoff: Wyckoff {
-                multiplicity: orbit.wyckoff.0,
-                letter: orbit.wyckoff.1,
-            },
+            wyckoff: Wyckoff { multiplicity: orbit.wyckoff.0, letter: orbit.wyckoff.1 },
             sites: (first..sites.len()).collect(),
             species: sp,
             coordination: orbit.coordination,
@@ -264,11 +241,5 @@ pub(super) fn build(name: &str) -> Result<Prototype, PrototypeError> {
     }
     let crystal = Crystal::new(lattice, sites);
     let analysis = analysis::analyse(&crystal, analysis::DEFAULT_SYMPREC)?;
-    Ok(Prototype::assemble(
-        spec.name,
-        crystal,
-        orbits,
-        analysis,
-        spec.source.to_string(),
-    ))
+    Ok(Prototype::assemble(spec.name, crystal, orbits, analysis, spec.source.to_string()))
 }

@@ -147,9 +147,7 @@ impl fmt::Display for CrystalSystem {
 pub enum PrototypeError {
     #[error("unknown prototype '{0}'; built-in prototypes: {names}", names = BUILTIN_NAMES.join(", "))]
     Unknown(String),
-    #[error(
-        "site {site} is disordered or partially occupied; a prototype needs one species per site"
-    )]
+    #[error("site {site} is disordered or partially occupied; a prototype needs one species per site")]
     Disordered { site: usize },
     #[error("symmetry search failed: {0}")]
     Symmetry(String),
@@ -210,9 +208,8 @@ impl Prototype {
         let mut orbits: Vec<Orbit> = reps
             .iter()
             .map(|&rep| {
-                let sites: Vec<usize> = (0..crystal.sites.len())
-                    .filter(|&i| analysis.orbits[i] == rep)
-                    .collect();
+                let sites: Vec<usize> =
+                    (0..crystal.sites.len()).filter(|&i| analysis.orbits[i] == rep).collect();
                 let species = crystal.sites[rep].occupancy.species()[0].0;
                 Orbit {
                     label: String::new(),
@@ -227,13 +224,7 @@ impl Prototype {
             })
             .collect();
         label_orbits(&mut orbits);
-        Ok(Prototype::assemble(
-            name,
-            crystal.clone(),
-            orbits,
-            analysis,
-            name.to_string(),
-        ))
+        Ok(Prototype::assemble(name, crystal.clone(), orbits, analysis, name.to_string()))
     }
 
     /// Puts the pieces together: coordination numbers (unless given), contacts, symmetry info.
@@ -264,10 +255,7 @@ impl Prototype {
             name: name.to_string(),
             crystal,
             orbits,
-            space_group: SpaceGroupInfo {
-                number: analysis.number,
-                symbol: analysis.symbol,
-            },
+            space_group: SpaceGroupInfo { number: analysis.number, symbol: analysis.symbol },
             source,
             symmetry,
             contacts,
@@ -295,10 +283,7 @@ impl Prototype {
     pub fn wyckoff_sequence(&self) -> String {
         let mut w: Vec<Wyckoff> = self.orbits.iter().map(|o| o.wyckoff).collect();
         w.sort_by_key(|w| (w.letter, w.multiplicity));
-        w.iter()
-            .map(|w| w.to_string())
-            .collect::<Vec<_>>()
-            .join(" ")
+        w.iter().map(|w| w.to_string()).collect::<Vec<_>>().join(" ")
     }
 
     pub fn crystal_system(&self) -> Option<CrystalSystem> {
@@ -321,11 +306,7 @@ impl Prototype {
     /// [`crate::chem::radius::likely_oxidation_states`] of its composition; `None` for an
     /// orbit left without one (intermetallics).
     pub fn orbit_charges(&self) -> Vec<Option<i8>> {
-        let given: Vec<Option<i8>> = self
-            .orbits
-            .iter()
-            .map(|o| o.ion().map(|i| i.charge))
-            .collect();
+        let given: Vec<Option<i8>> = self.orbits.iter().map(|o| o.ion().map(|i| i.charge)).collect();
         if given.iter().all(Option::is_some) {
             return given;
         }

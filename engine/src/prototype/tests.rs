@@ -28,16 +28,8 @@ fn builtins_have_the_expected_space_groups_and_wyckoff_positions() {
         for o in &p.orbits {
             for &s in &o.sites {
                 assert_eq!(a.wyckoff_letters[s], o.wyckoff.letter, "{name} {}", o.label);
-                assert_eq!(
-                    a.multiplicities[s], o.wyckoff.multiplicity,
-                    "{name} {}",
-                    o.label
-                );
-                assert_eq!(
-                    a.orbits[s], a.orbits[o.sites[0]],
-                    "{name} {}: one orbit",
-                    o.label
-                );
+                assert_eq!(a.multiplicities[s], o.wyckoff.multiplicity, "{name} {}", o.label);
+                assert_eq!(a.orbits[s], a.orbits[o.sites[0]], "{name} {}: one orbit", o.label);
             }
         }
         // Operations map the crystal onto itself.
@@ -46,19 +38,13 @@ fn builtins_have_the_expected_space_groups_and_wyckoff_positions() {
                 let image = op.apply(site.frac);
                 assert!(
                     p.crystal.sites.iter().any(|t| t.occupancy == site.occupancy
-                        && (0..3).all(|k| ((image[k] - t.frac[k])
-                            - (image[k] - t.frac[k]).round())
-                        .abs()
-                            < 1e-6)),
+                        && (0..3).all(|k| ((image[k] - t.frac[k]) - (image[k] - t.frac[k]).round()).abs() < 1e-6)),
                     "{name}: {op:?}"
                 );
             }
         }
     }
-    assert!(matches!(
-        Prototype::builtin("nope"),
-        Err(PrototypeError::Unknown(_))
-    ));
+    assert!(matches!(Prototype::builtin("nope"), Err(PrototypeError::Unknown(_))));
     assert_eq!(Prototype::builtin("Perovskite").unwrap().name, "perovskite");
 }
 
@@ -88,14 +74,7 @@ fn coordination_numbers_match_the_geometry() {
         assert_eq!(cns[o.sites[0]], cn, "{name} {label}: first shell");
     }
     // The perovskite anion is looked up at VI (2 B + 4 A), as Shannon's O2- VI = 1.40 Å.
-    assert_eq!(
-        Prototype::builtin("perovskite")
-            .unwrap()
-            .orbit("X")
-            .unwrap()
-            .coordination,
-        6
-    );
+    assert_eq!(Prototype::builtin("perovskite").unwrap().orbit("X").unwrap().coordination, 6);
 }
 
 #[test]
@@ -111,28 +90,15 @@ fn perovskite_contacts_are_the_two_bond_lengths() {
     assert!((lengths[1] - a / 2f64.sqrt()).abs() < 1e-9);
     assert_eq!(p.orbit_charges(), vec![Some(2), Some(4), Some(-2)]);
     // Heusler: no ions given, and SMACT finds no neutral ionic assignment for Cu2MnAl.
-    assert!(
-        Prototype::builtin("heusler")
-            .unwrap()
-            .orbits
-            .iter()
-            .all(|o| o.ion().is_none())
-    );
+    assert!(Prototype::builtin("heusler").unwrap().orbits.iter().all(|o| o.ion().is_none()));
 }
 
 #[test]
 fn any_crystal_is_a_prototype() {
     let poscar = "BaTiO3\n1.0\n4.0 0 0\n0 4.0 0\n0 0 4.0\nBa Ti O\n1 1 3\nDirect\n\
                   0 0 0\n0.5 0.5 0.5\n0.5 0.5 0\n0.5 0 0.5\n0 0.5 0.5\n";
-    let entries =
-        formats::read_str(poscar, "POSCAR", Format::Poscar, &ReadOptions::default()).unwrap();
-    let crystal = entries[0]
-        .as_ref()
-        .unwrap()
-        .structure
-        .as_crystal()
-        .unwrap()
-        .clone();
+    let entries = formats::read_str(poscar, "POSCAR", Format::Poscar, &ReadOptions::default()).unwrap();
+    let crystal = entries[0].as_ref().unwrap().structure.as_crystal().unwrap().clone();
     let p = Prototype::from_crystal("bto", &crystal).unwrap();
     let labels: Vec<&str> = p.orbits.iter().map(|o| o.label.as_str()).collect();
     assert_eq!(labels, ["Ba", "Ti", "O"]);
@@ -160,8 +126,5 @@ fn any_crystal_is_a_prototype() {
     // Disordered sites cannot be prototypes.
     let mut mixed = crystal.clone();
     mixed.sites[0].occupancy = crate::crystal::Occupancy::mixed(vec![(Species::new(fe), 0.5)]);
-    assert_eq!(
-        Prototype::from_crystal("x", &mixed).unwrap_err(),
-        PrototypeError::Disordered { site: 0 }
-    );
+    assert_eq!(Prototype::from_crystal("x", &mixed).unwrap_err(), PrototypeError::Disordered { site: 0 });
 }

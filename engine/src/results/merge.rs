@@ -6,11 +6,11 @@
 //! the `k` best rows by one target are kept (a bounded heap), written best first. Failures
 //! (`*.errors.jsonl` beside text inputs, the `errors` table of `.db` inputs) are merged too.
 
-use super::Shard;
 use super::journal::{journal_path, read_journal};
 use super::sqlite::{self, ident};
 use super::store::{OutputFormat, RunInfo, default_errors_path};
 use super::table::{Target, csv_header, split_csv};
+use super::Shard;
 use crate::error::{Error, Result};
 use std::cmp::{Ordering, Reverse};
 use std::collections::BinaryHeap;
@@ -49,10 +49,7 @@ pub fn merge(inputs: &[PathBuf], out: &Path, top: Option<&TopK>) -> Result<Summa
             )));
         }
         if same_file(input, out) {
-            return Err(Error::Usage(format!(
-                "'{}' is both an input and the output",
-                out.display()
-            )));
+            return Err(Error::Usage(format!("'{}' is both an input and the output", out.display())));
         }
     }
     let mut summary = Summary::default();
@@ -78,19 +75,12 @@ fn same_file(a: &Path, b: &Path) -> bool {
 
 /// The run of each input (None for text tables without a journal); refuses incomplete
 /// inputs and inputs of different runs.
-fn run_infos(
-    inputs: &[PathBuf],
-    format: OutputFormat,
-    summary: &mut Summary,
-) -> Result<Vec<Option<RunInfo>>> {
+fn run_infos(inputs: &[PathBuf], format: OutputFormat, summary: &mut Summary) -> Result<Vec<Option<RunInfo>>> {
     let mut infos = Vec::new();
     for input in inputs {
         let (info, progress) = if format == OutputFormat::Sqlite {
-            let conn = rusqlite::Connection::open_with_flags(
-                input,
-                rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
-            )
-            .map_err(|e| Error::Usage(format!("{}: {e}", input.display())))?;
+            let conn = rusqlite::Connection::open_with_flags(input, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+                .map_err(|e| Error::Usage(format!("{}: {e}", input.display())))?;
             let (info, progress) = sqlite::read_run(&conn, input)?;
             (Some(info), Some(progress))
         } else {
@@ -114,11 +104,7 @@ fn run_infos(
         }
         infos.push(info);
     }
-    let known: Vec<(&PathBuf, &RunInfo)> = inputs
-        .iter()
-        .zip(&infos)
-        .filter_map(|(p, i)| Some((p, i.as_ref()?)))
-        .collect();
+    let known: Vec<(&PathBuf, &RunInfo)> = inputs.iter().zip(&infos).filter_map(|(p, i)| Some((p, i.as_ref()?))).collect();
     if let Some((first_path, first)) = known.first() {
         for (path, info) in &known[1..] {
             if info.run != first.run || info.targets != first.targets {
@@ -148,29 +134,19 @@ fn check_shards(inputs: &[PathBuf], infos: &[Option<RunInfo>]) -> Result<Vec<Sha
         }
         seen.push((shard, path));
     }
-    let Some((first, _)) = seen.first() else {
-        return Ok(Vec::new());
-    };
+    let Some((first, _)) = seen.first() else { return Ok(Vec::new()) };
     let n = first.count;
     if seen.iter().any(|(s, _)| s.count != n) {
-        return Err(Error::Usage(
-            "the inputs are shards of different splits (i/N with different N)".into(),
-        ));
+        return Err(Error::Usage("the inputs are shards of different splits (i/N with different N)".into()));
     }
-    Ok((0..n)
-        .filter(|i| !seen.iter().any(|(s, _)| s.index == *i))
-        .map(|i| Shard { index: i, count: n })
-        .collect())
+    Ok((0..n).filter(|i| !seen.iter().any(|(s, _)| s.index == *i)).map(|i| Shard { index: i, count: n }).collect())
 }
 
 /// A line of a text table with its record.
 type Keyed = (u64, String);
 
 /// The lines of a text table after its header, with their records.
-fn keyed_lines(
-    path: &Path,
-    csv: bool,
-) -> Result<(Option<String>, impl Iterator<Item = Result<Keyed>> + use<>)> {
+fn keyed_lines(path: &Path, csv: bool) -> Result<(Option<String>, impl Iterator<Item = Result<Keyed>> + use<>)> {
     let name = path.display().to_string();
     let file = std::fs::File::open(path).map_err(|e| Error::io(&name, e))?;
     let mut lines = BufReader::new(file).lines().enumerate();
@@ -178,11 +154,7 @@ fn keyed_lines(
         match lines.next() {
             Some((_, Ok(h))) => Some(h),
             Some((_, Err(e))) => return Err(Error::io(&name, e)),
-            None => {
-                return Err(Error::Usage(format!(
-                    "{name}: empty file, expected a CSV header"
-                )));
-            }
+            None => return Err(Error::Usage(format!("{name}: empty file, expected a CSV header"))),
         }
     } else {
         None
@@ -196,16 +168,11 @@ fn keyed_lines(
         let record = if csv {
             line.split(',').next().and_then(|f| f.parse::<u64>().ok())
         } else {
-            serde_json::from_str::<serde_json::Value>(&line)
-                .ok()
-                .and_then(|v| v["record"].as_u64())
+            serde_json::from_str::<serde_json::Value>(&line).ok().and_then(|v| v["record"].as_u64())
         };
         Some(match record {
             Some(r) => Ok((r, line)),
-            None => Err(Error::Usage(format!(
-                "{name}:{}: no record number at the start of the row",
-                i + 1
-            ))),
+            None => Err(Error::Usage(format!("{name}:{}: no record number at the start of the row", i + 1))),
         })
     });
     Ok((header, iter))
@@ -227,9 +194,7 @@ fn kway<I: Iterator<Item = Result<Keyed>>>(
     }
     let mut last: Option<(u64, usize)> = None;
     while let Some(Reverse((record, i))) = heap.pop() {
-        let Some((_, line)) = current[i].take() else {
-            continue;
-        };
+        let Some((_, line)) = current[i].take() else { continue };
         if let Some((prev, j)) = last
             && prev == record
         {
@@ -243,10 +208,7 @@ fn kway<I: Iterator<Item = Result<Keyed>>>(
         let next = sources[i].1.next().transpose()?;
         if let Some((r, _)) = &next {
             if *r <= record {
-                return Err(Error::Usage(format!(
-                    "'{}' is not in record order (record {r} after {record})",
-                    sources[i].0
-                )));
+                return Err(Error::Usage(format!("'{}' is not in record order (record {r} after {record})", sources[i].0)));
             }
             heap.push(Reverse((*r, i)));
         }
@@ -289,14 +251,8 @@ struct Best {
 
 impl Best {
     fn offer(&mut self, value: Option<f64>, record: u64, line: String) {
-        let Some(v) = value.filter(|v| v.is_finite()) else {
-            return;
-        };
-        let r = Ranked {
-            key: self.sign * v,
-            record,
-            line,
-        };
+        let Some(v) = value.filter(|v| v.is_finite()) else { return };
+        let r = Ranked { key: self.sign * v, record, line };
         if self.heap.len() < self.k {
             self.heap.push(r);
         } else if self.heap.peek().is_some_and(|worst| r < *worst) {
@@ -326,22 +282,14 @@ fn merge_text(
         if let (Some(first), Some(h)) = (&header, &h)
             && first != h
         {
-            return Err(Error::Usage(format!(
-                "'{}' has other columns than '{}'",
-                input.display(),
-                inputs[0].display()
-            )));
+            return Err(Error::Usage(format!("'{}' has other columns than '{}'", input.display(), inputs[0].display())));
         }
         header = header.or(h);
         sources.push((input.display().to_string(), lines));
     }
     let targets = match (targets, &header) {
         (Some(t), _) => t,
-        (None, Some(h)) => split_csv(h)
-            .iter()
-            .skip(4)
-            .map(|c| Target::from_column(c))
-            .collect(),
+        (None, Some(h)) => split_csv(h).iter().skip(4).map(|c| Target::from_column(c)).collect(),
         (None, None) => Vec::new(),
     };
     let name = out.display().to_string();
@@ -353,25 +301,11 @@ fn merge_text(
     }
     let mut best = match top {
         Some(t) => {
-            let position = targets
-                .iter()
-                .position(|x| x.name == t.target)
-                .ok_or_else(|| {
-                    let names: Vec<&str> = targets.iter().map(|x| x.name.as_str()).collect();
-                    Error::Usage(format!(
-                        "--by '{}': no such target (the tables have: {})",
-                        t.target,
-                        names.join(", ")
-                    ))
-                })?;
-            Some((
-                position,
-                Best {
-                    k: t.k,
-                    sign: if t.descending { -1.0 } else { 1.0 },
-                    heap: BinaryHeap::new(),
-                },
-            ))
+            let position = targets.iter().position(|x| x.name == t.target).ok_or_else(|| {
+                let names: Vec<&str> = targets.iter().map(|x| x.name.as_str()).collect();
+                Error::Usage(format!("--by '{}': no such target (the tables have: {})", t.target, names.join(", ")))
+            })?;
+            Some((position, Best { k: t.k, sign: if t.descending { -1.0 } else { 1.0 }, heap: BinaryHeap::new() }))
         }
         None => None,
     };
@@ -381,13 +315,9 @@ fn merge_text(
         match &mut best {
             Some((position, best)) => {
                 let value = if csv {
-                    split_csv(&line)
-                        .get(4 + *position)
-                        .and_then(|v| v.parse::<f64>().ok())
+                    split_csv(&line).get(4 + *position).and_then(|v| v.parse::<f64>().ok())
                 } else {
-                    serde_json::from_str::<serde_json::Value>(&line)
-                        .ok()
-                        .and_then(|v| v[&targets[*position].name].as_f64())
+                    serde_json::from_str::<serde_json::Value>(&line).ok().and_then(|v| v[&targets[*position].name].as_f64())
                 };
                 best.offer(value, record, line);
                 Ok(())
@@ -416,8 +346,7 @@ fn merge_text(
     }
     let errors_out = default_errors_path(out);
     let ename = errors_out.display().to_string();
-    let mut w =
-        BufWriter::new(std::fs::File::create(&errors_out).map_err(|e| Error::io(&ename, e))?);
+    let mut w = BufWriter::new(std::fs::File::create(&errors_out).map_err(|e| Error::io(&ename, e))?);
     let mut failures = 0u64;
     kway(sources, |_, line| {
         failures += 1;
@@ -446,42 +375,20 @@ fn merge_sqlite(
     }
     let mut conn = sqlite::connect(out)?;
     let complete = summary.missing_shards.is_empty() && top.is_none();
-    let info = RunInfo {
-        shard: if complete {
-            Shard::ALL.to_string()
-        } else {
-            "merged".into()
-        },
-        ..first.clone()
-    };
+    let info = RunInfo { shard: if complete { Shard::ALL.to_string() } else { "merged".into() }, ..first.clone() };
     sqlite::create_tables(&conn, out, &info)?;
     for (i, input) in inputs.iter().enumerate() {
-        let path = input
-            .to_str()
-            .ok_or_else(|| Error::Usage(format!("'{}': path is not UTF-8", input.display())))?;
-        conn.execute("ATTACH DATABASE ?1 AS shard", [path])
-            .map_err(err)?;
+        let path = input.to_str().ok_or_else(|| Error::Usage(format!("'{}': path is not UTF-8", input.display())))?;
+        conn.execute("ATTACH DATABASE ?1 AS shard", [path]).map_err(err)?;
         let tx = conn.transaction().map_err(err)?;
         let copied = tx
-            .execute(
-                "INSERT INTO main.results SELECT * FROM shard.results ORDER BY record",
-                [],
-            )
-            .and_then(|_| {
-                tx.execute(
-                    "INSERT INTO main.errors SELECT * FROM shard.errors ORDER BY record",
-                    [],
-                )
-            });
+            .execute("INSERT INTO main.results SELECT * FROM shard.results ORDER BY record", [])
+            .and_then(|_| tx.execute("INSERT INTO main.errors SELECT * FROM shard.errors ORDER BY record", []));
         if let Err(e) = copied {
             return Err(Error::Usage(format!(
                 "'{}': {e} (a record already came from {})",
                 input.display(),
-                inputs[..i]
-                    .iter()
-                    .map(|p| format!("'{}'", p.display()))
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                inputs[..i].iter().map(|p| format!("'{}'", p.display())).collect::<Vec<_>>().join(", ")
             )));
         }
         tx.commit().map_err(err)?;
@@ -490,11 +397,7 @@ fn merge_sqlite(
     if let Some(t) = top {
         if !first.targets.iter().any(|x| x.name == t.target) {
             let names: Vec<&str> = first.targets.iter().map(|x| x.name.as_str()).collect();
-            return Err(Error::Usage(format!(
-                "--by '{}': no such target (the tables have: {})",
-                t.target,
-                names.join(", ")
-            )));
+            return Err(Error::Usage(format!("--by '{}': no such target (the tables have: {})", t.target, names.join(", "))));
         }
         let order = if t.descending { "DESC" } else { "ASC" };
         let column = ident(&t.target);
@@ -507,11 +410,7 @@ fn merge_sqlite(
         )
         .map_err(err)?;
     }
-    conn.execute(
-        "UPDATE screen_run SET value = 'true' WHERE key = 'complete'",
-        [],
-    )
-    .map_err(err)?;
+    conn.execute("UPDATE screen_run SET value = 'true' WHERE key = 'complete'", []).map_err(err)?;
     let (_, progress) = sqlite::read_run(&conn, out)?;
     summary.rows = progress.rows;
     summary.failures = progress.failures;

@@ -23,9 +23,7 @@ impl Shard {
 
     pub fn new(index: u64, count: u64) -> Result<Shard> {
         if count == 0 || index >= count {
-            return Err(Error::Usage(format!(
-                "shard {index}/{count}: expected i/N with 0 <= i < N"
-            )));
+            return Err(Error::Usage(format!("shard {index}/{count}: expected i/N with 0 <= i < N")));
         }
         Ok(Shard { index, count })
     }
@@ -55,16 +53,9 @@ impl FromStr for Shard {
     /// Parses `i/N` (0-based `i`; Slurm's `$SLURM_ARRAY_TASK_ID/$SLURM_ARRAY_TASK_COUNT`
     /// with `--array=0-(N-1)`).
     fn from_str(s: &str) -> Result<Shard> {
-        let bad = || {
-            Error::Usage(format!(
-                "--shard '{s}': expected i/N, e.g. 0/8 (0-based i < N)"
-            ))
-        };
+        let bad = || Error::Usage(format!("--shard '{s}': expected i/N, e.g. 0/8 (0-based i < N)"));
         let (i, n) = s.split_once('/').ok_or_else(bad)?;
-        Shard::new(
-            i.trim().parse().map_err(|_| bad())?,
-            n.trim().parse().map_err(|_| bad())?,
-        )
+        Shard::new(i.trim().parse().map_err(|_| bad())?, n.trim().parse().map_err(|_| bad())?)
     }
 }
 
@@ -90,21 +81,11 @@ mod tests {
                 assert_eq!(sizes.iter().sum::<u64>(), 1000);
                 assert!(sizes.iter().max().unwrap() - sizes.iter().min().unwrap() <= block);
                 for s in &shards {
-                    assert_eq!(
-                        s.size_of(1000, block),
-                        (0..1000).filter(|&r| s.contains(r, block)).count() as u64
-                    );
+                    assert_eq!(s.size_of(1000, block), (0..1000).filter(|&r| s.contains(r, block)).count() as u64);
                 }
             }
         }
-        assert_eq!(
-            "2/7".parse::<Shard>().unwrap(),
-            Shard { index: 2, count: 7 }
-        );
-        assert!(
-            "7/7".parse::<Shard>().is_err()
-                && "1/0".parse::<Shard>().is_err()
-                && "x".parse::<Shard>().is_err()
-        );
+        assert_eq!("2/7".parse::<Shard>().unwrap(), Shard { index: 2, count: 7 });
+        assert!("7/7".parse::<Shard>().is_err() && "1/0".parse::<Shard>().is_err() && "x".parse::<Shard>().is_err());
     }
 }

@@ -47,30 +47,15 @@ fn remove_db(path: &Path) -> Result<()> {
 pub fn read_run(conn: &Connection, path: &Path) -> Result<(RunInfo, Progress)> {
     let err = sql_error(path);
     let get = |key: &str| -> Result<Option<String>> {
-        conn.query_row("SELECT value FROM screen_run WHERE key = ?1", [key], |r| {
-            r.get(0)
-        })
-        .optional()
-        .map_err(&err)
+        conn.query_row("SELECT value FROM screen_run WHERE key = ?1", [key], |r| r.get(0)).optional().map_err(&err)
     };
-    let not_ours = || {
-        Error::Usage(format!(
-            "'{}' is not a result database of screen score",
-            path.display()
-        ))
-    };
-    let info: RunInfo =
-        serde_json::from_str(&get("run")?.ok_or_else(not_ours)?).map_err(|_| not_ours())?;
-    let number =
-        |key: &str| -> Result<u64> { Ok(get(key)?.and_then(|v| v.parse().ok()).unwrap_or(0)) };
+    let not_ours = || Error::Usage(format!("'{}' is not a result database of screen score", path.display()));
+    let info: RunInfo = serde_json::from_str(&get("run")?.ok_or_else(not_ours)?).map_err(|_| not_ours())?;
+    let number = |key: &str| -> Result<u64> { Ok(get(key)?.and_then(|v| v.parse().ok()).unwrap_or(0)) };
     let progress = Progress {
         next: number("next")?,
-        rows: conn
-            .query_row("SELECT COUNT(*) FROM results", [], |r| r.get::<_, i64>(0))
-            .map_err(&err)? as u64,
-        failures: conn
-            .query_row("SELECT COUNT(*) FROM errors", [], |r| r.get::<_, i64>(0))
-            .map_err(&err)? as u64,
+        rows: conn.query_row("SELECT COUNT(*) FROM results", [], |r| r.get::<_, i64>(0)).map_err(&err)? as u64,
+        failures: conn.query_row("SELECT COUNT(*) FROM errors", [], |r| r.get::<_, i64>(0)).map_err(&err)? as u64,
         complete: get("complete")?.as_deref() == Some("true"),
     };
     Ok((info, progress))
@@ -79,11 +64,7 @@ pub fn read_run(conn: &Connection, path: &Path) -> Result<(RunInfo, Progress)> {
 /// Creates the tables of a result database for `info`.
 pub fn create_tables(conn: &Connection, path: &Path, info: &RunInfo) -> Result<()> {
     let err = sql_error(path);
-    let columns: String = info
-        .targets
-        .iter()
-        .map(|t| format!(", {} REAL", ident(&t.name)))
-        .collect();
+    let columns: String = info.targets.iter().map(|t| format!(", {} REAL", ident(&t.name))).collect();
     // One transaction: a kill leaves either no tables or all of them.
     conn.execute_batch("BEGIN").map_err(&err)?;
     conn.execute_batch(&format!(
@@ -94,18 +75,10 @@ pub fn create_tables(conn: &Connection, path: &Path, info: &RunInfo) -> Result<(
     ))
     .map_err(&err)?;
     for (i, t) in info.targets.iter().enumerate() {
-        conn.execute(
-            "INSERT INTO targets VALUES (?1, ?2, ?3)",
-            params![i as i64, t.name, t.unit],
-        )
-        .map_err(&err)?;
+        conn.execute("INSERT INTO targets VALUES (?1, ?2, ?3)", params![i as i64, t.name, t.unit]).map_err(&err)?;
     }
     let run = serde_json::to_string(info).map_err(|e| Error::Usage(e.to_string()))?;
-    conn.execute(
-        "INSERT INTO screen_run VALUES ('run', ?1), ('next', '0'), ('complete', 'false')",
-        [run],
-    )
-    .map_err(&err)?;
+    conn.execute("INSERT INTO screen_run VALUES ('run', ?1), ('next', '0'), ('complete', 'false')", [run]).map_err(&err)?;
     conn.execute_batch("COMMIT").map_err(&err)?;
     Ok(())
 }
@@ -115,10 +88,8 @@ pub fn connect(path: &Path) -> Result<Connection> {
     let conn = Connection::open(path).map_err(sql_error(path))?;
     // WAL with full sync: a commit is on disk when it returns, and a kill never leaves a
     // half-written transaction visible.
-    conn.execute_batch(
-        "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 10000;",
-    )
-    .map_err(sql_error(path))?;
+    conn.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 10000;")
+        .map_err(sql_error(path))?;
     Ok(conn)
 }
 
@@ -129,11 +100,7 @@ impl SqliteStore {
             // A run killed while creating the tables left none: nothing to resume.
             let conn = connect(path)?;
             let tables: i64 = conn
-                .query_row(
-                    "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table'",
-                    [],
-                    |r| r.get(0),
-                )
+                .query_row("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table'", [], |r| r.get(0))
                 .map_err(sql_error(path))?;
             exists = tables > 0;
         }
@@ -151,16 +118,9 @@ impl SqliteStore {
             create_tables(&conn, path, info)?;
             Progress::default()
         };
-        let placeholders: String = (0..info.targets.len())
-            .map(|i| format!(", ?{}", i + 5))
-            .collect();
+        let placeholders: String = (0..info.targets.len()).map(|i| format!(", ?{}", i + 5)).collect();
         let insert_row = format!("INSERT INTO results VALUES (?1, ?2, ?3, ?4{placeholders})");
-        Ok(SqliteStore {
-            conn,
-            path: path.to_path_buf(),
-            insert_row,
-            progress,
-        })
+        Ok(SqliteStore { conn, path: path.to_path_buf(), insert_row, progress })
     }
 }
 
@@ -169,13 +129,7 @@ impl Store for SqliteStore {
         self.progress
     }
 
-    fn commit(
-        &mut self,
-        rows: &[Row],
-        failures: &[Failure],
-        next: u64,
-        complete: bool,
-    ) -> Result<()> {
+    fn commit(&mut self, rows: &[Row], failures: &[Failure], next: u64, complete: bool) -> Result<()> {
         let err = sql_error(&self.path);
         let tx = self.conn.transaction().map_err(&err)?;
         {
@@ -188,34 +142,16 @@ impl Store for SqliteStore {
                     row.formula.clone().into(),
                 ];
                 values.extend(row.values.iter().map(|&v| {
-                    if v.is_nan() {
-                        rusqlite::types::Value::Null
-                    } else {
-                        rusqlite::types::Value::Real(v as f64)
-                    }
+                    if v.is_nan() { rusqlite::types::Value::Null } else { rusqlite::types::Value::Real(v as f64) }
                 }));
-                insert
-                    .execute(rusqlite::params_from_iter(values))
-                    .map_err(&err)?;
+                insert.execute(rusqlite::params_from_iter(values)).map_err(&err)?;
             }
-            let mut insert = tx
-                .prepare_cached("INSERT INTO errors VALUES (?1, ?2, ?3, ?4)")
-                .map_err(&err)?;
+            let mut insert = tx.prepare_cached("INSERT INTO errors VALUES (?1, ?2, ?3, ?4)").map_err(&err)?;
             for f in failures {
-                insert
-                    .execute(params![f.record as i64, f.source, f.id, f.reason])
-                    .map_err(&err)?;
+                insert.execute(params![f.record as i64, f.source, f.id, f.reason]).map_err(&err)?;
             }
-            tx.execute(
-                "UPDATE screen_run SET value = ?1 WHERE key = 'next'",
-                [next.to_string()],
-            )
-            .map_err(&err)?;
-            tx.execute(
-                "UPDATE screen_run SET value = ?1 WHERE key = 'complete'",
-                [complete.to_string()],
-            )
-            .map_err(&err)?;
+            tx.execute("UPDATE screen_run SET value = ?1 WHERE key = 'next'", [next.to_string()]).map_err(&err)?;
+            tx.execute("UPDATE screen_run SET value = ?1 WHERE key = 'complete'", [complete.to_string()]).map_err(&err)?;
         }
         tx.commit().map_err(&err)?;
         self.progress = Progress {
@@ -242,47 +178,15 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("screen-sqlite-store-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("r.db");
-        let info = RunInfo::new(
-            serde_json::json!({"x": 1}),
-            Shard::ALL,
-            vec![Target {
-                name: "e \"q\"".into(),
-                unit: "eV".into(),
-            }],
-        );
-        let row = |r: u64, v: f32| Row {
-            record: r,
-            id: format!("i{r}"),
-            source: "s".into(),
-            formula: "Si".into(),
-            values: vec![v],
-        };
+        let info = RunInfo::new(serde_json::json!({"x": 1}), Shard::ALL, vec![Target { name: "e \"q\"".into(), unit: "eV".into() }]);
+        let row = |r: u64, v: f32| Row { record: r, id: format!("i{r}"), source: "s".into(), formula: "Si".into(), values: vec![v] };
         let mut s = store::open(&path, None, &info, false).unwrap();
-        s.commit(&[row(0, 0.1), row(1, f32::NAN)], &[], 2, false)
-            .unwrap();
+        s.commit(&[row(0, 0.1), row(1, f32::NAN)], &[], 2, false).unwrap();
         drop(s);
         let mut s = store::open(&path, None, &info, true).unwrap();
-        assert_eq!(
-            s.progress(),
-            Progress {
-                next: 2,
-                rows: 2,
-                failures: 0,
-                complete: false
-            }
-        );
-        s.commit(
-            &[row(2, -3.5)],
-            &[Failure {
-                record: 3,
-                source: "s".into(),
-                id: "i3".into(),
-                reason: "why".into(),
-            }],
-            4,
-            true,
-        )
-        .unwrap();
+        assert_eq!(s.progress(), Progress { next: 2, rows: 2, failures: 0, complete: false });
+        s.commit(&[row(2, -3.5)], &[Failure { record: 3, source: "s".into(), id: "i3".into(), reason: "why".into() }], 4, true)
+            .unwrap();
         drop(s);
         let conn = Connection::open(&path).unwrap();
         let values: Vec<Option<f64>> = conn
@@ -294,15 +198,7 @@ mod tests {
             .collect();
         assert_eq!(values, vec![Some(0.1f32 as f64), None, Some(-3.5)]);
         let (_, progress) = read_run(&conn, &path).unwrap();
-        assert_eq!(
-            progress,
-            Progress {
-                next: 4,
-                rows: 3,
-                failures: 1,
-                complete: true
-            }
-        );
+        assert_eq!(progress, Progress { next: 4, rows: 3, failures: 1, complete: true });
         // A fresh run replaces the table.
         drop(conn);
         let s = store::open(&path, None, &info, false).unwrap();

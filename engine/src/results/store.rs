@@ -21,19 +21,11 @@ pub enum OutputFormat {
 impl OutputFormat {
     /// `.csv`, `.jsonl` / `.ndjson`, `.db` / `.sqlite`.
     pub fn from_path(path: &Path) -> Result<OutputFormat> {
-        match path
-            .extension()
-            .and_then(|e| e.to_str())
-            .map(str::to_ascii_lowercase)
-            .as_deref()
-        {
+        match path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref() {
             Some("csv") => Ok(OutputFormat::Csv),
             Some("jsonl") | Some("ndjson") => Ok(OutputFormat::Jsonl),
             Some("db") | Some("sqlite") | Some("sqlite3") => Ok(OutputFormat::Sqlite),
-            _ => Err(Error::Usage(format!(
-                "'{}': expected a .csv, .jsonl or .db output",
-                path.display()
-            ))),
+            _ => Err(Error::Usage(format!("'{}': expected a .csv, .jsonl or .db output", path.display()))),
         }
     }
 }
@@ -50,11 +42,7 @@ pub struct RunInfo {
 
 impl RunInfo {
     pub fn new(run: serde_json::Value, shard: Shard, targets: Vec<Target>) -> RunInfo {
-        RunInfo {
-            run,
-            shard: shard.to_string(),
-            targets,
-        }
+        RunInfo { run, shard: shard.to_string(), targets }
     }
 
     pub fn shard(&self) -> Result<Shard> {
@@ -79,13 +67,7 @@ pub trait Store: Send {
 
     /// Adds a batch atomically: its rows and failures, the position after its last record,
     /// and whether it is the last batch. On return the batch survives a crash.
-    fn commit(
-        &mut self,
-        rows: &[Row],
-        failures: &[Failure],
-        next: u64,
-        complete: bool,
-    ) -> Result<()>;
+    fn commit(&mut self, rows: &[Row], failures: &[Failure], next: u64, complete: bool) -> Result<()>;
 
     /// Where failures go (a file, or a table of the output).
     fn errors_location(&self) -> String;
@@ -93,31 +75,19 @@ pub trait Store: Send {
 
 /// The errors file beside a text output: `results.csv` → `results.errors.jsonl`.
 pub fn default_errors_path(out: &Path) -> PathBuf {
-    let stem = out
-        .file_stem()
-        .map(|s| s.to_string_lossy().to_string())
-        .unwrap_or_else(|| "results".into());
+    let stem = out.file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_else(|| "results".into());
     out.with_file_name(format!("{stem}.errors.jsonl"))
 }
 
 /// Opens `out` for writing a run: fresh (replacing what is there), or with `resume` where
 /// the last commit left it (fresh when nothing is there yet). `errors` overrides the errors
 /// file of text outputs; `.db` outputs keep failures in their `errors` table.
-pub fn open(
-    out: &Path,
-    errors: Option<&Path>,
-    info: &RunInfo,
-    resume: bool,
-) -> Result<Box<dyn Store>> {
+pub fn open(out: &Path, errors: Option<&Path>, info: &RunInfo, resume: bool) -> Result<Box<dyn Store>> {
     match OutputFormat::from_path(out)? {
         OutputFormat::Sqlite => Ok(Box::new(sqlite::SqliteStore::open(out, info, resume)?)),
         format => {
-            let errors = errors
-                .map(Path::to_path_buf)
-                .unwrap_or_else(|| default_errors_path(out));
-            Ok(Box::new(journal::TextStore::open(
-                out, &errors, format, info, resume,
-            )?))
+            let errors = errors.map(Path::to_path_buf).unwrap_or_else(|| default_errors_path(out));
+            Ok(Box::new(journal::TextStore::open(out, &errors, format, info, resume)?))
         }
     }
 }
@@ -129,10 +99,7 @@ pub(crate) fn mismatch(path: &Path, stored: &RunInfo, wanted: &RunInfo) -> Error
     } else if stored.shard != wanted.shard {
         format!("it holds shard {}, not {}", stored.shard, wanted.shard)
     } else {
-        format!(
-            "its settings differ:\n  stored: {}\n  now:    {}",
-            stored.run, wanted.run
-        )
+        format!("its settings differ:\n  stored: {}\n  now:    {}", stored.run, wanted.run)
     };
     Error::Usage(format!(
         "cannot resume '{}': it was written by another run ({what}); remove it or run without --resume",

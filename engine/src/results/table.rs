@@ -19,24 +19,14 @@ pub struct Target {
 impl Target {
     /// CSV column name: `name[unit]`, or `name` without a unit.
     pub fn column(&self) -> String {
-        if self.unit.is_empty() {
-            self.name.clone()
-        } else {
-            format!("{}[{}]", self.name, self.unit)
-        }
+        if self.unit.is_empty() { self.name.clone() } else { format!("{}[{}]", self.name, self.unit) }
     }
 
     /// Inverse of [`Target::column`].
     pub fn from_column(column: &str) -> Target {
         match column.strip_suffix(']').and_then(|c| c.split_once('[')) {
-            Some((name, unit)) => Target {
-                name: name.to_string(),
-                unit: unit.to_string(),
-            },
-            None => Target {
-                name: column.to_string(),
-                unit: String::new(),
-            },
+            Some((name, unit)) => Target { name: name.to_string(), unit: unit.to_string() },
+            None => Target { name: column.to_string(), unit: String::new() },
         }
     }
 }
@@ -68,22 +58,12 @@ pub struct Failure {
 
 /// Text fields are kept on one line: control characters become spaces.
 pub fn one_line(s: &str) -> String {
-    if s.chars().any(char::is_control) {
-        s.chars()
-            .map(|c| if c.is_control() { ' ' } else { c })
-            .collect()
-    } else {
-        s.to_string()
-    }
+    if s.chars().any(char::is_control) { s.chars().map(|c| if c.is_control() { ' ' } else { c }).collect() } else { s.to_string() }
 }
 
 /// RFC 4180 quoting when needed.
 pub fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_string()
-    }
+    if s.contains([',', '"', '\n', '\r']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s.to_string() }
 }
 
 /// Splits one CSV line into fields (RFC 4180 quotes; rows never span lines here).
@@ -110,33 +90,17 @@ pub fn split_csv(line: &str) -> Vec<String> {
 
 /// The CSV header line (without newline).
 pub fn csv_header(targets: &[Target]) -> String {
-    let mut cols = vec![
-        "record".to_string(),
-        "id".into(),
-        "source".into(),
-        "formula".into(),
-    ];
+    let mut cols = vec!["record".to_string(), "id".into(), "source".into(), "formula".into()];
     cols.extend(targets.iter().map(Target::column));
-    cols.iter()
-        .map(|c| csv_field(c))
-        .collect::<Vec<_>>()
-        .join(",")
+    cols.iter().map(|c| csv_field(c)).collect::<Vec<_>>().join(",")
 }
 
 fn csv_value(v: f32) -> String {
-    if v.is_nan() {
-        "NaN".into()
-    } else {
-        v.to_string()
-    }
+    if v.is_nan() { "NaN".into() } else { v.to_string() }
 }
 
 fn json_value(v: f32) -> String {
-    if v.is_finite() {
-        v.to_string()
-    } else {
-        "null".into()
-    }
+    if v.is_finite() { v.to_string() } else { "null".into() }
 }
 
 fn json_string(s: &str) -> String {
@@ -168,10 +132,7 @@ impl Row {
         for (t, &v) in targets.iter().zip(&self.values) {
             s.push_str(&format!(",{}:{}", json_string(&t.name), json_value(v)));
         }
-        let units: Vec<String> = targets
-            .iter()
-            .map(|t| format!("{}:{}", json_string(&t.name), json_string(&t.unit)))
-            .collect();
+        let units: Vec<String> = targets.iter().map(|t| format!("{}:{}", json_string(&t.name), json_string(&t.unit))).collect();
         s.push_str(&format!(",\"units\":{{{}}}}}", units.join(",")));
         s
     }
@@ -195,36 +156,15 @@ mod tests {
     use super::*;
 
     fn targets() -> Vec<Target> {
-        vec![
-            Target {
-                name: "e_form".into(),
-                unit: "eV/atom".into(),
-            },
-            Target {
-                name: "gap".into(),
-                unit: String::new(),
-            },
-        ]
+        vec![Target { name: "e_form".into(), unit: "eV/atom".into() }, Target { name: "gap".into(), unit: String::new() }]
     }
 
     #[test]
     fn csv_and_json_lines_read_back() {
-        let row = Row {
-            record: 7,
-            id: "a,\"b\"".into(),
-            source: "x.db".into(),
-            formula: "SrTiO3".into(),
-            values: vec![-1.25, f32::NAN],
-        };
-        assert_eq!(
-            csv_header(&targets()),
-            "record,id,source,formula,e_form[eV/atom],gap"
-        );
+        let row = Row { record: 7, id: "a,\"b\"".into(), source: "x.db".into(), formula: "SrTiO3".into(), values: vec![-1.25, f32::NAN] };
+        assert_eq!(csv_header(&targets()), "record,id,source,formula,e_form[eV/atom],gap");
         assert_eq!(row.csv(), "7,\"a,\"\"b\"\"\",x.db,SrTiO3,-1.25,NaN");
-        assert_eq!(
-            split_csv(&row.csv()),
-            vec!["7", "a,\"b\"", "x.db", "SrTiO3", "-1.25", "NaN"]
-        );
+        assert_eq!(split_csv(&row.csv()), vec!["7", "a,\"b\"", "x.db", "SrTiO3", "-1.25", "NaN"]);
         let v: Value = serde_json::from_str(&row.json(&targets())).unwrap();
         assert_eq!(v["record"], 7);
         assert_eq!(v["e_form"], -1.25);
@@ -232,12 +172,7 @@ mod tests {
         assert_eq!(v["units"]["e_form"], "eV/atom");
         assert_eq!(Target::from_column("e_form[eV/atom]"), targets()[0]);
         assert_eq!(Target::from_column("gap"), targets()[1]);
-        let f = Failure {
-            record: 3,
-            source: "s".into(),
-            id: "i".into(),
-            reason: "bad \"x\"".into(),
-        };
+        let f = Failure { record: 3, source: "s".into(), id: "i".into(), reason: "bad \"x\"".into() };
         let back: Failure = serde_json::from_str(&f.json()).unwrap();
         assert_eq!(back, f);
     }

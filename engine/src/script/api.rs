@@ -19,25 +19,16 @@ pub type BuildFn = Arc<dyn Fn(u64) -> Result<Candidate, Failure> + Send + Sync>;
 /// Where a screen's candidates come from (re-created for every run).
 #[derive(Clone)]
 pub enum SourceSpec {
-    Files {
-        name: String,
-        files: Vec<PathBuf>,
-    },
-    Indexed {
-        name: String,
-        len: u64,
-        build: BuildFn,
-    },
+    Files { name: String, files: Vec<PathBuf> },
+    Indexed { name: String, len: u64, build: BuildFn },
 }
 
 impl SourceSpec {
     fn generator(&self) -> Box<dyn Generator> {
         match self {
-            SourceSpec::Files { name, files } => Box::new(sources::Files::new(
-                name.clone(),
-                files.clone(),
-                ReadOptions::default(),
-            )),
+            SourceSpec::Files { name, files } => {
+                Box::new(sources::Files::new(name.clone(), files.clone(), ReadOptions::default()))
+            }
             SourceSpec::Indexed { name, len, build } => {
                 let build = build.clone();
                 Box::new(sources::Indexed::new(name.clone(), *len, move |i| build(i)))
@@ -59,22 +50,11 @@ pub struct Screen {
 
 impl Screen {
     pub fn new(source: SourceSpec) -> Self {
-        Screen {
-            source,
-            stages: Vec::new(),
-            dedup: false,
-            sort: None,
-            limit: None,
-            outputs: Vec::new(),
-        }
+        Screen { source, stages: Vec::new(), dedup: false, sort: None, limit: None, outputs: Vec::new() }
     }
 
     fn columns(&self) -> Vec<String> {
-        self.stages
-            .iter()
-            .flat_map(|s| s.columns())
-            .map(|c| c.name)
-            .collect()
+        self.stages.iter().flat_map(|s| s.columns()).map(|c| c.name).collect()
     }
 }
 
@@ -90,9 +70,7 @@ fn model(shared: &Shared, name: Option<&str>) -> Res<Arc<dyn Predictor>> {
         Some(n) => n.to_string(),
         None => match &shared.config.models.default {
             Some(n) => n.clone(),
-            None => {
-                return fail("predict(): no model named and no [models] default in screen.toml");
-            }
+            None => return fail("predict(): no model named and no [models] default in screen.toml"),
         },
     };
     // A path (contains a separator) is a model directory inside the sandbox; a plain name is
@@ -103,17 +81,11 @@ fn model(shared: &Shared, name: Option<&str>) -> Res<Arc<dyn Predictor>> {
         let dirs = shared.config.model_dirs(shared.repository.as_deref());
         crate::plugin::find_model_dir(&name, &dirs).or_else(fail)?
     };
-    let mut cache = shared
-        .models
-        .lock()
-        .map_err(|_| "model cache poisoned".to_string())?;
+    let mut cache = shared.models.lock().map_err(|_| "model cache poisoned".to_string())?;
     if let Some(p) = cache.get(&dir) {
         return Ok(p.clone());
     }
-    let p = shared
-        .registry
-        .model(&dir)
-        .map_err(|e| format!("model '{name}': {e}"))?;
+    let p = shared.registry.model(&dir).map_err(|e| format!("model '{name}': {e}"))?;
     cache.insert(dir, p.clone());
     Ok(p)
 }
@@ -129,18 +101,12 @@ fn run(shared: &Shared, s: &Screen) -> Res<RunSummary> {
             if !columns.contains(field) {
                 return fail(format!(
                     "sort_by(\"{field}\"): no stage computes '{field}' (computed: {})",
-                    if columns.is_empty() {
-                        "nothing".into()
-                    } else {
-                        columns.join(", ")
-                    }
+                    if columns.is_empty() { "nothing".into() } else { columns.join(", ") }
                 ));
             }
             Some(Ranking::new(field.clone(), *desc, limit))
         }
-        (None, Some(_)) => {
-            return fail("top(k) needs sort_by(field) first: the best k by which field?");
-        }
+        (None, Some(_)) => return fail("top(k) needs sort_by(field) first: the best k by which field?"),
         (None, None) => None,
     };
     let mut pipeline = Pipeline::new(s.source.generator());
@@ -148,9 +114,7 @@ fn run(shared: &Shared, s: &Screen) -> Res<RunSummary> {
     pipeline.dedup = s.dedup.then_some(Dedup::FormulaAndPrototype);
     pipeline.ranking = ranking;
     for out in &s.outputs {
-        pipeline
-            .sinks
-            .push(sinks::for_path(out).or_else(|e| fail(e.to_string()))?);
+        pipeline.sinks.push(sinks::for_path(out).or_else(|e| fail(e.to_string()))?);
     }
     let options = RunOptions {
         threads: shared.threads,
@@ -158,9 +122,7 @@ fn run(shared: &Shared, s: &Screen) -> Res<RunSummary> {
         stop: shared.stop.clone(),
     };
     let observer = shared.host.observer(&pipeline.source.name());
-    let summary = pipeline
-        .run(&options, observer.as_ref())
-        .or_else(|e| fail(e.to_string()))?;
+    let summary = pipeline.run(&options, observer.as_ref()).or_else(|e| fail(e.to_string()))?;
     drop(observer);
     shared.host.finished(&summary);
     if let Ok(mut all) = shared.summaries.lock() {
@@ -189,16 +151,11 @@ pub fn register(engine: &mut Engine, slot: &Slot) {
         if files.is_empty() {
             return fail(format!("read: no structure files in {}", paths.join(", ")));
         }
-        Ok(Screen::new(SourceSpec::Files {
-            name: format!("read {}", paths.join(", ")),
-            files,
-        }))
+        Ok(Screen::new(SourceSpec::Files { name: format!("read {}", paths.join(", ")), files }))
     };
     let r1 = read_paths.clone();
     engine.register_fn("read", move |p: &str| r1(vec![p.to_string()]));
-    engine.register_fn("read", move |a: Array| {
-        read_paths(strings(&a, "read").or_else(fail)?)
-    });
+    engine.register_fn("read", move |a: Array| read_paths(strings(&a, "read").or_else(fail)?));
 
     // Stages.
     let sl = slot.clone();
@@ -209,32 +166,22 @@ pub fn register(engine: &mut Engine, slot: &Slot) {
         Ok(s.clone())
     };
     let f1 = add_filter.clone();
-    engine.register_fn("filter", move |s: &mut Screen, name: &str| {
-        f1(s, name, Options::new())
-    });
+    engine.register_fn("filter", move |s: &mut Screen, name: &str| f1(s, name, Options::new()));
     engine.register_fn("filter", move |s: &mut Screen, name: &str, o: Map| {
         add_filter(s, name, map_to_options(&o).or_else(fail)?)
     });
     let sl = slot.clone();
     let closure_filter = move |s: &mut Screen, label: String, f: FnPtr| -> Res<Screen> {
         let shared = shared(&sl)?;
-        let filter = ClosureFilter {
-            label,
-            engine: shared.engine.clone(),
-            ast: shared.ast.clone(),
-            f,
-        };
+        let filter = ClosureFilter { label, engine: shared.engine.clone(), ast: shared.ast.clone(), f };
         s.stages.push(Stage::Filter(Arc::new(filter)));
         Ok(s.clone())
     };
     let c1 = closure_filter.clone();
-    engine.register_fn(
-        "filter",
-        move |ctx: NativeCallContext, s: &mut Screen, f: FnPtr| c1(s, label_at(&ctx, "closure"), f),
-    );
-    engine.register_fn("filter", move |s: &mut Screen, label: &str, f: FnPtr| {
-        closure_filter(s, label.to_string(), f)
+    engine.register_fn("filter", move |ctx: NativeCallContext, s: &mut Screen, f: FnPtr| {
+        c1(s, label_at(&ctx, "closure"), f)
     });
+    engine.register_fn("filter", move |s: &mut Screen, label: &str, f: FnPtr| closure_filter(s, label.to_string(), f));
 
     let sl = slot.clone();
     let add_property = move |s: &mut Screen, name: &str, options: Options| -> Res<Screen> {
@@ -244,36 +191,22 @@ pub fn register(engine: &mut Engine, slot: &Slot) {
         Ok(s.clone())
     };
     let p1 = add_property.clone();
-    engine.register_fn("compute", move |s: &mut Screen, name: &str| {
-        p1(s, name, Options::new())
-    });
+    engine.register_fn("compute", move |s: &mut Screen, name: &str| p1(s, name, Options::new()));
     engine.register_fn("compute", move |s: &mut Screen, name: &str, o: Map| {
         add_property(s, name, map_to_options(&o).or_else(fail)?)
     });
     let sl = slot.clone();
-    let closure_property =
-        move |s: &mut Screen, name: &str, f: FnPtr, unit: Option<String>| -> Res<Screen> {
-            let shared = shared(&sl)?;
-            let p = ClosureProperty {
-                name: name.to_string(),
-                unit,
-                engine: shared.engine.clone(),
-                ast: shared.ast.clone(),
-                f,
-            };
-            s.stages.push(Stage::Property(Arc::new(p)));
-            Ok(s.clone())
-        };
+    let closure_property = move |s: &mut Screen, name: &str, f: FnPtr, unit: Option<String>| -> Res<Screen> {
+        let shared = shared(&sl)?;
+        let p = ClosureProperty { name: name.to_string(), unit, engine: shared.engine.clone(), ast: shared.ast.clone(), f };
+        s.stages.push(Stage::Property(Arc::new(p)));
+        Ok(s.clone())
+    };
     let cp = closure_property.clone();
-    engine.register_fn("compute", move |s: &mut Screen, name: &str, f: FnPtr| {
-        cp(s, name, f, None)
+    engine.register_fn("compute", move |s: &mut Screen, name: &str, f: FnPtr| cp(s, name, f, None));
+    engine.register_fn("compute", move |s: &mut Screen, name: &str, f: FnPtr, unit: &str| {
+        closure_property(s, name, f, Some(unit.to_string()).filter(|u| !u.is_empty()))
     });
-    engine.register_fn(
-        "compute",
-        move |s: &mut Screen, name: &str, f: FnPtr, unit: &str| {
-            closure_property(s, name, f, Some(unit.to_string()).filter(|u| !u.is_empty()))
-        },
-    );
 
     let sl = slot.clone();
     let predict = move |s: &mut Screen, name: Option<&str>| -> Res<Screen> {
@@ -284,9 +217,7 @@ pub fn register(engine: &mut Engine, slot: &Slot) {
     };
     let pr = predict.clone();
     engine.register_fn("predict", move |s: &mut Screen| pr(s, None));
-    engine.register_fn("predict", move |s: &mut Screen, name: &str| {
-        predict(s, Some(name))
-    });
+    engine.register_fn("predict", move |s: &mut Screen, name: &str| predict(s, Some(name)));
 
     engine.register_fn("deduplicate", |s: &mut Screen| {
         s.dedup = true;
@@ -296,22 +227,15 @@ pub fn register(engine: &mut Engine, slot: &Slot) {
         s.sort = Some((field.to_string(), false));
         s.clone()
     });
-    engine.register_fn(
-        "sort_by",
-        |s: &mut Screen, field: &str, order: &str| -> Res<Screen> {
-            let desc = match order {
-                "asc" | "ascending" => false,
-                "desc" | "descending" => true,
-                other => {
-                    return fail(format!(
-                        "sort_by: order '{other}' is neither \"asc\" nor \"desc\""
-                    ));
-                }
-            };
-            s.sort = Some((field.to_string(), desc));
-            Ok(s.clone())
-        },
-    );
+    engine.register_fn("sort_by", |s: &mut Screen, field: &str, order: &str| -> Res<Screen> {
+        let desc = match order {
+            "asc" | "ascending" => false,
+            "desc" | "descending" => true,
+            other => return fail(format!("sort_by: order '{other}' is neither \"asc\" nor \"desc\"")),
+        };
+        s.sort = Some((field.to_string(), desc));
+        Ok(s.clone())
+    });
     engine.register_fn("top", |s: &mut Screen, k: rhai::INT| -> Res<Screen> {
         if k < 0 {
             return fail(format!("top({k}): k must be ≥ 0"));
@@ -339,11 +263,7 @@ pub fn register(engine: &mut Engine, slot: &Slot) {
         SourceSpec::Files { .. } => -1,
     });
     engine.register_fn("to_string", |s: &mut Screen| {
-        let stages: Vec<String> = s
-            .stages
-            .iter()
-            .map(|x| format!("{} {}", x.kind(), x.name()))
-            .collect();
+        let stages: Vec<String> = s.stages.iter().map(|x| format!("{} {}", x.kind(), x.name())).collect();
         let source = match &s.source {
             SourceSpec::Files { name, .. } | SourceSpec::Indexed { name, .. } => name.clone(),
         };
@@ -352,9 +272,7 @@ pub fn register(engine: &mut Engine, slot: &Slot) {
 
     // Summaries.
     engine
-        .register_get("generated", |s: &mut RunSummary| {
-            s.0.generated() as rhai::INT
-        })
+        .register_get("generated", |s: &mut RunSummary| s.0.generated() as rhai::INT)
         .register_get("accepted", |s: &mut RunSummary| s.0.accepted() as rhai::INT)
         .register_get("written", |s: &mut RunSummary| s.0.written as rhai::INT)
         .register_get("errors", |s: &mut RunSummary| s.0.error_count as rhai::INT)
@@ -365,56 +283,36 @@ pub fn register(engine: &mut Engine, slot: &Slot) {
                 let names: Vec<&str> = s.0.stages.iter().map(|x| x.name.as_str()).collect();
                 return fail(format!("no stage '{stage}' (stages: {})", names.join(", ")));
             };
-            Ok(st
-                .removed
-                .iter()
-                .map(|(k, v)| (k.as_str().into(), Dynamic::from_int(*v as rhai::INT)))
-                .collect())
+            Ok(st.removed.iter().map(|(k, v)| (k.as_str().into(), Dynamic::from_int(*v as rhai::INT))).collect())
         })
         .register_fn("to_string", |s: &mut RunSummary| s.0.to_string())
         .register_fn("to_debug", |s: &mut RunSummary| s.0.to_string());
 
     // Settings from the command line.
     let sl = slot.clone();
-    let lookup =
-        move |name: &str| -> Res<Option<String>> { Ok(shared(&sl)?.values.get(name).cloned()) };
+    let lookup = move |name: &str| -> Res<Option<String>> { Ok(shared(&sl)?.values.get(name).cloned()) };
     let l1 = lookup.clone();
     engine.register_fn("setting", move |name: &str, default: &str| -> Res<String> {
         Ok(l1(name)?.unwrap_or_else(|| default.to_string()))
     });
     let l2 = lookup.clone();
-    engine.register_fn(
-        "setting",
-        move |name: &str, default: rhai::INT| -> Res<rhai::INT> {
-            match l2(name)? {
-                None => Ok(default),
-                Some(v) => v
-                    .trim()
-                    .parse()
-                    .or_else(|_| fail(format!("--set {name}={v}: expected an integer"))),
-            }
-        },
-    );
+    engine.register_fn("setting", move |name: &str, default: rhai::INT| -> Res<rhai::INT> {
+        match l2(name)? {
+            None => Ok(default),
+            Some(v) => v.trim().parse().or_else(|_| fail(format!("--set {name}={v}: expected an integer"))),
+        }
+    });
     let l3 = lookup.clone();
-    engine.register_fn(
-        "setting",
-        move |name: &str, default: rhai::FLOAT| -> Res<rhai::FLOAT> {
-            match l3(name)? {
-                None => Ok(default),
-                Some(v) => v
-                    .trim()
-                    .parse()
-                    .or_else(|_| fail(format!("--set {name}={v}: expected a number"))),
-            }
-        },
-    );
+    engine.register_fn("setting", move |name: &str, default: rhai::FLOAT| -> Res<rhai::FLOAT> {
+        match l3(name)? {
+            None => Ok(default),
+            Some(v) => v.trim().parse().or_else(|_| fail(format!("--set {name}={v}: expected a number"))),
+        }
+    });
     engine.register_fn("setting", move |name: &str, default: bool| -> Res<bool> {
         match lookup(name)? {
             None => Ok(default),
-            Some(v) => v
-                .trim()
-                .parse()
-                .or_else(|_| fail(format!("--set {name}={v}: expected true or false"))),
+            Some(v) => v.trim().parse().or_else(|_| fail(format!("--set {name}={v}: expected true or false"))),
         }
     });
 }

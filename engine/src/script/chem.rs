@@ -46,14 +46,9 @@ fn in_group(e: Element, group: &str) -> Option<bool> {
 /// The symbols of a group, by atomic number.
 pub fn group(name: &str) -> Result<Vec<Element>, String> {
     if in_group(Element::from_z(1).map_err(|e| e.to_string())?, name).is_none() {
-        return Err(format!(
-            "unknown element group '{name}' (known: {})",
-            GROUPS.join(", ")
-        ));
+        return Err(format!("unknown element group '{name}' (known: {})", GROUPS.join(", ")));
     }
-    Ok(Element::all()
-        .filter(|e| in_group(*e, name) == Some(true))
-        .collect())
+    Ok(Element::all().filter(|e| in_group(*e, name) == Some(true)).collect())
 }
 
 fn element_map(symbol: &str) -> Result<Map, Box<EvalAltResult>> {
@@ -73,10 +68,7 @@ fn element_map(symbol: &str) -> Result<Map, Box<EvalAltResult>> {
     m.insert("period".into(), Dynamic::from_int(d.period as rhai::INT));
     m.insert("is_metal".into(), Dynamic::from_bool(d.is_metal));
     m.insert("covalent_radius".into(), float(e.covalent_radius()));
-    m.insert(
-        "mendeleev_number".into(),
-        Dynamic::from_int(e.mendeleev_number() as rhai::INT),
-    );
+    m.insert("mendeleev_number".into(), Dynamic::from_int(e.mendeleev_number() as rhai::INT));
     let states: Array = e
         .oxidation_states(OxidationStateSet::default())
         .iter()
@@ -87,17 +79,11 @@ fn element_map(symbol: &str) -> Result<Map, Box<EvalAltResult>> {
 }
 
 pub fn register(engine: &mut Engine) {
-    engine.register_fn(
-        "elements",
-        |name: &str| -> Result<Array, Box<EvalAltResult>> {
-            match group(name) {
-                Ok(v) => Ok(v
-                    .into_iter()
-                    .map(|e| Dynamic::from(e.symbol().to_string()))
-                    .collect()),
-                Err(e) => fail(e),
-            }
-        },
-    );
+    engine.register_fn("elements", |name: &str| -> Result<Array, Box<EvalAltResult>> {
+        match group(name) {
+            Ok(v) => Ok(v.into_iter().map(|e| Dynamic::from(e.symbol().to_string())).collect()),
+            Err(e) => fail(e),
+        }
+    });
     engine.register_fn("element", element_map);
 }

@@ -58,10 +58,7 @@ pub struct Models {
 
 impl Default for Models {
     fn default() -> Self {
-        Models {
-            dir: PathBuf::from("models"),
-            default: None,
-        }
+        Models { dir: PathBuf::from("models"), default: None }
     }
 }
 
@@ -74,10 +71,7 @@ pub struct Plugins {
 
 impl Default for Plugins {
     fn default() -> Self {
-        Plugins {
-            dirs: vec![PathBuf::from("plugins.d")],
-            files: Vec::new(),
-        }
+        Plugins { dirs: vec![PathBuf::from("plugins.d")], files: Vec::new() }
     }
 }
 
@@ -121,16 +115,11 @@ impl Default for PipelineConfig {
 impl Config {
     /// Parses a `screen.toml`; errors name the file, line and key.
     pub fn from_file(path: &Path) -> crate::Result<Config> {
-        let text =
-            std::fs::read_to_string(path).map_err(|e| crate::Error::io(path.display(), e))?;
-        let mut config: Config = toml::from_str(&text).map_err(|e| {
-            crate::Error::Usage(format!("{}: {}", path.display(), e.to_string().trim_end()))
-        })?;
+        let text = std::fs::read_to_string(path).map_err(|e| crate::Error::io(path.display(), e))?;
+        let mut config: Config = toml::from_str(&text)
+            .map_err(|e| crate::Error::Usage(format!("{}: {}", path.display(), e.to_string().trim_end())))?;
         if config.pipeline.chunk_size == 0 {
-            return Err(crate::Error::Usage(format!(
-                "{}: pipeline.chunk_size must be at least 1",
-                path.display()
-            )));
+            return Err(crate::Error::Usage(format!("{}: pipeline.chunk_size must be at least 1", path.display())));
         }
         config.base = path.parent().map(Path::to_path_buf);
         Ok(config)
@@ -147,10 +136,7 @@ impl Config {
             }
             dir = d.parent();
         }
-        match fallback
-            .map(|f| f.join("screen.toml"))
-            .filter(|f| f.is_file())
-        {
+        match fallback.map(|f| f.join("screen.toml")).filter(|f| f.is_file()) {
             Some(f) => Config::from_file(&f),
             None => Ok(Config::default()),
         }
@@ -184,14 +170,11 @@ mod tests {
 
     #[test]
     fn parses_and_rejects_unknown_keys() {
-        let c: Config =
-            toml::from_str("[models]\ndefault = \"x\"\n[sandbox]\nmax_operations = 5\n").unwrap();
+        let c: Config = toml::from_str("[models]\ndefault = \"x\"\n[sandbox]\nmax_operations = 5\n").unwrap();
         assert_eq!(c.models.default.as_deref(), Some("x"));
         assert_eq!(c.sandbox.max_operations, 5);
         assert_eq!(c.sandbox.max_call_levels, 64);
-        let e = toml::from_str::<Config>("[sandbox]\nmax_ops = 5\n")
-            .unwrap_err()
-            .to_string();
+        let e = toml::from_str::<Config>("[sandbox]\nmax_ops = 5\n").unwrap_err().to_string();
         assert!(e.contains("max_ops"), "{e}");
     }
 }

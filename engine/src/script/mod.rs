@@ -99,13 +99,7 @@ impl std::error::Error for ScriptError {}
 
 impl ScriptError {
     fn plain(file: &str, message: impl Into<String>) -> Self {
-        ScriptError {
-            file: file.to_string(),
-            line: None,
-            column: None,
-            message: message.into(),
-            interrupted: false,
-        }
+        ScriptError { file: file.to_string(), line: None, column: None, message: message.into(), interrupted: false }
     }
 
     fn from_eval(file: &str, mut e: EvalAltResult, limits: &config::Limits) -> Self {
@@ -127,13 +121,7 @@ impl ScriptError {
             ),
             _ => e.to_string(),
         };
-        ScriptError {
-            file: file.to_string(),
-            line: pos.line(),
-            column: pos.position(),
-            message,
-            interrupted,
-        }
+        ScriptError { file: file.to_string(), line: pos.line(), column: pos.position(), message, interrupted }
     }
 }
 
@@ -165,12 +153,7 @@ pub(crate) fn shared(slot: &Slot) -> Result<Arc<Shared>, Box<EvalAltResult>> {
 }
 
 /// Builds a sandboxed engine with the screen API.
-fn engine(
-    limits: &config::Limits,
-    slot: &Slot,
-    stop: Arc<AtomicBool>,
-    host: Arc<dyn Host>,
-) -> Engine {
+fn engine(limits: &config::Limits, slot: &Slot, stop: Arc<AtomicBool>, host: Arc<dyn Host>) -> Engine {
     let mut engine = Engine::new();
     engine.set_max_operations(limits.max_operations);
     engine.set_max_call_levels(limits.max_call_levels);
@@ -180,31 +163,15 @@ fn engine(
     engine.set_max_expr_depths(limits.max_expr_depth, limits.max_expr_depth);
     engine.set_module_resolver(rhai::module_resolvers::DummyModuleResolver::new());
     engine.disable_symbol("eval");
-    engine.on_progress(move |_| {
-        if stop.load(Ordering::Relaxed) {
-            Some("interrupted".into())
-        } else {
-            None
-        }
-    });
+    engine.on_progress(move |_| if stop.load(Ordering::Relaxed) { Some("interrupted".into()) } else { None });
     let (h1, h2) = (host.clone(), host);
     engine.on_print(move |s| h1.print(s));
-    engine.on_debug(move |s, _, pos| {
-        h2.print(&format!("[debug line {}] {s}", pos.line().unwrap_or(0)))
-    });
+    engine.on_debug(move |s, _, pos| h2.print(&format!("[debug line {}] {s}", pos.line().unwrap_or(0))));
     stages::register_candidate(&mut engine);
     chem::register(&mut engine);
     api::register(&mut engine, slot);
     substitution::register(&mut engine, slot);
-    for name in [
-        "system",
-        "exec",
-        "spawn",
-        "command",
-        "shell",
-        "run_process",
-        "open_process",
-    ] {
+    for name in ["system", "exec", "spawn", "command", "shell", "run_process", "open_process"] {
         engine.register_fn(name, move |_: &str| -> Result<(), Box<EvalAltResult>> {
             Err(format!("sandbox: '{name}': screen scripts cannot run processes").into())
         });
@@ -215,37 +182,18 @@ fn engine(
 /// Runs the script at `path`; returns the summary of every pipeline it ran.
 pub fn run_file(path: &Path, settings: Settings) -> Result<Vec<Summary>, ScriptError> {
     let file = path.display().to_string();
-    let text =
-        std::fs::read_to_string(path).map_err(|e| ScriptError::plain(&file, e.to_string()))?;
-    let script_dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
+    let text = std::fs::read_to_string(path).map_err(|e| ScriptError::plain(&file, e.to_string()))?;
+    let script_dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     let script_dir = std::path::absolute(script_dir).unwrap_or_else(|_| script_dir.to_path_buf());
     run_source(&text, &file, &script_dir, settings)
 }
 
 /// Runs script text as if it were the file `file` in `script_dir`.
-pub fn run_source(
-    text: &str,
-    file: &str,
-    script_dir: &Path,
-    settings: Settings,
-) -> Result<Vec<Summary>, ScriptError> {
-    let Settings {
-        mut registry,
-        config,
-        threads,
-        values,
-        allow,
-        stop,
-        repository,
-        host,
-    } = settings;
+pub fn run_source(text: &str, file: &str, script_dir: &Path, settings: Settings) -> Result<Vec<Summary>, ScriptError> {
+    let Settings { mut registry, config, threads, values, allow, stop, repository, host } = settings;
     let config = match config {
         Some(c) => c,
-        None => Config::discover(script_dir, repository.as_deref())
-            .map_err(|e| ScriptError::plain(file, e.to_string()))?,
+        None => Config::discover(script_dir, repository.as_deref()).map_err(|e| ScriptError::plain(file, e.to_string()))?,
     };
     let set_values: Vec<String> = values.values().cloned().collect();
     let sandbox = Sandbox::new(script_dir, &allow, &set_values);
@@ -254,22 +202,12 @@ pub fn run_source(
     let engine = engine(&config.sandbox, &slot, stop.clone(), host.clone());
 
     // Rhai filter plugins: the plugins directories next to the script, and listed files.
-    let dirs: Vec<PathBuf> = config
-        .plugins
-        .dirs
-        .iter()
-        .map(|d| sandbox.script_dir().join(d))
-        .collect();
+    let dirs: Vec<PathBuf> = config.plugins.dirs.iter().map(|d| sandbox.script_dir().join(d)).collect();
     let files: Vec<PathBuf> = config
         .plugins
         .files
         .iter()
-        .map(|f| {
-            config
-                .base
-                .as_ref()
-                .map_or_else(|| f.clone(), |b| b.join(f))
-        })
+        .map(|f| config.base.as_ref().map_or_else(|| f.clone(), |b| b.join(f)))
         .collect();
     for plugin in plugins_dir::plugin_files(&dirs, &files) {
         plugins_dir::register(&mut registry, &engine, engine_cell.clone(), &plugin)
@@ -312,11 +250,7 @@ pub fn run_source(
     if let Ok(mut s) = slot.write() {
         *s = None;
     }
-    let summaries = shared
-        .summaries
-        .lock()
-        .map(|s| s.clone())
-        .unwrap_or_default();
+    let summaries = shared.summaries.lock().map(|s| s.clone()).unwrap_or_default();
     match result {
         Ok(()) => Ok(summaries),
         Err(e) => Err(ScriptError::from_eval(file, *e, &limits)),
@@ -325,10 +259,7 @@ pub fn run_source(
 
 /// Converts an engine error into a script error at the call site.
 pub(crate) fn fail<T>(message: impl Into<String>) -> Result<T, Box<EvalAltResult>> {
-    Err(Box::new(EvalAltResult::ErrorRuntime(
-        message.into().into(),
-        Position::NONE,
-    )))
+    Err(Box::new(EvalAltResult::ErrorRuntime(message.into().into(), Position::NONE)))
 }
 
 #[cfg(test)]

@@ -21,9 +21,7 @@ use std::sync::{Arc, OnceLock};
 pub fn plugin_files(dirs: &[PathBuf], files: &[PathBuf]) -> Vec<PathBuf> {
     let mut out = Vec::new();
     for dir in dirs {
-        let Ok(entries) = std::fs::read_dir(dir) else {
-            continue;
-        };
+        let Ok(entries) = std::fs::read_dir(dir) else { continue };
         let mut found: Vec<PathBuf> = entries
             .flatten()
             .map(|e| e.path())
@@ -53,55 +51,28 @@ pub fn register(
     let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
     let ast: AST = compiler.compile(&text).map_err(|e| {
         let pos = e.position();
-        format!(
-            "{}:{}:{}: {}",
-            path.display(),
-            pos.line().unwrap_or(0),
-            pos.position().unwrap_or(0),
-            e.err_type()
-        )
+        format!("{}:{}:{}: {}", path.display(), pos.line().unwrap_or(0), pos.position().unwrap_or(0), e.err_type())
     })?;
     let params = ast
         .iter_functions()
         .find(|f| f.name == "filter")
         .map(|f| f.params.len())
-        .ok_or_else(|| {
-            format!(
-                "{}: a filter plugin must define `fn filter(c)` or `fn filter(c, options)`",
-                path.display()
-            )
-        })?;
+        .ok_or_else(|| format!("{}: a filter plugin must define `fn filter(c)` or `fn filter(c, options)`", path.display()))?;
     if params > 2 {
-        return Err(format!(
-            "{}: `fn filter` takes the candidate and, optionally, the options map",
-            path.display()
-        ));
+        return Err(format!("{}: `fn filter` takes the candidate and, optionally, the options map", path.display()));
     }
     let ast = Arc::new(ast);
     let about = format!("Rhai plugin {}", path.display());
     let label = name.clone();
     registry.add_filter(&name, &about, move |options| {
-        let engine = engine
-            .get()
-            .cloned()
-            .ok_or("the script engine is not ready")?;
+        let engine = engine.get().cloned().ok_or("the script engine is not ready")?;
         let takes_options = params == 2;
         if !takes_options && !options.is_empty() {
             return Err("this plugin's `fn filter(c)` takes no options".into());
         }
-        let label = if options.is_empty() {
-            label.clone()
-        } else {
-            format!("{label} ({options})")
-        };
+        let label = if options.is_empty() { label.clone() } else { format!("{label} ({options})") };
         let options = options_to_map(options);
-        Ok(Arc::new(PluginFilter {
-            label,
-            engine,
-            ast: ast.clone(),
-            takes_options,
-            options,
-        }))
+        Ok(Arc::new(PluginFilter { label, engine, ast: ast.clone(), takes_options, options }))
     });
     Ok(name)
 }

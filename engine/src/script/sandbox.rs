@@ -24,12 +24,7 @@ impl Sandbox {
         let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
         let mut roots: Vec<PathBuf> = real(&absolute(&cwd, script_dir)).into_iter().collect();
         roots.extend(allowed.iter().filter_map(|p| real(&absolute(&cwd, p))));
-        roots.extend(
-            set_values
-                .iter()
-                .filter(|v| !v.is_empty())
-                .filter_map(|v| real(&absolute(&cwd, Path::new(v)))),
-        );
+        roots.extend(set_values.iter().filter(|v| !v.is_empty()).filter_map(|v| real(&absolute(&cwd, Path::new(v)))));
         Sandbox {
             script_dir: absolute(&cwd, script_dir),
             cwd,
@@ -47,16 +42,10 @@ impl Sandbox {
         if path.is_empty() {
             return Err(format!("cannot {access} an empty path"));
         }
-        let base = if self.command_line_paths.iter().any(|v| v == path) {
-            &self.cwd
-        } else {
-            &self.script_dir
-        };
+        let base = if self.command_line_paths.iter().any(|v| v == path) { &self.cwd } else { &self.script_dir };
         let trailing_slash = path.ends_with('/');
         let Some(resolved) = real(&absolute(base, Path::new(path))) else {
-            return Err(format!(
-                "sandbox: cannot {access} '{path}': '..' after a directory that does not exist"
-            ));
+            return Err(format!("sandbox: cannot {access} '{path}': '..' after a directory that does not exist"));
         };
         if self.roots.iter().any(|r| resolved.starts_with(r)) {
             // Keep a trailing '/' (it means "directory" to writers).
@@ -70,21 +59,13 @@ impl Sandbox {
         Err(format!(
             "sandbox: cannot {access} '{path}' ({}): scripts may only use files under {} (add --allow PATH to permit more)",
             resolved.display(),
-            self.roots
-                .iter()
-                .map(|r| format!("'{}'", r.display()))
-                .collect::<Vec<_>>()
-                .join(", ")
+            self.roots.iter().map(|r| format!("'{}'", r.display())).collect::<Vec<_>>().join(", ")
         ))
     }
 }
 
 fn absolute(base: &Path, p: &Path) -> PathBuf {
-    if p.is_absolute() {
-        p.to_path_buf()
-    } else {
-        base.join(p)
-    }
+    if p.is_absolute() { p.to_path_buf() } else { base.join(p) }
 }
 
 /// The real path, as the kernel would resolve it: the part up to the last `..` must exist
@@ -93,24 +74,12 @@ fn absolute(base: &Path, p: &Path) -> PathBuf {
 /// that does not exist.
 fn real(p: &Path) -> Option<PathBuf> {
     let parts: Vec<Component> = p.components().collect();
-    let last_parent = parts
-        .iter()
-        .rposition(|c| matches!(c, Component::ParentDir));
+    let last_parent = parts.iter().rposition(|c| matches!(c, Component::ParentDir));
     let (mut base, rest) = match last_parent {
-        Some(k) => (
-            parts[..=k]
-                .iter()
-                .collect::<PathBuf>()
-                .canonicalize()
-                .ok()?,
-            &parts[k + 1..],
-        ),
+        Some(k) => (parts[..=k].iter().collect::<PathBuf>().canonicalize().ok()?, &parts[k + 1..]),
         None => (PathBuf::new(), &parts[..]),
     };
-    let rest: Vec<&Component> = rest
-        .iter()
-        .filter(|c| !matches!(c, Component::CurDir))
-        .collect();
+    let rest: Vec<&Component> = rest.iter().filter(|c| !matches!(c, Component::CurDir)).collect();
     base.extend(rest.iter().map(|c| c.as_os_str()));
     // Canonicalise the longest existing prefix.
     let mut existing = base.clone();
@@ -139,20 +108,12 @@ mod tests {
         let extra = tmp.join("extra");
         let sb = Sandbox::new(&script_dir, &[extra.clone()], &[]);
         assert!(sb.resolve("data/x.cif", "read").is_ok());
-        assert!(
-            sb.resolve("out/new/dir/", "write")
-                .unwrap()
-                .to_string_lossy()
-                .ends_with("/")
-        );
+        assert!(sb.resolve("out/new/dir/", "write").unwrap().to_string_lossy().ends_with("/"));
         let e = sb.resolve("../other/secret", "read").unwrap_err();
         assert!(e.contains("sandbox: cannot read '../other/secret'"), "{e}");
         assert!(sb.resolve("data/../../other/x", "write").is_err());
         assert!(sb.resolve("/etc/passwd", "read").is_err());
-        assert!(
-            sb.resolve(&extra.join("y.csv").to_string_lossy(), "write")
-                .is_ok()
-        );
+        assert!(sb.resolve(&extra.join("y.csv").to_string_lossy(), "write").is_ok());
         // A symbolic link out of the sandbox is followed, and refused.
         #[cfg(unix)]
         {

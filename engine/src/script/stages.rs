@@ -24,11 +24,7 @@ impl CandidateView {
             return Ok(field_to_dynamic(&f.value));
         }
         if let Origin::Substitution { assignment, .. } = &c.origin {
-            let on: Vec<&str> = assignment
-                .iter()
-                .filter(|a| a.orbit == name)
-                .map(|a| a.element.symbol())
-                .collect();
+            let on: Vec<&str> = assignment.iter().filter(|a| a.orbit == name).map(|a| a.element.symbol()).collect();
             if !on.is_empty() {
                 return Ok(Dynamic::from(on.join(",")));
             }
@@ -48,32 +44,16 @@ pub fn register_candidate(engine: &mut Engine) {
         .register_type_with_name::<CandidateView>("Candidate")
         .register_get("id", |c: &mut CandidateView| c.0.id.clone())
         .register_get("index", |c: &mut CandidateView| c.0.index as rhai::INT)
-        .register_get("formula", |c: &mut CandidateView| {
-            c.0.crystal.composition().reduced_formula()
-        })
+        .register_get("formula", |c: &mut CandidateView| c.0.crystal.composition().reduced_formula())
         .register_get("elements", |c: &mut CandidateView| {
-            c.0.crystal
-                .elements()
-                .iter()
-                .map(|e| Dynamic::from(e.symbol().to_string()))
-                .collect::<rhai::Array>()
+            c.0.crystal.elements().iter().map(|e| Dynamic::from(e.symbol().to_string())).collect::<rhai::Array>()
         })
-        .register_get("num_sites", |c: &mut CandidateView| {
-            c.0.crystal.num_sites() as rhai::INT
-        })
+        .register_get("num_sites", |c: &mut CandidateView| c.0.crystal.num_sites() as rhai::INT)
         .register_get("volume", |c: &mut CandidateView| c.0.crystal.volume())
         .register_get("density", |c: &mut CandidateView| c.0.crystal.density())
         .register_indexer_get(|c: &mut CandidateView, name: &str| c.get(name))
-        .register_fn("has", |c: &mut CandidateView, name: &str| {
-            c.get(name).is_ok()
-        })
-        .register_fn("to_string", |c: &mut CandidateView| {
-            format!(
-                "{} ({})",
-                c.0.id,
-                c.0.crystal.composition().reduced_formula()
-            )
-        });
+        .register_fn("has", |c: &mut CandidateView, name: &str| c.get(name).is_ok())
+        .register_fn("to_string", |c: &mut CandidateView| format!("{} ({})", c.0.id, c.0.crystal.composition().reduced_formula()));
 }
 
 /// Turns a filter's return value into a decision.
@@ -81,20 +61,12 @@ fn decision(label: &str, result: Result<Dynamic, Box<EvalAltResult>>) -> Result<
     match result {
         Ok(d) => {
             if let Ok(keep) = d.as_bool() {
-                if keep {
-                    Ok(())
-                } else {
-                    Err(Rejection::new(label.to_string()))
-                }
+                if keep { Ok(()) } else { Err(Rejection::new(label.to_string())) }
             } else if d.is_string() {
                 Err(Rejection::new(d.to_string()))
             } else {
-                Err(
-                    Rejection::new(format!("script error in {label}")).with_detail(format!(
-                        "a filter must return true, false or a reason string, got {}",
-                        d.type_name()
-                    )),
-                )
+                Err(Rejection::new(format!("script error in {label}"))
+                    .with_detail(format!("a filter must return true, false or a reason string, got {}", d.type_name())))
             }
         }
         Err(e) => Err(script_error(label, e)),
@@ -130,10 +102,7 @@ impl Filter for ClosureFilter {
 
     fn check(&self, c: &Candidate) -> Result<(), Rejection> {
         let view = CandidateView(Arc::new(c.clone()));
-        decision(
-            &self.label,
-            self.f.call::<Dynamic>(&self.engine, &self.ast, (view,)),
-        )
+        decision(&self.label, self.f.call::<Dynamic>(&self.engine, &self.ast, (view,)))
     }
 }
 
@@ -157,10 +126,7 @@ impl Property for ClosureProperty {
 
     fn compute(&self, c: &mut Candidate) -> Result<(), Rejection> {
         let view = CandidateView(Arc::new(c.clone()));
-        let value = self
-            .f
-            .call::<Dynamic>(&self.engine, &self.ast, (view,))
-            .map_err(|e| script_error(&self.name, e))?;
+        let value = self.f.call::<Dynamic>(&self.engine, &self.ast, (view,)).map_err(|e| script_error(&self.name, e))?;
         let value = dynamic_to_field(&value)
             .map_err(|e| Rejection::new(format!("script error in {}", self.name)).with_detail(e))?;
         c.fields.set(self.name.clone(), value, self.unit.as_deref());
@@ -189,21 +155,9 @@ impl Filter for PluginFilter {
         let mut scope = Scope::new();
         let opts = CallFnOptions::new().eval_ast(false).rewind_scope(true);
         let result = if self.takes_options {
-            self.engine.call_fn_with_options::<Dynamic>(
-                opts,
-                &mut scope,
-                &self.ast,
-                "filter",
-                (view, self.options.clone()),
-            )
+            self.engine.call_fn_with_options::<Dynamic>(opts, &mut scope, &self.ast, "filter", (view, self.options.clone()))
         } else {
-            self.engine.call_fn_with_options::<Dynamic>(
-                opts,
-                &mut scope,
-                &self.ast,
-                "filter",
-                (view,),
-            )
+            self.engine.call_fn_with_options::<Dynamic>(opts, &mut scope, &self.ast, "filter", (view,))
         };
         decision(&self.label, result)
     }

@@ -26,18 +26,9 @@ fn source(sub: Substitution, what: String) -> Screen {
     let sub = Arc::new(sub);
     let len = sub.len();
     let build = move |i: u64| {
-        sub.candidate(i).map_err(|rejection| Failure {
-            index: i,
-            id: format!("#{i}"),
-            rejection,
-            error: false,
-        })
+        sub.candidate(i).map_err(|rejection| Failure { index: i, id: format!("#{i}"), rejection, error: false })
     };
-    Screen::new(SourceSpec::Indexed {
-        name: what,
-        len,
-        build: Arc::new(build),
-    })
+    Screen::new(SourceSpec::Indexed { name: what, len, build: Arc::new(build) })
 }
 
 fn to_json(v: &OptionValue) -> serde_json::Value {
@@ -55,104 +46,64 @@ pub fn register(engine: &mut Engine, slot: &Slot) {
         .register_type_with_name::<ScriptPrototype>("Prototype")
         .register_get("name", |p: &mut ScriptPrototype| p.0.name.clone())
         .register_get("orbits", |p: &mut ScriptPrototype| {
-            p.0.orbits
-                .iter()
-                .map(|o| Dynamic::from(o.label.clone()))
-                .collect::<rhai::Array>()
+            p.0.orbits.iter().map(|o| Dynamic::from(o.label.clone())).collect::<rhai::Array>()
         })
-        .register_get("space_group", |p: &mut ScriptPrototype| {
-            p.0.space_group.number as rhai::INT
-        })
-        .register_get("formula", |p: &mut ScriptPrototype| {
-            p.0.crystal.composition().reduced_formula()
-        })
+        .register_get("space_group", |p: &mut ScriptPrototype| p.0.space_group.number as rhai::INT)
+        .register_get("formula", |p: &mut ScriptPrototype| p.0.crystal.composition().reduced_formula())
         .register_fn("to_string", |p: &mut ScriptPrototype| {
-            let orbits: Vec<String> =
-                p.0.orbits
-                    .iter()
-                    .map(|o| format!("{}={}", o.label, o.species.element))
-                    .collect();
-            format!(
-                "{} ({}, {} {})",
-                p.0.name,
-                orbits.join(" "),
-                p.0.space_group.symbol,
-                p.0.wyckoff_sequence()
-            )
+            let orbits: Vec<String> = p.0.orbits.iter().map(|o| format!("{}={}", o.label, o.species.element)).collect();
+            format!("{} ({}, {} {})", p.0.name, orbits.join(" "), p.0.space_group.symbol, p.0.wyckoff_sequence())
         });
 
     engine.register_fn("prototype", |name: &str| -> Res<ScriptPrototype> {
         match Prototype::builtin(name) {
             Ok(p) => Ok(ScriptPrototype(Arc::new(p))),
-            Err(e) => fail(format!(
-                "{e} (built-in: {})",
-                crate::prototype::BUILTIN_NAMES.join(", ")
-            )),
+            Err(e) => fail(format!("{e} (built-in: {})", crate::prototype::BUILTIN_NAMES.join(", "))),
         }
     });
     let sl = slot.clone();
-    engine.register_fn(
-        "load_prototype",
-        move |path: &str| -> Res<ScriptPrototype> {
-            let shared = shared(&sl)?;
-            let resolved = shared.sandbox.resolve(path, "read").or_else(fail)?;
-            let records = formats::read_path(&resolved, None, &ReadOptions::default())
-                .or_else(|e| fail(e.to_string()))?;
-            let Some(first) = records.into_iter().next() else {
-                return fail(format!("{path}: no structure in the file"));
-            };
-            let entry = first.or_else(|e| fail(e.to_string()))?;
-            let Some(crystal) = entry.structure.as_crystal() else {
-                return fail(format!("{path}: a molecule cannot be a prototype"));
-            };
-            let name = resolved
-                .file_stem()
-                .map_or_else(|| entry.id.clone(), |s| s.to_string_lossy().into_owned());
-            match Prototype::from_crystal(&name, crystal) {
-                Ok(p) => Ok(ScriptPrototype(Arc::new(p))),
-                Err(e) => fail(format!("{path}: {e}")),
-            }
-        },
-    );
+    engine.register_fn("load_prototype", move |path: &str| -> Res<ScriptPrototype> {
+        let shared = shared(&sl)?;
+        let resolved = shared.sandbox.resolve(path, "read").or_else(fail)?;
+        let records = formats::read_path(&resolved, None, &ReadOptions::default()).or_else(|e| fail(e.to_string()))?;
+        let Some(first) = records.into_iter().next() else {
+            return fail(format!("{path}: no structure in the file"));
+        };
+        let entry = first.or_else(|e| fail(e.to_string()))?;
+        let Some(crystal) = entry.structure.as_crystal() else {
+            return fail(format!("{path}: a molecule cannot be a prototype"));
+        };
+        let name = resolved.file_stem().map_or_else(|| entry.id.clone(), |s| s.to_string_lossy().into_owned());
+        match Prototype::from_crystal(&name, crystal) {
+            Ok(p) => Ok(ScriptPrototype(Arc::new(p))),
+            Err(e) => fail(format!("{path}: {e}")),
+        }
+    });
 
-    engine.register_fn(
-        "substitute",
-        |p: ScriptPrototype, orbits: Map| -> Res<Screen> {
-            let mut lists: Vec<(String, Vec<String>)> = Vec::new();
-            for (label, v) in &orbits {
-                let list = if v.is_string() {
-                    vec![v.to_string()]
-                } else if v.is_array() {
-                    strings(&v.clone().cast::<rhai::Array>(), label).or_else(fail)?
-                } else {
-                    return fail(format!(
-                        "substitute: orbit {label}: expected a list of elements, got {}",
-                        v.type_name()
-                    ));
-                };
-                lists.push((label.to_string(), list));
-            }
-            let sub = Substitution::parse((*p.0).clone(), lists)
-                .or_else(|e| fail(format!("substitute: {e}")))?;
-            let what = format!("substitute {}", p.0.name);
-            Ok(source(sub, what))
-        },
-    );
-    engine.register_fn(
-        "substitute_hautier",
-        |p: ScriptPrototype, options: Map| -> Res<Screen> {
-            let mut json = serde_json::Map::new();
-            for (k, v) in &options {
-                json.insert(k.to_string(), to_json(&dynamic_to_option(v).or_else(fail)?));
-            }
-            let o: HautierOptions = serde_json::from_value(serde_json::Value::Object(json))
-                .or_else(|e| fail(format!("substitute_hautier: {e}")))?;
-            let sub = Substitution::hautier((*p.0).clone(), &o)
-                .or_else(|e| fail(format!("substitute_hautier: {e}")))?;
-            Ok(source(
-                sub,
-                format!("Hautier substitution into {}", p.0.name),
-            ))
-        },
-    );
+    engine.register_fn("substitute", |p: ScriptPrototype, orbits: Map| -> Res<Screen> {
+        let mut lists: Vec<(String, Vec<String>)> = Vec::new();
+        for (label, v) in &orbits {
+            let list = if v.is_string() {
+                vec![v.to_string()]
+            } else if v.is_array() {
+                strings(&v.clone().cast::<rhai::Array>(), label).or_else(fail)?
+            } else {
+                return fail(format!("substitute: orbit {label}: expected a list of elements, got {}", v.type_name()));
+            };
+            lists.push((label.to_string(), list));
+        }
+        let sub = Substitution::parse((*p.0).clone(), lists).or_else(|e| fail(format!("substitute: {e}")))?;
+        let what = format!("substitute {}", p.0.name);
+        Ok(source(sub, what))
+    });
+    engine.register_fn("substitute_hautier", |p: ScriptPrototype, options: Map| -> Res<Screen> {
+        let mut json = serde_json::Map::new();
+        for (k, v) in &options {
+            json.insert(k.to_string(), to_json(&dynamic_to_option(v).or_else(fail)?));
+        }
+        let o: HautierOptions =
+            serde_json::from_value(serde_json::Value::Object(json)).or_else(|e| fail(format!("substitute_hautier: {e}")))?;
+        let sub = Substitution::hautier((*p.0).clone(), &o).or_else(|e| fail(format!("substitute_hautier: {e}")))?;
+        Ok(source(sub, format!("Hautier substitution into {}", p.0.name)))
+    });
 }

@@ -24,10 +24,7 @@ pub fn dynamic_to_field(d: &Dynamic) -> Result<Value, String> {
     } else if d.is_string() {
         Ok(Value::Text(d.to_string()))
     } else {
-        Err(format!(
-            "expected a number, bool or string, got {}",
-            d.type_name()
-        ))
+        Err(format!("expected a number, bool or string, got {}", d.type_name()))
     }
 }
 
@@ -42,24 +39,16 @@ pub fn dynamic_to_option(d: &Dynamic) -> Result<OptionValue, String> {
         Ok(OptionValue::Text(d.to_string()))
     } else if d.is_array() {
         let a = d.clone().cast::<Array>();
-        Ok(OptionValue::List(
-            a.iter().map(dynamic_to_option).collect::<Result<_, _>>()?,
-        ))
+        Ok(OptionValue::List(a.iter().map(dynamic_to_option).collect::<Result<_, _>>()?))
     } else {
-        Err(format!(
-            "option values are numbers, bools, strings or arrays of them, got {}",
-            d.type_name()
-        ))
+        Err(format!("option values are numbers, bools, strings or arrays of them, got {}", d.type_name()))
     }
 }
 
 pub fn map_to_options(map: &Map) -> Result<Options, String> {
     let mut o = Options::new();
     for (k, v) in map {
-        o.insert(
-            k.to_string(),
-            dynamic_to_option(v).map_err(|e| format!("option '{k}': {e}"))?,
-        );
+        o.insert(k.to_string(), dynamic_to_option(v).map_err(|e| format!("option '{k}': {e}"))?);
     }
     Ok(o)
 }
@@ -76,10 +65,7 @@ pub fn option_to_dynamic(v: &OptionValue) -> Dynamic {
 
 /// All options as a Rhai map (marks them read).
 pub fn options_to_map(o: &Options) -> Map {
-    o.take_all()
-        .iter()
-        .map(|(k, v)| (k.as_str().into(), option_to_dynamic(v)))
-        .collect()
+    o.take_all().iter().map(|(k, v)| (k.as_str().into(), option_to_dynamic(v))).collect()
 }
 
 /// Strings of an array (`["Sr", "Ba"]`), with the offending item named otherwise.
@@ -87,14 +73,7 @@ pub fn strings(a: &Array, what: &str) -> Result<Vec<String>, String> {
     a.iter()
         .enumerate()
         .map(|(i, d)| {
-            if d.is_string() {
-                Ok(d.to_string())
-            } else {
-                Err(format!(
-                    "{what}[{i}]: expected a string, got {}",
-                    d.type_name()
-                ))
-            }
+            if d.is_string() { Ok(d.to_string()) } else { Err(format!("{what}[{i}]: expected a string, got {}", d.type_name())) }
         })
         .collect()
 }

@@ -13,17 +13,11 @@ pub struct SpeciesChoice {
 
 impl SpeciesChoice {
     pub fn new(element: Element) -> Self {
-        SpeciesChoice {
-            element,
-            oxidation: None,
-        }
+        SpeciesChoice { element, oxidation: None }
     }
 
     pub fn ion(ion: Ion) -> Self {
-        SpeciesChoice {
-            element: ion.element,
-            oxidation: Some(ion.charge),
-        }
+        SpeciesChoice { element: ion.element, oxidation: Some(ion.charge) }
     }
 
     /// The crystal species (oxidation state set only when fixed here).
@@ -76,20 +70,12 @@ pub struct ChoiceError {
 }
 
 fn species_token(token: &str, whole: &str) -> Result<SpeciesChoice, ChoiceError> {
-    let err = |message: String| ChoiceError {
-        text: whole.to_string(),
-        message,
-    };
+    let err = |message: String| ChoiceError { text: whole.to_string(), message };
     let token = token.trim();
     if token.ends_with('+') || token.ends_with('-') {
-        return token
-            .parse::<Ion>()
-            .map(SpeciesChoice::ion)
-            .map_err(|e| err(e.to_string()));
+        return token.parse::<Ion>().map(SpeciesChoice::ion).map_err(|e| err(e.to_string()));
     }
-    Element::from_symbol(token)
-        .map(SpeciesChoice::new)
-        .map_err(|e| err(e.to_string()))
+    Element::from_symbol(token).map(SpeciesChoice::new).map_err(|e| err(e.to_string()))
 }
 
 impl Choice {
@@ -106,21 +92,13 @@ impl Choice {
     /// assert!(Choice::parse("O2", 3).is_err());
     /// ```
     pub fn parse(text: &str, orbit_size: usize) -> Result<Choice, ChoiceError> {
-        let err = |message: String| ChoiceError {
-            text: text.to_string(),
-            message,
-        };
+        let err = |message: String| ChoiceError { text: text.to_string(), message };
         let trimmed = text.trim();
         if trimmed.is_empty() {
-            return Err(err(
-                "empty choice: expected an element, an ion or a decoration".into(),
-            ));
+            return Err(err("empty choice: expected an element, an ion or a decoration".into()));
         }
         let sites: Vec<SpeciesChoice> = if trimmed.contains(',') {
-            trimmed
-                .split(',')
-                .map(|t| species_token(t, text))
-                .collect::<Result<_, _>>()?
+            trimmed.split(',').map(|t| species_token(t, text)).collect::<Result<_, _>>()?
         } else if trimmed.ends_with('+') || trimmed.ends_with('-') {
             return Ok(Choice::Uniform(species_token(trimmed, text)?));
         } else {
@@ -134,9 +112,7 @@ impl Choice {
             for (e, n) in parts {
                 let n = n.unwrap_or(1);
                 if sites.len() + n > orbit_size {
-                    return Err(err(format!(
-                        "the formula has more atoms than the orbit's {orbit_size} sites"
-                    )));
+                    return Err(err(format!("the formula has more atoms than the orbit's {orbit_size} sites")));
                 }
                 sites.extend(std::iter::repeat_n(SpeciesChoice::new(e), n));
             }
@@ -148,10 +124,7 @@ impl Choice {
     /// A per-site list, collapsed to [`Choice::Uniform`] when every site gets the same species.
     pub fn from_sites(sites: Vec<SpeciesChoice>, orbit_size: usize) -> Result<Choice, String> {
         if sites.len() != orbit_size {
-            return Err(format!(
-                "{} species given for an orbit of {orbit_size} sites",
-                sites.len()
-            ));
+            return Err(format!("{} species given for an orbit of {orbit_size} sites", sites.len()));
         }
         match sites.first() {
             Some(&first) if sites.iter().all(|&s| s == first) => Ok(Choice::Uniform(first)),
@@ -253,18 +226,9 @@ mod tests {
             Choice::parse("Fe3+", 1).unwrap(),
             Choice::Uniform(SpeciesChoice::ion("Fe3+".parse().unwrap()))
         );
-        assert_eq!(
-            Choice::parse("O,O,N", 3).unwrap(),
-            Choice::Sites(vec![el("O"), el("O"), el("N")])
-        );
-        assert_eq!(
-            Choice::parse("ON2", 3).unwrap(),
-            Choice::Sites(vec![el("O"), el("N"), el("N")])
-        );
-        assert_eq!(
-            Choice::parse(" O , O , O ", 3).unwrap(),
-            Choice::Uniform(el("O"))
-        );
+        assert_eq!(Choice::parse("O,O,N", 3).unwrap(), Choice::Sites(vec![el("O"), el("O"), el("N")]));
+        assert_eq!(Choice::parse("ON2", 3).unwrap(), Choice::Sites(vec![el("O"), el("N"), el("N")]));
+        assert_eq!(Choice::parse(" O , O , O ", 3).unwrap(), Choice::Uniform(el("O")));
         for bad in ["", "Xx", "O2", "O4", "O,N", "o", "O0N3", "Fe9", "2O"] {
             assert!(Choice::parse(bad, 3).is_err(), "{bad}");
         }

@@ -52,10 +52,7 @@ impl Substitution {
     /// let p = |i| sub.candidate(i).unwrap().fields.number("substitution_probability").unwrap();
     /// assert!(p(0) >= p(1) && p(1) > 1e-3);
     /// ```
-    pub fn hautier(
-        prototype: Prototype,
-        options: &HautierOptions,
-    ) -> Result<Substitution, SubstitutionError> {
+    pub fn hautier(prototype: Prototype, options: &HautierOptions) -> Result<Substitution, SubstitutionError> {
         let charges = prototype.orbit_charges();
         // Distinct prototype ions with their site counts, in orbit order.
         let mut ions: Vec<(Ion, f64)> = Vec::new();
@@ -85,10 +82,7 @@ impl Substitution {
             owned = SubstitutionProbability::embedded(options.alpha);
             &owned
         };
-        let predictor = SubstitutionPredictor {
-            model,
-            threshold: options.threshold,
-        };
+        let predictor = SubstitutionPredictor { model, threshold: options.threshold };
         let predictions = if options.charge_balanced {
             predictor.composition_prediction(&ions, options.to_this_composition)
         } else {
@@ -119,18 +113,9 @@ impl Substitution {
         }
         for (k, c) in choices.iter_mut().enumerate() {
             if c.is_empty() {
-                c.push(Choice::Uniform(SpeciesChoice::new(
-                    prototype.orbits[k].species.element,
-                )));
+                c.push(Choice::Uniform(SpeciesChoice::new(prototype.orbits[k].species.element)));
             }
         }
-        Ok(Substitution::assemble(
-            prototype,
-            choices,
-            Enumeration::List {
-                rows,
-                probabilities,
-            },
-        ))
+        Ok(Substitution::assemble(prototype, choices, Enumeration::List { rows, probabilities }))
     }
 }

@@ -71,11 +71,7 @@ pub const INDEX_OUT_OF_RANGE: &str = "index out of range";
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
 pub enum SubstitutionError {
     #[error("prototype '{prototype}' has no orbit '{label}'; its orbits are {available}")]
-    UnknownOrbit {
-        prototype: String,
-        label: String,
-        available: String,
-    },
+    UnknownOrbit { prototype: String, label: String, available: String },
     #[error("orbit '{0}' is given twice")]
     DuplicateOrbit(String),
     #[error("orbit '{0}' has an empty list of choices")]
@@ -96,10 +92,7 @@ enum Enumeration {
     /// Cartesian product; `strides[k]` = product of the sizes of orbits after k.
     Product { strides: Vec<u64>, len: u64 },
     /// Explicit rows of choice indices (width = number of orbits), with probabilities.
-    List {
-        rows: Vec<u32>,
-        probabilities: Vec<f64>,
-    },
+    List { rows: Vec<u32>, probabilities: Vec<f64> },
 }
 
 /// A lazily enumerated set of substituted candidates (see the module docs).
@@ -153,31 +146,20 @@ impl Substitution {
         let choices: Vec<Vec<Choice>> = choices
             .into_iter()
             .zip(&prototype.orbits)
-            .map(|(c, o)| {
-                c.unwrap_or_else(|| vec![Choice::Uniform(SpeciesChoice::new(o.species.element))])
-            })
+            .map(|(c, o)| c.unwrap_or_else(|| vec![Choice::Uniform(SpeciesChoice::new(o.species.element))]))
             .collect();
         let mut strides = vec![1u64; choices.len()];
         let mut len: u64 = 1;
         for k in (0..choices.len()).rev() {
             strides[k] = len;
-            len = len
-                .checked_mul(choices[k].len() as u64)
-                .ok_or(SubstitutionError::TooMany)?;
+            len = len.checked_mul(choices[k].len() as u64).ok_or(SubstitutionError::TooMany)?;
         }
-        Ok(Substitution::assemble(
-            prototype,
-            choices,
-            Enumeration::Product { strides, len },
-        ))
+        Ok(Substitution::assemble(prototype, choices, Enumeration::Product { strides, len }))
     }
 
     /// [`Substitution::new`] from text: each orbit label with a list of choices as
     /// [`Choice::parse`] reads them (`"Sr"`, `"Fe3+"`, `"O,O,N"`, `"O2N"`).
-    pub fn parse<L, C, S>(
-        prototype: Prototype,
-        orbits: L,
-    ) -> Result<Substitution, SubstitutionError>
+    pub fn parse<L, C, S>(prototype: Prototype, orbits: L) -> Result<Substitution, SubstitutionError>
     where
         L: IntoIterator<Item = (S, C)>,
         C: IntoIterator,
@@ -193,20 +175,13 @@ impl Substitution {
                 .into_iter()
                 .map(|t| Choice::parse(t.as_ref(), size))
                 .collect::<Result<Vec<_>, _>>()
-                .map_err(|source| SubstitutionError::Choice {
-                    orbit: label.clone(),
-                    source,
-                })?;
+                .map_err(|source| SubstitutionError::Choice { orbit: label.clone(), source })?;
             parsed.push((label, list));
         }
         Substitution::new(prototype, parsed)
     }
 
-    fn assemble(
-        prototype: Prototype,
-        choices: Vec<Vec<Choice>>,
-        enumeration: Enumeration,
-    ) -> Substitution {
+    fn assemble(prototype: Prototype, choices: Vec<Vec<Choice>>, enumeration: Enumeration) -> Substitution {
         let n = prototype.crystal.sites.len();
         let mut site_rank = vec![0usize; n];
         for o in &prototype.orbits {
@@ -227,12 +202,7 @@ impl Substitution {
                         lengths.len() - 1
                     }
                 };
-                SizedContact {
-                    i: c.i,
-                    j: c.j,
-                    distance: c.distance,
-                    class,
-                }
+                SizedContact { i: c.i, j: c.j, distance: c.distance, class }
             })
             .collect();
         let orbit_charges = prototype.orbit_charges();
@@ -298,20 +268,14 @@ impl Substitution {
 
     /// What goes where in candidate `index` (no allocation); `None` past the end.
     pub fn assignment(&self, index: u64) -> Option<Assignment<'_>> {
-        (index < self.len()).then_some(Assignment {
-            substitution: self,
-            index,
-        })
+        (index < self.len()).then_some(Assignment { substitution: self, index })
     }
 
     /// Builds candidate `index`.
     pub fn candidate(&self, index: u64) -> Result<Candidate, Rejection> {
         match self.assignment(index) {
             Some(a) => a.candidate(),
-            None => {
-                Err(Rejection::new(INDEX_OUT_OF_RANGE)
-                    .with_detail(format!("{index} ≥ {}", self.len())))
-            }
+            None => Err(Rejection::new(INDEX_OUT_OF_RANGE).with_detail(format!("{index} ≥ {}", self.len()))),
         }
     }
 
@@ -321,10 +285,7 @@ impl Substitution {
     }
 
     /// Candidates of an index range (clamped to the end), in order.
-    pub fn range(
-        &self,
-        range: std::ops::Range<u64>,
-    ) -> impl Iterator<Item = Result<Candidate, Rejection>> + '_ {
+    pub fn range(&self, range: std::ops::Range<u64>) -> impl Iterator<Item = Result<Candidate, Rejection>> + '_ {
         let end = range.end.min(self.len());
         (range.start..end).map(move |i| self.candidate(i))
     }
@@ -334,46 +295,30 @@ impl Substitution {
             Enumeration::Product { strides, .. } => {
                 ((index / strides[orbit]) % self.choices[orbit].len() as u64) as usize
             }
-            Enumeration::List { rows, .. } => {
-                rows[index as usize * self.choices.len() + orbit] as usize
-            }
+            Enumeration::List { rows, .. } => rows[index as usize * self.choices.len() + orbit] as usize,
         }
     }
 }
 
 fn orbit_index(prototype: &Prototype, label: &str) -> Result<usize, SubstitutionError> {
-    prototype
-        .orbit_index(label)
-        .ok_or_else(|| SubstitutionError::UnknownOrbit {
-            prototype: prototype.name.clone(),
-            label: label.to_string(),
-            available: prototype
-                .orbits
-                .iter()
-                .map(|o| o.label.as_str())
-                .collect::<Vec<_>>()
-                .join(", "),
-        })
+    prototype.orbit_index(label).ok_or_else(|| SubstitutionError::UnknownOrbit {
+        prototype: prototype.name.clone(),
+        label: label.to_string(),
+        available: prototype.orbits.iter().map(|o| o.label.as_str()).collect::<Vec<_>>().join(", "),
+    })
 }
 
 /// Radii of `element` with `charge` at `coordination`.
 fn site_size(element: Element, charge: Option<i8>, coordination: u8) -> SiteSize {
     let data = element.data();
-    let metallic = data
-        .metallic_radius
-        .or(data.atomic_radius)
-        .unwrap_or(f64::NAN);
+    let metallic = data.metallic_radius.or(data.atomic_radius).unwrap_or(f64::NAN);
     match charge {
         Some(q) if q != 0 => SiteSize {
             charge: q,
             ionic: ionic_radius(Ion::new(element, q), coordination).map_or(f64::NAN, |r| r.radius),
             metallic,
         },
-        _ => SiteSize {
-            charge: 0,
-            ionic: f64::NAN,
-            metallic,
-        },
+        _ => SiteSize { charge: 0, ionic: f64::NAN, metallic },
     }
 }
 
@@ -398,8 +343,7 @@ impl<'a> Assignment<'a> {
     /// The species on prototype site `site`.
     pub fn site_species(&self, site: usize) -> SpeciesChoice {
         let s = self.substitution;
-        self.choice(s.prototype.site_orbits()[site])
-            .species_at(s.site_rank[site])
+        self.choice(s.prototype.site_orbits()[site]).species_at(s.site_rank[site])
     }
 
     /// True when every orbit holds one species (the candidate keeps the prototype's symmetry).
@@ -410,9 +354,7 @@ impl<'a> Assignment<'a> {
     /// Hautier probability of this candidate, for probabilistic substitutions.
     pub fn probability(&self) -> Option<f64> {
         match &self.substitution.enumeration {
-            Enumeration::List { probabilities, .. } => {
-                probabilities.get(self.index as usize).copied()
-            }
+            Enumeration::List { probabilities, .. } => probabilities.get(self.index as usize).copied(),
             Enumeration::Product { .. } => None,
         }
     }
@@ -469,10 +411,7 @@ impl<'a> Assignment<'a> {
             }
             let element = self.site_species(i).element;
             *slot = match &states {
-                Some(states) => comp
-                    .iter()
-                    .position(|(e, _)| *e == element)
-                    .and_then(|p| states.get(p).copied()),
+                Some(states) => comp.iter().position(|(e, _)| *e == element).and_then(|p| states.get(p).copied()),
                 None => {
                     let target = s.orbit_charges[s.prototype.site_orbits()[i]];
                     target.and_then(|t| {
@@ -513,13 +452,7 @@ impl<'a> Assignment<'a> {
                     size
                 })
                 .collect();
-            match volume::scale_factor(
-                s.volume_rule,
-                &s.contacts,
-                proto.site_orbits(),
-                &sizes,
-                &s.reference,
-            ) {
+            match volume::scale_factor(s.volume_rule, &s.contacts, proto.site_orbits(), &sizes, &s.reference) {
                 Some(f) => proto.crystal.lattice.scaled(f).map_err(|e| {
                     Rejection::new(INVALID_STRUCTURE).with_detail(format!("{}: {e}", self.id()))
                 })?,
@@ -537,10 +470,9 @@ impl<'a> Assignment<'a> {
         let uniform = self.is_uniform();
         if uniform {
             crystal.symmetry = Some(proto.symmetry().clone());
-            crystal.properties.insert(
-                "wyckoff_sequence".into(),
-                serde_json::Value::String(s.wyckoff_sequence.clone()),
-            );
+            crystal
+                .properties
+                .insert("wyckoff_sequence".into(), serde_json::Value::String(s.wyckoff_sequence.clone()));
         }
         let mut assignment = Vec::with_capacity(proto.orbits.len());
         for (k, orbit) in proto.orbits.iter().enumerate() {
@@ -561,15 +493,10 @@ impl<'a> Assignment<'a> {
                 }
             }
         }
-        let origin = Origin::Substitution {
-            prototype: proto.name.clone(),
-            assignment,
-        };
+        let origin = Origin::Substitution { prototype: proto.name.clone(), assignment };
         let mut candidate = Candidate::new(self.id(), self.index, crystal, origin);
         if let Some(p) = self.probability() {
-            candidate
-                .fields
-                .set("substitution_probability", Value::Float(p), None);
+            candidate.fields.set("substitution_probability", Value::Float(p), None);
         }
         Ok(candidate)
     }

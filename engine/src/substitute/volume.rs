@@ -52,13 +52,9 @@ impl VolumeRule {
     }
 
     pub fn from_name(name: &str) -> Option<VolumeRule> {
-        [
-            VolumeRule::Contact,
-            VolumeRule::IonicVolumeRatio,
-            VolumeRule::Keep,
-        ]
-        .into_iter()
-        .find(|r| r.name() == name)
+        [VolumeRule::Contact, VolumeRule::IonicVolumeRatio, VolumeRule::Keep]
+            .into_iter()
+            .find(|r| r.name() == name)
     }
 }
 
@@ -101,11 +97,7 @@ pub(crate) fn scale_factor(
     }
 }
 
-fn contact_scale(
-    contacts: &[SizedContact],
-    site_orbit: &[usize],
-    sizes: &[SiteSize],
-) -> Option<f64> {
+fn contact_scale(contacts: &[SizedContact], site_orbit: &[usize], sizes: &[SiteSize]) -> Option<f64> {
     // Bond types: (anion orbit, length class) → (Σ (r_i + r_j) / d, count). Few per prototype.
     let mut groups: [(usize, usize, f64, u32); 16] = [(usize::MAX, 0, 0.0, 0); 16];
     let mut n_groups = 0;
@@ -123,10 +115,7 @@ fn contact_scale(
         }
         let key = (site_orbit[anion], c.class);
         let ratio = sum / c.distance;
-        let slot = groups[..n_groups]
-            .iter_mut()
-            .chain(overflow.iter_mut())
-            .find(|g| (g.0, g.1) == key);
+        let slot = groups[..n_groups].iter_mut().chain(overflow.iter_mut()).find(|g| (g.0, g.1) == key);
         match slot {
             Some(g) => {
                 g.2 += ratio;
@@ -143,16 +132,10 @@ fn contact_scale(
         .iter()
         .chain(&overflow)
         .map(|g| g.2 / f64::from(g.3))
-        .fold(None, |best: Option<f64>, s| {
-            Some(best.map_or(s, |b| b.max(s)))
-        })
+        .fold(None, |best: Option<f64>, s| Some(best.map_or(s, |b| b.max(s))))
 }
 
-fn volume_ratio(
-    sizes: &[SiteSize],
-    reference: &[SiteSize],
-    radius: impl Fn(&SiteSize) -> f64,
-) -> Option<f64> {
+fn volume_ratio(sizes: &[SiteSize], reference: &[SiteSize], radius: impl Fn(&SiteSize) -> f64) -> Option<f64> {
     let cube = |v: &[SiteSize]| v.iter().map(|s| radius(s).powi(3)).sum::<f64>();
     let ratio = cube(sizes) / cube(reference);
     (ratio.is_finite() && ratio > 0.0).then(|| ratio.cbrt())

@@ -76,19 +76,13 @@ impl WyckoffOrbit {
 impl SymmetryDataset {
     /// Analyses `crystal` with the backend and tolerances of `options`. Never panics: inputs
     /// the C code cannot take (see [`TypedCell::validate`]) and backend failures are errors.
-    pub fn new(
-        crystal: &Crystal,
-        options: &SymmetryOptions,
-    ) -> Result<SymmetryDataset, SymmetryError> {
+    pub fn new(crystal: &Crystal, options: &SymmetryOptions) -> Result<SymmetryDataset, SymmetryError> {
         let cell = TypedCell::from_crystal(crystal)?;
         Self::from_cell(&cell, options)
     }
 
     /// Same as [`SymmetryDataset::new`] on an already typed cell.
-    pub fn from_cell(
-        cell: &TypedCell,
-        options: &SymmetryOptions,
-    ) -> Result<SymmetryDataset, SymmetryError> {
+    pub fn from_cell(cell: &TypedCell, options: &SymmetryOptions) -> Result<SymmetryDataset, SymmetryError> {
         cell.validate(options.symprec, options.angle_tolerance)?;
         match options.answering_backend(cell) {
             Backend::Spglib => spglib::dataset(cell, options.symprec, options.angle_tolerance),
@@ -112,17 +106,13 @@ impl SymmetryDataset {
             }
             let sites: Vec<usize> = (0..n).filter(|&i| self.orbits[i] == rep).collect();
             let multiplicity = (sites.len() as f64 * ratio).round().max(1.0) as usize;
-            let kind = (self.types[rep] as usize)
-                .checked_sub(1)
-                .and_then(|t| self.kinds.get(t));
+            let kind = (self.types[rep] as usize).checked_sub(1).and_then(|t| self.kinds.get(t));
             out.push(WyckoffOrbit {
                 representative: rep,
                 multiplicity,
                 letter: self.wyckoffs[rep],
                 site_symmetry: self.site_symmetry[rep].clone(),
-                species: kind
-                    .cloned()
-                    .unwrap_or_else(|| Occupancy::mixed(Vec::new())),
+                species: kind.cloned().unwrap_or_else(|| Occupancy::mixed(Vec::new())),
                 sites,
             });
         }
@@ -132,21 +122,13 @@ impl SymmetryDataset {
 
     /// The Wyckoff sequence: every orbit's multiplicity and letter, by letter ("1a 1b 3c").
     pub fn wyckoff_sequence(&self) -> String {
-        self.wyckoff_orbits()
-            .iter()
-            .map(WyckoffOrbit::label)
-            .collect::<Vec<_>>()
-            .join(" ")
+        self.wyckoff_orbits().iter().map(WyckoffOrbit::label).collect::<Vec<_>>().join(" ")
     }
 }
 
 /// 'a'…'z' then 'A' (Pmmm's 27th position).
 fn letter_rank(c: char) -> u32 {
-    if c.is_ascii_lowercase() {
-        c as u32 - 'a' as u32
-    } else {
-        26 + c as u32
-    }
+    if c.is_ascii_lowercase() { c as u32 - 'a' as u32 } else { 26 + c as u32 }
 }
 
 /// Wyckoff letter of spglib's 0-based index.

@@ -56,14 +56,8 @@ fn approximate_automorphisms(basis: &Mat3, symprec: f64, angle_tolerance: f64) -
             }
         }
     }
-    let angle = |u: Vec3, v: Vec3| {
-        (math::dot(u, v) / (math::norm(u) * math::norm(v)))
-            .clamp(-1.0, 1.0)
-            .acos()
-    };
-    let keeps_angle = |p: usize, q: usize, u: Vec3, v: Vec3| {
-        (angle(u, v) - angle(basis[p], basis[q])).abs() <= angle_tolerance
-    };
+    let angle = |u: Vec3, v: Vec3| (math::dot(u, v) / (math::norm(u) * math::norm(v))).clamp(-1.0, 1.0).acos();
+    let keeps_angle = |p: usize, q: usize, u: Vec3, v: Vec3| (angle(u, v) - angle(basis[p], basis[q])).abs() <= angle_tolerance;
     let mut out = Vec::new();
     for (c0, v0) in &candidates[0] {
         for (c1, v1) in &candidates[1] {
@@ -72,15 +66,8 @@ fn approximate_automorphisms(basis: &Mat3, symprec: f64, angle_tolerance: f64) -
             }
             for (c2, v2) in &candidates[2] {
                 // Columns c0, c1, c2.
-                let m = [
-                    [c0[0], c1[0], c2[0]],
-                    [c0[1], c1[1], c2[1]],
-                    [c0[2], c1[2], c2[2]],
-                ];
-                if determinant(&m).abs() != 1
-                    || !keeps_angle(1, 2, *v1, *v2)
-                    || !keeps_angle(2, 0, *v2, *v0)
-                {
+                let m = [[c0[0], c1[0], c2[0]], [c0[1], c1[1], c2[1]], [c0[2], c1[2], c2[2]]];
+                if determinant(&m).abs() != 1 || !keeps_angle(1, 2, *v1, *v2) || !keeps_angle(2, 0, *v2, *v0) {
                     continue;
                 }
                 out.push(m);
@@ -92,8 +79,7 @@ fn approximate_automorphisms(basis: &Mat3, symprec: f64, angle_tolerance: f64) -
 
 fn determinant(m: &IntMat) -> i64 {
     let m = m.map(|r| r.map(i64::from));
-    m[0][0] * (m[1][1] * m[2][2] - m[1][2] * m[2][1])
-        - m[0][1] * (m[1][0] * m[2][2] - m[1][2] * m[2][0])
+    m[0][0] * (m[1][1] * m[2][2] - m[1][2] * m[2][1]) - m[0][1] * (m[1][0] * m[2][2] - m[1][2] * m[2][0])
         + m[0][2] * (m[1][0] * m[2][1] - m[1][1] * m[2][0])
 }
 
@@ -107,9 +93,7 @@ fn generates_finite_group(generators: &[IntMat]) -> bool {
         let element = group[next];
         next += 1;
         for g in generators {
-            let Some(p) = math::mat_mul_int(&element, g) else {
-                return false;
-            };
+            let Some(p) = math::mat_mul_int(&element, g) else { return false };
             if !group.contains(&p) {
                 if group.len() == MAX_FINITE_ORDER {
                     return false;
@@ -133,11 +117,7 @@ mod tests {
         assert!(!closure_is_infinite(&cubic, 0.1, 5.0 * DEG));
         assert!(!closure_is_infinite(&cubic, 1.0, 60.0 * DEG));
         let a = 3.2;
-        let hexagonal = [
-            [a, 0.0, 0.0],
-            [-0.5 * a, 0.75f64.sqrt() * a, 0.0],
-            [0.0, 0.0, 5.2],
-        ];
+        let hexagonal = [[a, 0.0, 0.0], [-0.5 * a, 0.75f64.sqrt() * a, 0.0], [0.0, 0.0, 5.2]];
         assert!(!closure_is_infinite(&hexagonal, 0.1, 5.0 * DEG));
         assert_eq!(approximate_automorphisms(&cubic, 1e-3, 1e-3).len(), 48);
         assert_eq!(approximate_automorphisms(&hexagonal, 1e-3, 1e-3).len(), 24);

@@ -34,9 +34,7 @@ pub mod tables;
 
 pub use dataset::{SymmetryDataset, WyckoffOrbit, species_label};
 pub use operation::{SymOp, SymOpError};
-pub use options::{
-    Backend, DEFAULT_ANGLE_TOLERANCE, DEFAULT_SYMPREC, SymmetryError, SymmetryOptions,
-};
+pub use options::{Backend, DEFAULT_ANGLE_TOLERANCE, DEFAULT_SYMPREC, SymmetryError, SymmetryOptions};
 pub use reduction::LatticeReduction;
 pub use site_types::{MAX_SITES, OCCUPANCY_EPS, TypedCell};
 pub use spglib::spacegroup_type;
@@ -60,18 +58,13 @@ pub struct SymmetryInfo {
 impl SymmetryInfo {
     /// Restricts `orbits` to the given sites (see `Crystal::select_sites`).
     pub fn select_sites(&self, indices: &[usize]) -> SymmetryInfo {
-        SymmetryInfo {
-            orbits: indices.iter().map(|&i| self.orbits[i]).collect(),
-            ..self.clone()
-        }
+        SymmetryInfo { orbits: indices.iter().map(|&i| self.orbits[i]).collect(), ..self.clone() }
     }
 
     /// The asymmetric unit: the first site of every orbit, in order of first appearance.
     pub fn representatives(&self) -> Vec<usize> {
         let mut seen = std::collections::HashSet::new();
-        (0..self.orbits.len())
-            .filter(|&i| seen.insert(self.orbits[i]))
-            .collect()
+        (0..self.orbits.len()).filter(|&i| seen.insert(self.orbits[i])).collect()
     }
 }
 

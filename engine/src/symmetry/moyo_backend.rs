@@ -20,19 +20,12 @@ use nalgebra::Vector3;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 fn failed(message: impl Into<String>) -> SymmetryError {
-    SymmetryError::Failed {
-        backend: Backend::Moyo,
-        message: message.into(),
-    }
+    SymmetryError::Failed { backend: Backend::Moyo, message: message.into() }
 }
 
 fn moyo_cell(cell: &TypedCell) -> Cell {
     let lattice = MoyoLattice::from_basis(cell.lattice);
-    let positions = cell
-        .positions
-        .iter()
-        .map(|p| Vector3::new(p[0], p[1], p[2]))
-        .collect();
+    let positions = cell.positions.iter().map(|p| Vector3::new(p[0], p[1], p[2])).collect();
     Cell::new(lattice, positions, cell.types.clone())
 }
 
@@ -44,20 +37,10 @@ fn angle(angle_tolerance: Option<f64>) -> AngleTolerance {
 }
 
 /// Runs moyo's full analysis (standardized cell with spglib's Cartesian orientation).
-fn run(
-    cell: &TypedCell,
-    symprec: f64,
-    angle_tolerance: Option<f64>,
-) -> Result<MoyoDataset, SymmetryError> {
+fn run(cell: &TypedCell, symprec: f64, angle_tolerance: Option<f64>) -> Result<MoyoDataset, SymmetryError> {
     let input = moyo_cell(cell);
     let result = catch_unwind(AssertUnwindSafe(|| {
-        MoyoDataset::new(
-            &input,
-            symprec,
-            angle(angle_tolerance),
-            Setting::Spglib,
-            true,
-        )
+        MoyoDataset::new(&input, symprec, angle(angle_tolerance), Setting::Spglib, true)
     }));
     match result {
         Ok(Ok(d)) => Ok(d),
@@ -86,25 +69,13 @@ const GUARD_MARGIN: f64 = 1.5;
 /// dedup test (23,628, at 0.1, 0.01 and 0.001 Å) and every corpus structure (0.1 and 0.001 Å)
 /// against a copy of moyo whose closure stops at 48 elements: every cell that runs away is
 /// caught, and about 1% of the cells go to spglib.
-pub(super) fn answering_backend(
-    cell: &TypedCell,
-    symprec: f64,
-    angle_tolerance: Option<f64>,
-) -> Backend {
-    let Some(degrees) = angle_tolerance else {
-        return Backend::Moyo;
-    };
+pub(super) fn answering_backend(cell: &TypedCell, symprec: f64, angle_tolerance: Option<f64>) -> Backend {
+    let Some(degrees) = angle_tolerance else { return Backend::Moyo };
     let safe = |rows: &Mat3| match minkowski(rows) {
-        Some(reduced) => !closure_is_infinite(
-            &reduced,
-            GUARD_MARGIN * symprec,
-            GUARD_MARGIN * degrees.to_radians(),
-        ),
+        Some(reduced) => !closure_is_infinite(&reduced, GUARD_MARGIN * symprec, GUARD_MARGIN * degrees.to_radians()),
         None => false,
     };
-    let Ok(first) = run(cell, symprec, None) else {
-        return Backend::Spglib;
-    };
+    let Ok(first) = run(cell, symprec, None) else { return Backend::Spglib };
     if first.symprec != symprec || !safe(&cell.lattice) {
         return Backend::Spglib;
     }
@@ -128,11 +99,7 @@ fn rows(lattice: &MoyoLattice) -> Mat3 {
 }
 
 /// Symmetry dataset of a validated cell.
-pub(super) fn dataset(
-    cell: &TypedCell,
-    symprec: f64,
-    angle_tolerance: Option<f64>,
-) -> Result<SymmetryDataset, SymmetryError> {
+pub(super) fn dataset(cell: &TypedCell, symprec: f64, angle_tolerance: Option<f64>) -> Result<SymmetryDataset, SymmetryError> {
     let d = run(cell, symprec, angle_tolerance)?;
     convert(&d, cell)
 }
@@ -152,18 +119,14 @@ fn convert(d: &MoyoDataset, cell: &TypedCell) -> Result<SymmetryDataset, Symmetr
     if d.orbits.len() != n || d.wyckoffs.len() != n || d.site_symmetry_symbols.len() != n {
         return Err(failed("per-site results do not match the number of sites"));
     }
-    let entry = moyo::data::hall_symbol_entry(d.hall_number)
-        .ok_or_else(|| failed("unknown Hall number"))?;
+    let entry = moyo::data::hall_symbol_entry(d.hall_number).ok_or_else(|| failed("unknown Hall number"))?;
     let point_group = moyo::data::arithmetic_crystal_class_entry(entry.arithmetic_number)
         .map(|a| a.geometric_crystal_class.to_string())
         .unwrap_or_default();
     let operations = d
         .operations
         .iter()
-        .map(|op| SymOp {
-            rotation: op.rotation_as_array(),
-            translation: op.translation_as_array(),
-        })
+        .map(|op| SymOp { rotation: op.rotation_as_array(), translation: op.translation_as_array() })
         .collect();
     // spglib's convention: standardized basis = input basis · P⁻¹, x_std = P·x + p.
     let linear = d.std_linear_as_array();
@@ -171,11 +134,7 @@ fn convert(d: &MoyoDataset, cell: &TypedCell) -> Result<SymmetryDataset, Symmetr
     let o = d.std_origin_shift_as_array();
     let po = math::mat_vec(&p, o);
     let std_positions: Vec<Vec3> = d.std_cell.positions_as_arrays();
-    let standard = cell.crystal_from(
-        rows(&d.std_cell.lattice),
-        &std_positions,
-        &d.std_cell.numbers,
-    )?;
+    let standard = cell.crystal_from(rows(&d.std_cell.lattice), &std_positions, &d.std_cell.numbers)?;
     let used_angle = match d.angle_tolerance {
         AngleTolerance::Radian(r) => Some(r.to_degrees()),
         AngleTolerance::Default => None,
@@ -214,11 +173,7 @@ pub(super) fn standardize(
     angle_tolerance: Option<f64>,
 ) -> Result<(Mat3, Vec<Vec3>, Vec<i32>), SymmetryError> {
     let d = run(cell, symprec, angle_tolerance)?;
-    let c = if primitive {
-        &d.prim_std_cell
-    } else {
-        &d.std_cell
-    };
+    let c = if primitive { &d.prim_std_cell } else { &d.std_cell };
     Ok((rows(&c.lattice), c.positions_as_arrays(), c.numbers.clone()))
 }
 
@@ -233,10 +188,7 @@ pub(super) fn primitive_as_found(
     primitive_from(&d, cell)
 }
 
-fn primitive_from(
-    d: &MoyoDataset,
-    cell: &TypedCell,
-) -> Result<(Mat3, Vec<Vec3>, Vec<i32>), SymmetryError> {
+fn primitive_from(d: &MoyoDataset, cell: &TypedCell) -> Result<(Mat3, Vec<Vec3>, Vec<i32>), SymmetryError> {
     // Columns: A_prim = A_in · L, x_prim = L⁻¹ (x_in − o).
     let linear = d.prim_std_linear_as_array();
     let inv = math::inverse(&linear).ok_or_else(|| failed("singular primitive transformation"))?;
@@ -261,13 +213,7 @@ fn primitive_from(
 /// Niggli- or Delaunay-reduced basis (rows) of a lattice.
 pub(super) fn reduce_lattice(lattice: &Mat3, niggli: bool) -> Result<Mat3, SymmetryError> {
     let l = MoyoLattice::from_basis(*lattice);
-    let result = catch_unwind(AssertUnwindSafe(|| {
-        if niggli {
-            l.niggli_reduce()
-        } else {
-            l.delaunay_reduce()
-        }
-    }));
+    let result = catch_unwind(AssertUnwindSafe(|| if niggli { l.niggli_reduce() } else { l.delaunay_reduce() }));
     match result {
         Ok(Ok((reduced, _))) => Ok(rows(&reduced)),
         Ok(Err(e)) => Err(failed(e.to_string())),
@@ -287,21 +233,13 @@ mod tests {
     /// at 0.1 Å with an explicit 5° (nor at 0.01 or 0.001 Å): the matrices its lattice search
     /// admits include a shear, and the closure it builds from them grows without bound.
     fn mp_1411() -> Crystal {
-        let lattice = Lattice::new([
-            [3.308414, 0.0, 0.47331],
-            [1.654207, 2.894882, 0.236655],
-            [0.026569, 0.0, 11.613755],
-        ])
-        .unwrap();
+        let lattice =
+            Lattice::new([[3.308414, 0.0, 0.47331], [1.654207, 2.894882, 0.236655], [0.026569, 0.0, 11.613755]]).unwrap();
         let el = |s| Element::from_symbol(s).unwrap();
         Crystal::from_elements(
             lattice,
             &[el("S"), el("S"), el("Ta")],
-            &[
-                [0.810244, 0.515543, 0.863968],
-                [0.674212, 0.515543, 0.136032],
-                [0.075543, 0.848913, 0.0],
-            ],
+            &[[0.810244, 0.515543, 0.863968], [0.674212, 0.515543, 0.136032], [0.075543, 0.848913, 0.0]],
         )
     }
 
@@ -310,68 +248,34 @@ mod tests {
         let crystal = mp_1411();
         let cell = TypedCell::from_crystal(&crystal).unwrap();
         let reduced = minkowski(&cell.lattice).unwrap();
-        assert!(
-            closure_is_infinite(&reduced, 0.1, 5f64.to_radians()),
-            "the trigger is recognised"
-        );
+        assert!(closure_is_infinite(&reduced, 0.1, 5f64.to_radians()), "the trigger is recognised");
         for symprec in [0.1, 0.01, 1e-3] {
-            let options = SymmetryOptions {
-                backend: Backend::Moyo,
-                symprec,
-                angle_tolerance: Some(5.0),
-            };
+            let options = SymmetryOptions { backend: Backend::Moyo, symprec, angle_tolerance: Some(5.0) };
             assert_eq!(options.answering_backend(&cell), Backend::Spglib);
             let ours = SymmetryDataset::new(&crystal, &options).unwrap();
-            let spglib =
-                SymmetryDataset::new(&crystal, &options.with_backend(Backend::Spglib)).unwrap();
-            assert_eq!(
-                (ours.backend, ours.number),
-                (Backend::Spglib, spglib.number)
-            );
+            let spglib = SymmetryDataset::new(&crystal, &options.with_backend(Backend::Spglib)).unwrap();
+            assert_eq!((ours.backend, ours.number), (Backend::Spglib, spglib.number));
             let primitive = crate::symmetry::reduction::primitive_cell(&crystal, &options).unwrap();
             assert_eq!(primitive.num_sites(), 3);
         }
         // spglib's distance criterion (no explicit angle): moyo answers, and agrees.
-        let options = SymmetryOptions {
-            backend: Backend::Moyo,
-            symprec: 0.1,
-            angle_tolerance: None,
-        };
+        let options = SymmetryOptions { backend: Backend::Moyo, symprec: 0.1, angle_tolerance: None };
         let moyo = SymmetryDataset::new(&crystal, &options).unwrap();
-        let spglib =
-            SymmetryDataset::new(&crystal, &options.with_backend(Backend::Spglib)).unwrap();
+        let spglib = SymmetryDataset::new(&crystal, &options.with_backend(Backend::Spglib)).unwrap();
         assert_eq!((moyo.backend, moyo.number), (Backend::Moyo, spglib.number));
     }
 
     #[test]
     fn ordinary_cells_stay_with_moyo() {
-        let lattice =
-            Lattice::new([[3.905, 0.0, 0.0], [0.0, 3.905, 0.0], [0.0, 0.0, 3.905]]).unwrap();
+        let lattice = Lattice::new([[3.905, 0.0, 0.0], [0.0, 3.905, 0.0], [0.0, 0.0, 3.905]]).unwrap();
         let el = |s| Element::from_symbol(s).unwrap();
         let srtio3 = Crystal::from_elements(
             lattice,
             &[el("Sr"), el("Ti"), el("O"), el("O"), el("O")],
-            &[
-                [0.0, 0.0, 0.0],
-                [0.5, 0.5, 0.5],
-                [0.5, 0.5, 0.0],
-                [0.5, 0.0, 0.5],
-                [0.0, 0.5, 0.5],
-            ],
+            &[[0.0, 0.0, 0.0], [0.5, 0.5, 0.5], [0.5, 0.5, 0.0], [0.5, 0.0, 0.5], [0.0, 0.5, 0.5]],
         );
-        let options = SymmetryOptions {
-            backend: Backend::Moyo,
-            symprec: 0.01,
-            angle_tolerance: Some(5.0),
-        };
+        let options = SymmetryOptions { backend: Backend::Moyo, symprec: 0.01, angle_tolerance: Some(5.0) };
         let d = SymmetryDataset::new(&srtio3, &options).unwrap();
-        assert_eq!(
-            (
-                d.backend,
-                d.number,
-                d.angle_tolerance.map(|a| (a * 1e6).round())
-            ),
-            (Backend::Moyo, 221, Some(5e6))
-        );
+        assert_eq!((d.backend, d.number, d.angle_tolerance.map(|a| (a * 1e6).round())), (Backend::Moyo, 221, Some(5e6)));
     }
 }

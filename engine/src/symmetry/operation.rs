@@ -32,31 +32,22 @@ const MAX_ORDER: usize = 6;
 const MAX_OP_LEN: usize = 256;
 
 impl SymOp {
-    pub const IDENTITY: SymOp = SymOp {
-        rotation: [[1, 0, 0], [0, 1, 0], [0, 0, 1]],
-        translation: [0.0; 3],
-    };
+    pub const IDENTITY: SymOp =
+        SymOp { rotation: [[1, 0, 0], [0, 1, 0], [0, 0, 1]], translation: [0.0; 3] };
 
     /// Builds an operation, checking that the rotation part is a crystallographic isometry:
     /// determinant ±1 and finite order (≤ 6), which excludes shears like 'x+y,y,z'.
     pub fn new(rotation: [[i32; 3]; 3], translation: Vec3) -> Result<SymOp, String> {
-        let op = SymOp {
-            rotation,
-            translation,
-        };
+        let op = SymOp { rotation, translation };
         if translation.iter().any(|t| !t.is_finite()) {
             return Err("translation is not a finite number".into());
         }
         let det = op.determinant();
         if det != 1 && det != -1 {
-            return Err(format!(
-                "rotation part has determinant {det}, not ±1 (not an isometry)"
-            ));
+            return Err(format!("rotation part has determinant {det}, not ±1 (not an isometry)"));
         }
         if op.rotation_order().is_none() {
-            return Err(
-                "rotation part has no finite order ≤ 6 (not a crystallographic isometry)".into(),
-            );
+            return Err("rotation part has no finite order ≤ 6 (not a crystallographic isometry)".into());
         }
         Ok(op)
     }
@@ -77,8 +68,7 @@ impl SymOp {
 
     pub fn determinant(&self) -> i32 {
         let m = &self.rotation;
-        m[0][0] * (m[1][1] * m[2][2] - m[1][2] * m[2][1])
-            - m[0][1] * (m[1][0] * m[2][2] - m[1][2] * m[2][0])
+        m[0][0] * (m[1][1] * m[2][2] - m[1][2] * m[2][1]) - m[0][1] * (m[1][0] * m[2][2] - m[1][2] * m[2][0])
             + m[0][2] * (m[1][0] * m[2][1] - m[1][1] * m[2][0])
     }
 
@@ -98,19 +88,14 @@ impl SymOp {
     pub fn apply(&self, x: Vec3) -> Vec3 {
         let r = &self.rotation;
         std::array::from_fn(|i| {
-            r[i][0] as f64 * x[0]
-                + r[i][1] as f64 * x[1]
-                + r[i][2] as f64 * x[2]
-                + self.translation[i]
+            r[i][0] as f64 * x[0] + r[i][1] as f64 * x[1] + r[i][2] as f64 * x[2] + self.translation[i]
         })
     }
 
     /// Applies only the rotation part (for axial or polar vectors given on the crystal axes).
     pub fn rotate(&self, v: Vec3) -> Vec3 {
         let r = &self.rotation;
-        std::array::from_fn(|i| {
-            r[i][0] as f64 * v[0] + r[i][1] as f64 * v[1] + r[i][2] as f64 * v[2]
-        })
+        std::array::from_fn(|i| r[i][0] as f64 * v[0] + r[i][1] as f64 * v[1] + r[i][2] as f64 * v[2])
     }
 
     /// The operation `self ∘ other`: x ↦ self(other(x)). Translations are not wrapped.
@@ -118,17 +103,10 @@ impl SymOp {
         let a = &self.rotation;
         let b = &other.rotation;
         let rotation = std::array::from_fn(|i| {
-            std::array::from_fn(|j| {
-                (0..3)
-                    .map(|k| a[i][k].saturating_mul(b[k][j]))
-                    .fold(0i32, i32::saturating_add)
-            })
+            std::array::from_fn(|j| (0..3).map(|k| a[i][k].saturating_mul(b[k][j])).fold(0i32, i32::saturating_add))
         });
         let t = self.rotate(other.translation);
-        SymOp {
-            rotation,
-            translation: std::array::from_fn(|i| t[i] + self.translation[i]),
-        }
+        SymOp { rotation, translation: std::array::from_fn(|i| t[i] + self.translation[i]) }
     }
 
     /// The same operation with its translation reduced into [0, 1) (snapped to exact
@@ -139,10 +117,7 @@ impl SymOp {
             let w = t - t.floor();
             if w >= 1.0 - 1e-12 { 0.0 } else { w }
         });
-        SymOp {
-            rotation: self.rotation,
-            translation,
-        }
+        SymOp { rotation: self.rotation, translation }
     }
 
     /// True when both operations agree up to a lattice translation (within 1e-6).
@@ -185,13 +160,7 @@ impl fmt::Display for SymOp {
                 if c == 0 {
                     continue;
                 }
-                let sign = if c < 0 {
-                    "-"
-                } else if wrote {
-                    "+"
-                } else {
-                    ""
-                };
+                let sign = if c < 0 { "-" } else if wrote { "+" } else { "" };
                 let mag = c.unsigned_abs();
                 if mag == 1 {
                     write!(f, "{sign}{var}")?;
@@ -202,16 +171,8 @@ impl fmt::Display for SymOp {
             }
             let t = self.translation[i];
             if t != 0.0 {
-                let sign = if t < 0.0 {
-                    "-"
-                } else if wrote {
-                    "+"
-                } else {
-                    ""
-                };
-                match snap_fraction(t.abs())
-                    .filter(|(p, q)| (t.abs() - *p as f64 / *q as f64).abs() < 1e-12)
-                {
+                let sign = if t < 0.0 { "-" } else if wrote { "+" } else { "" };
+                match snap_fraction(t.abs()).filter(|(p, q)| (t.abs() - *p as f64 / *q as f64).abs() < 1e-12) {
                     Some((p, 1)) => write!(f, "{sign}{p}")?,
                     Some((p, q)) => write!(f, "{sign}{p}/{q}")?,
                     None => write!(f, "{sign}{}", t.abs())?,
@@ -246,31 +207,20 @@ fn gcd(a: i64, b: i64) -> i64 {
 
 /// Parses 3 components (4 when `magnetic`: the last is the time reversal ±1).
 fn parse_components(s: &str, magnetic: bool) -> Result<(SymOp, Option<i8>), SymOpError> {
-    let err = |reason: String| SymOpError {
-        op: s.to_string(),
-        reason,
-    };
+    let err = |reason: String| SymOpError { op: s.to_string(), reason };
     if s.len() > MAX_OP_LEN {
         return Err(err(format!("longer than {MAX_OP_LEN} characters")));
     }
     let parts: Vec<&str> = s.split(',').collect();
     let expected = if magnetic { 4 } else { 3 };
     if parts.len() != expected && !(magnetic && parts.len() == 3) {
-        let what = if magnetic {
-            "4 components (x, y, z and time reversal ±1)"
-        } else {
-            "3 components"
-        };
-        return Err(err(format!(
-            "expected {what} separated by commas, found {}",
-            parts.len()
-        )));
+        let what = if magnetic { "4 components (x, y, z and time reversal ±1)" } else { "3 components" };
+        return Err(err(format!("expected {what} separated by commas, found {}", parts.len())));
     }
     let mut rotation = [[0i32; 3]; 3];
     let mut translation = [0.0; 3];
     for (i, part) in parts.iter().take(3).enumerate() {
-        let (row, t) = parse_component(part)
-            .map_err(|reason| err(format!("component {}: {reason}", i + 1)))?;
+        let (row, t) = parse_component(part).map_err(|reason| err(format!("component {}: {reason}", i + 1)))?;
         rotation[i] = row;
         translation[i] = t;
     }
@@ -279,11 +229,7 @@ fn parse_components(s: &str, magnetic: bool) -> Result<(SymOp, Option<i8>), SymO
         Some(p) => match p.trim() {
             "1" | "+1" => Some(1),
             "-1" => Some(-1),
-            other => {
-                return Err(err(format!(
-                    "time reversal must be +1 or -1, found '{other}'"
-                )));
-            }
+            other => return Err(err(format!("time reversal must be +1 or -1, found '{other}'"))),
         },
     };
     let op = SymOp::new(rotation, translation).map_err(err)?;
@@ -326,9 +272,8 @@ fn parse_component(text: &str) -> Result<([i32; 3], f64), String> {
             i += 1;
         }
         let number = if i > start {
-            let mut value: f64 = text[start..i]
-                .parse()
-                .map_err(|_| format!("'{}' is not a number", &text[start..i]))?;
+            let mut value: f64 =
+                text[start..i].parse().map_err(|_| format!("'{}' is not a number", &text[start..i]))?;
             skip_ws(&mut i);
             if i < bytes.len() && bytes[i] == b'/' {
                 i += 1;
@@ -337,9 +282,7 @@ fn parse_component(text: &str) -> Result<([i32; 3], f64), String> {
                 while i < bytes.len() && (bytes[i].is_ascii_digit() || bytes[i] == b'.') {
                     i += 1;
                 }
-                let d: f64 = text[ds..i]
-                    .parse()
-                    .map_err(|_| "expected a denominator after '/'".to_string())?;
+                let d: f64 = text[ds..i].parse().map_err(|_| "expected a denominator after '/'".to_string())?;
                 if d == 0.0 {
                     return Err("division by zero".into());
                 }
@@ -367,19 +310,14 @@ fn parse_component(text: &str) -> Result<([i32; 3], f64), String> {
                 let c = sign * n.unwrap_or(1.0);
                 let rounded = c.round();
                 if (c - rounded).abs() > 1e-9 || rounded.abs() > 1e3 {
-                    return Err(format!(
-                        "coefficient {c} of {} is not an integer",
-                        ["x", "y", "z"][axis]
-                    ));
+                    return Err(format!("coefficient {c} of {} is not an integer", ["x", "y", "z"][axis]));
                 }
                 row[axis] += rounded as i32;
             }
             (Some(n), None) => constant += sign * n,
             (None, None) => {
                 return Err(match text[i..].chars().next() {
-                    Some(c) => {
-                        format!("unexpected '{c}' (only x, y, z, numbers, '+', '-', '/' allowed)")
-                    }
+                    Some(c) => format!("unexpected '{c}' (only x, y, z, numbers, '+', '-', '/' allowed)"),
                     None => "ends with a sign".into(),
                 });
             }
@@ -410,10 +348,7 @@ mod tests {
         let op = SymOp::parse("1/2+x, 1/2-Y ,-z").unwrap();
         assert_eq!(op.translation, [0.5, 0.5, 0.0]);
         assert_eq!(op.rotation[1], [0, -1, 0]);
-        assert_eq!(
-            SymOp::parse("-y+x, -y, -z+.5").unwrap().translation,
-            [0.0, 0.0, 0.5]
-        );
+        assert_eq!(SymOp::parse("-y+x, -y, -z+.5").unwrap().translation, [0.0, 0.0, 0.5]);
     }
 
     #[test]
@@ -424,18 +359,8 @@ mod tests {
         assert!(e.reason.contains("'q'"), "{e}");
         let e = SymOp::parse("x,y").unwrap_err();
         assert!(e.reason.contains("3 components"), "{e}");
-        assert!(
-            SymOp::parse("x,x,z")
-                .unwrap_err()
-                .reason
-                .contains("determinant 0")
-        );
-        assert!(
-            SymOp::parse("x+y,y,z")
-                .unwrap_err()
-                .reason
-                .contains("finite order")
-        );
+        assert!(SymOp::parse("x,x,z").unwrap_err().reason.contains("determinant 0"));
+        assert!(SymOp::parse("x+y,y,z").unwrap_err().reason.contains("finite order"));
         assert!(SymOp::parse("x,y,z+1/0").is_err());
         assert!(SymOp::parse("x,y,").is_err());
         assert!(SymOp::parse("x,y,z+").is_err());
@@ -454,21 +379,12 @@ mod tests {
 
     #[test]
     fn formats_canonically_and_roundtrips() {
-        for s in [
-            "-x+1/2, y, z+1/4",
-            "x-y, x, z+1/6",
-            "x, y, z",
-            "-y, x-y, z+2/3",
-            "-x, -y, -z",
-        ] {
+        for s in ["-x+1/2, y, z+1/4", "x-y, x, z+1/6", "x, y, z", "-y, x-y, z+2/3", "-x, -y, -z"] {
             let op = SymOp::parse(s).unwrap();
             assert_eq!(op.to_string(), s);
             assert_eq!(SymOp::parse(&op.to_string()).unwrap(), op);
         }
-        let odd = SymOp {
-            rotation: SymOp::IDENTITY.rotation,
-            translation: [0.123456789, 0.0, -0.3],
-        };
+        let odd = SymOp { rotation: SymOp::IDENTITY.rotation, translation: [0.123456789, 0.0, -0.3] };
         let back = SymOp::parse(&odd.to_string()).unwrap();
         assert_eq!(back, odd);
     }

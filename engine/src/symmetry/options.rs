@@ -40,9 +40,7 @@ impl FromStr for Backend {
         match s.to_ascii_lowercase().as_str() {
             "spglib" => Ok(Backend::Spglib),
             "moyo" => Ok(Backend::Moyo),
-            other => Err(format!(
-                "unknown symmetry backend '{other}' (expected spglib or moyo)"
-            )),
+            other => Err(format!("unknown symmetry backend '{other}' (expected spglib or moyo)")),
         }
     }
 }
@@ -90,11 +88,7 @@ impl Default for SymmetryOptions {
 impl SymmetryOptions {
     /// spglib's own defaults: symprec 1e-5 Å, no angle tolerance.
     pub fn spglib_defaults() -> Self {
-        SymmetryOptions {
-            backend: Backend::Spglib,
-            symprec: 1e-5,
-            angle_tolerance: None,
-        }
+        SymmetryOptions { backend: Backend::Spglib, symprec: 1e-5, angle_tolerance: None }
     }
 
     pub fn with_backend(self, backend: Backend) -> Self {
@@ -113,15 +107,10 @@ impl SymmetryOptions {
         match self.backend {
             Backend::Spglib => Backend::Spglib,
             // An invalid cell is refused by the search itself; no probe on it.
-            Backend::Moyo
-                if self.angle_tolerance.is_some()
-                    && cell.validate(self.symprec, self.angle_tolerance).is_err() =>
-            {
+            Backend::Moyo if self.angle_tolerance.is_some() && cell.validate(self.symprec, self.angle_tolerance).is_err() => {
                 Backend::Moyo
             }
-            Backend::Moyo => {
-                super::moyo_backend::answering_backend(cell, self.symprec, self.angle_tolerance)
-            }
+            Backend::Moyo => super::moyo_backend::answering_backend(cell, self.symprec, self.angle_tolerance),
         }
     }
 }

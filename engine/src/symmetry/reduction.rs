@@ -2,9 +2,7 @@
 //! reduced cells with the sites carried over (spglib and moyo reduce only the lattice; here the
 //! positions are re-expressed in the new basis and wrapped into it).
 
-use super::{
-    Backend, SymmetryDataset, SymmetryError, SymmetryOptions, TypedCell, moyo_backend, spglib,
-};
+use super::{Backend, SymmetryDataset, SymmetryError, SymmetryOptions, TypedCell, moyo_backend, spglib};
 use crate::crystal::{Crystal, Lattice};
 use crate::math::{self, Mat3};
 
@@ -30,11 +28,7 @@ pub const REDUCTION_EPS: f64 = 1e-5;
 /// Buerger reduction (shortest vectors) that may differ from the unique Niggli form at the
 /// boundary conditions (60°/120° choices, all-acute vs all-obtuse); it is as good a basis for
 /// matching and faster, but use spglib when the cell itself is the answer.
-pub fn reduce_lattice(
-    lattice: &Lattice,
-    reduction: LatticeReduction,
-    backend: Backend,
-) -> Result<Lattice, SymmetryError> {
+pub fn reduce_lattice(lattice: &Lattice, reduction: LatticeReduction, backend: Backend) -> Result<Lattice, SymmetryError> {
     let rows = match backend {
         Backend::Spglib => {
             let kind = match reduction {
@@ -47,24 +41,15 @@ pub fn reduce_lattice(
             };
             spglib::reduce_lattice(lattice, kind, eps)?
         }
-        Backend::Moyo => {
-            moyo_backend::reduce_lattice(lattice.matrix(), reduction == LatticeReduction::Niggli)?
-        }
+        Backend::Moyo => moyo_backend::reduce_lattice(lattice.matrix(), reduction == LatticeReduction::Niggli)?,
     };
-    Lattice::new(rows).map_err(|e| SymmetryError::Failed {
-        backend,
-        message: format!("reduced lattice: {e}"),
-    })
+    Lattice::new(rows).map_err(|e| SymmetryError::Failed { backend, message: format!("reduced lattice: {e}") })
 }
 
 /// The crystal in a reduced cell of the same lattice: same sites, same volume, positions
 /// re-expressed in the reduced basis and wrapped into [0, 1). Site labels and properties are
 /// kept (no site is added or removed).
-pub fn reduce_cell(
-    crystal: &Crystal,
-    reduction: LatticeReduction,
-    backend: Backend,
-) -> Result<Crystal, SymmetryError> {
+pub fn reduce_cell(crystal: &Crystal, reduction: LatticeReduction, backend: Backend) -> Result<Crystal, SymmetryError> {
     let reduced = reduce_lattice(&crystal.lattice, reduction, backend)?;
     change_basis(crystal, reduced)
 }
@@ -72,9 +57,8 @@ pub fn reduce_cell(
 /// Re-expresses the sites of `crystal` in `lattice`, which must be another basis of the same
 /// lattice (the change of basis is checked to be unimodular).
 pub fn change_basis(crystal: &Crystal, lattice: Lattice) -> Result<Crystal, SymmetryError> {
-    let m = unimodular(lattice.matrix(), crystal.lattice.inverse_matrix()).ok_or_else(|| {
-        SymmetryError::Invalid("the new cell is not a basis of the same lattice".into())
-    })?;
+    let m = unimodular(lattice.matrix(), crystal.lattice.inverse_matrix())
+        .ok_or_else(|| SymmetryError::Invalid("the new cell is not a basis of the same lattice".into()))?;
     let inv = integer_inverse(&m);
     let mut out = crystal.clone();
     for site in &mut out.sites {
@@ -110,9 +94,7 @@ fn unimodular(new_rows: &Mat3, old_inverse: &Mat3) -> Option<[[i64; 3]; 3]> {
 fn integer_inverse(m: &[[i64; 3]; 3]) -> Mat3 {
     let f: Mat3 = m.map(|r| r.map(|x| x as f64));
     // Exact for entries of this size: the adjugate of small integers over ±1.
-    math::inverse(&f)
-        .map(|inv| inv.map(|r| r.map(f64::round)))
-        .unwrap_or(f)
+    math::inverse(&f).map(|inv| inv.map(|r| r.map(f64::round))).unwrap_or(f)
 }
 
 /// A standardized cell: `primitive` or conventional; `idealize` symmetrizes positions and
@@ -128,19 +110,11 @@ pub fn standardize(
     let cell = TypedCell::from_crystal(crystal)?;
     cell.validate(options.symprec, options.angle_tolerance)?;
     let (lattice, positions, types) = match options.answering_backend(&cell) {
-        Backend::Spglib => spglib::standardize(
-            &cell,
-            primitive,
-            idealize,
-            options.symprec,
-            options.angle_tolerance,
-        )?,
+        Backend::Spglib => spglib::standardize(&cell, primitive, idealize, options.symprec, options.angle_tolerance)?,
         Backend::Moyo if idealize || !primitive => {
             moyo_backend::standardize(&cell, primitive, options.symprec, options.angle_tolerance)?
         }
-        Backend::Moyo => {
-            moyo_backend::primitive_as_found(&cell, options.symprec, options.angle_tolerance)?
-        }
+        Backend::Moyo => moyo_backend::primitive_as_found(&cell, options.symprec, options.angle_tolerance)?,
     };
     cell.crystal_from(lattice, &positions, &types)
 }
@@ -152,9 +126,7 @@ pub(crate) fn dataset_and_primitive(
     options: &SymmetryOptions,
 ) -> Result<(SymmetryDataset, Crystal), SymmetryError> {
     let (dataset, (lattice, positions, types)) = match options.answering_backend(cell) {
-        Backend::Moyo => {
-            moyo_backend::dataset_and_primitive(cell, options.symprec, options.angle_tolerance)?
-        }
+        Backend::Moyo => moyo_backend::dataset_and_primitive(cell, options.symprec, options.angle_tolerance)?,
         Backend::Spglib => (
             SymmetryDataset::from_cell(cell, &options.with_backend(Backend::Spglib))?,
             spglib::standardize(cell, true, false, options.symprec, options.angle_tolerance)?,
@@ -164,18 +136,12 @@ pub(crate) fn dataset_and_primitive(
 }
 
 /// spglib's `find_primitive`: the primitive standardized cell, idealized.
-pub fn primitive_cell(
-    crystal: &Crystal,
-    options: &SymmetryOptions,
-) -> Result<Crystal, SymmetryError> {
+pub fn primitive_cell(crystal: &Crystal, options: &SymmetryOptions) -> Result<Crystal, SymmetryError> {
     standardize(crystal, options, true, true)
 }
 
 /// The conventional standardized cell, idealized (spglib's `refine_cell`).
-pub fn conventional_cell(
-    crystal: &Crystal,
-    options: &SymmetryOptions,
-) -> Result<Crystal, SymmetryError> {
+pub fn conventional_cell(crystal: &Crystal, options: &SymmetryOptions) -> Result<Crystal, SymmetryError> {
     standardize(crystal, options, false, true)
 }
 
@@ -193,11 +159,7 @@ mod tests {
     /// Rock salt in a skewed, non-reduced primitive basis.
     fn skewed_nacl() -> Crystal {
         let a = 5.64;
-        let prim = [
-            [0.0, a / 2.0, a / 2.0],
-            [a / 2.0, 0.0, a / 2.0],
-            [a / 2.0, a / 2.0, 0.0],
-        ];
+        let prim = [[0.0, a / 2.0, a / 2.0], [a / 2.0, 0.0, a / 2.0], [a / 2.0, a / 2.0, 0.0]];
         // rows: a' = a + 2b, b' = b, c' = c - 3a
         let m = [[1.0, 2.0, 0.0], [0.0, 1.0, 0.0], [-3.0, 0.0, 1.0]];
         let rows = math::mat_mul(&m, &prim);
@@ -220,9 +182,7 @@ mod tests {
                     assert!((len - a).abs() < 1e-9, "{backend} {reduction:?} {p:?}");
                 }
                 // Na–Cl distance survives the change of basis.
-                let d = r
-                    .lattice
-                    .periodic_distance(r.sites[0].frac, r.sites[1].frac);
+                let d = r.lattice.periodic_distance(r.sites[0].frac, r.sites[1].frac);
                 assert!((d - 2.82).abs() < 1e-9, "{d}");
             }
         }
@@ -236,10 +196,7 @@ mod tests {
             let conv = conventional_cell(&c, &o).unwrap();
             assert_eq!(conv.num_sites(), 8, "{backend}");
             let p = conv.lattice.parameters();
-            assert!(
-                (p.a - 5.64).abs() < 1e-6 && (p.alpha - 90.0).abs() < 1e-6,
-                "{p:?}"
-            );
+            assert!((p.a - 5.64).abs() < 1e-6 && (p.alpha - 90.0).abs() < 1e-6, "{p:?}");
             let prim = primitive_cell(&c, &o).unwrap();
             assert_eq!(prim.num_sites(), 2);
             let found = standardize(&conv, &o, true, false).unwrap();
@@ -252,12 +209,7 @@ mod tests {
     fn rejects_foreign_bases() {
         let c = skewed_nacl();
         let other = Lattice::from_parameters(LatticeParameters {
-            a: 3.0,
-            b: 3.0,
-            c: 3.0,
-            alpha: 90.0,
-            beta: 90.0,
-            gamma: 90.0,
+            a: 3.0, b: 3.0, c: 3.0, alpha: 90.0, beta: 90.0, gamma: 90.0,
         })
         .unwrap();
         assert!(change_basis(&c, other).is_err());

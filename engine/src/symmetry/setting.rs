@@ -2,8 +2,8 @@
 //! supercell, in another basis, with its sites in another order. A structure matcher must see
 //! through all of these; the tests and benchmarks make such copies.
 
-use super::SymmetryError;
 use super::reduction::change_basis;
+use super::SymmetryError;
 use crate::crystal::{Crystal, Lattice};
 use crate::math::{self, Mat3, Vec3};
 
@@ -30,9 +30,7 @@ pub fn translated(crystal: &Crystal, shift: Vec3) -> Crystal {
 /// The n₁×n₂×n₃ supercell (sites repeated cell by cell; per-site properties are dropped).
 pub fn supercell(crystal: &Crystal, n: [usize; 3]) -> Result<Crystal, SymmetryError> {
     if n.contains(&0) {
-        return Err(SymmetryError::Invalid(
-            "supercell multiples must be at least 1".into(),
-        ));
+        return Err(SymmetryError::Invalid("supercell multiples must be at least 1".into()));
     }
     let m = crystal.lattice.matrix();
     let rows = std::array::from_fn(|i| math::scale(m[i], n[i] as f64));
@@ -71,14 +69,8 @@ pub fn rebased(crystal: &Crystal, m: [[i32; 3]; 3]) -> Result<Crystal, SymmetryE
 /// The sites in the order `order` (a permutation of 0..n).
 pub fn permuted(crystal: &Crystal, order: &[usize]) -> Result<Crystal, SymmetryError> {
     let mut seen = vec![false; crystal.sites.len()];
-    if order.len() != seen.len()
-        || order
-            .iter()
-            .any(|&i| i >= seen.len() || std::mem::replace(&mut seen[i], true))
-    {
-        return Err(SymmetryError::Invalid(
-            "not a permutation of the sites".into(),
-        ));
+    if order.len() != seen.len() || order.iter().any(|&i| i >= seen.len() || std::mem::replace(&mut seen[i], true)) {
+        return Err(SymmetryError::Invalid("not a permutation of the sites".into()));
     }
     Ok(crystal.select_sites(order))
 }
@@ -86,37 +78,18 @@ pub fn permuted(crystal: &Crystal, order: &[usize]) -> Result<Crystal, SymmetryE
 /// A proper rotation matrix from a unit quaternion (w, x, y, z), normalised here.
 pub fn rotation_from_quaternion(q: [f64; 4]) -> Mat3 {
     let n = (q.iter().map(|x| x * x).sum::<f64>()).sqrt();
-    let [w, x, y, z] = if n > 0.0 {
-        q.map(|v| v / n)
-    } else {
-        [1.0, 0.0, 0.0, 0.0]
-    };
+    let [w, x, y, z] = if n > 0.0 { q.map(|v| v / n) } else { [1.0, 0.0, 0.0, 0.0] };
     [
-        [
-            1.0 - 2.0 * (y * y + z * z),
-            2.0 * (x * y - w * z),
-            2.0 * (x * z + w * y),
-        ],
-        [
-            2.0 * (x * y + w * z),
-            1.0 - 2.0 * (x * x + z * z),
-            2.0 * (y * z - w * x),
-        ],
-        [
-            2.0 * (x * z - w * y),
-            2.0 * (y * z + w * x),
-            1.0 - 2.0 * (x * x + y * y),
-        ],
+        [1.0 - 2.0 * (y * y + z * z), 2.0 * (x * y - w * z), 2.0 * (x * z + w * y)],
+        [2.0 * (x * y + w * z), 1.0 - 2.0 * (x * x + z * z), 2.0 * (y * z - w * x)],
+        [2.0 * (x * z - w * y), 2.0 * (y * z + w * x), 1.0 - 2.0 * (x * x + y * y)],
     ]
 }
 
 /// Copies of `crystal` a matcher must recognise, each with a suffix naming it: rotated in
 /// space, origin shifted, 2×1×1 supercell, sites reversed, and all of these plus a unimodular
 /// change of basis at once. `seed` makes the random rotation and shift reproducible.
-pub fn equivalent_copies(
-    crystal: &Crystal,
-    seed: u64,
-) -> Result<Vec<(&'static str, Crystal)>, SymmetryError> {
+pub fn equivalent_copies(crystal: &Crystal, seed: u64) -> Result<Vec<(&'static str, Crystal)>, SymmetryError> {
     let mut state = seed ^ 0x9e37_79b9_7f4a_7c15;
     let mut next = move || {
         // SplitMix64: reproducible without a dependency.
@@ -126,8 +99,7 @@ pub fn equivalent_copies(
         z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
         ((z ^ (z >> 31)) >> 11) as f64 / (1u64 << 53) as f64
     };
-    let rotation =
-        rotation_from_quaternion([next() - 0.5, next() - 0.5, next() - 0.5, next() - 0.5]);
+    let rotation = rotation_from_quaternion([next() - 0.5, next() - 0.5, next() - 0.5, next() - 0.5]);
     let shift = [next(), next(), next()];
     let n = crystal.sites.len();
     // A fixed-seed shuffle of the sites (Fisher–Yates).
@@ -137,14 +109,11 @@ pub fn equivalent_copies(
         order.swap(i, j);
     }
     let combined = rebased(
-        &permuted(
-            &translated(&rotated(&supercell(crystal, [2, 1, 1])?, &rotation)?, shift),
-            &{
-                let mut o: Vec<usize> = (0..2 * n).collect();
-                o.reverse();
-                o
-            },
-        )?,
+        &permuted(&translated(&rotated(&supercell(crystal, [2, 1, 1])?, &rotation)?, shift), &{
+            let mut o: Vec<usize> = (0..2 * n).collect();
+            o.reverse();
+            o
+        })?,
         [[1, 0, 1], [0, 1, 0], [-1, 1, 0]],
     )?;
     Ok(vec![

@@ -70,17 +70,8 @@ impl TypedCell {
             };
             types.push(t as i32 + 1);
         }
-        let positions = crystal
-            .sites
-            .iter()
-            .map(|s| s.frac.map(math::wrap_unit))
-            .collect();
-        let cell = TypedCell {
-            lattice: *crystal.lattice.matrix(),
-            positions,
-            types,
-            kinds,
-        };
+        let positions = crystal.sites.iter().map(|s| s.frac.map(math::wrap_unit)).collect();
+        let cell = TypedCell { lattice: *crystal.lattice.matrix(), positions, types, kinds };
         cell.check_shape()?;
         Ok(cell)
     }
@@ -93,27 +84,18 @@ impl TypedCell {
     /// absurd numbers, a flat or absurd lattice, a tolerance that is not a small positive
     /// length, and two sites of the same type closer than `symprec` (spglib's "atoms too
     /// close"; sites of different types may be that close, as on disordered positions).
-    pub fn validate(
-        &self,
-        symprec: f64,
-        angle_tolerance: Option<f64>,
-    ) -> Result<(), SymmetryError> {
+    pub fn validate(&self, symprec: f64, angle_tolerance: Option<f64>) -> Result<(), SymmetryError> {
         self.check_shape()?;
         let bad = |m: String| Err(SymmetryError::Invalid(m));
         if !(symprec.is_finite() && symprec > 0.0) {
-            return bad(format!(
-                "symprec must be a positive length in Å, got {symprec}"
-            ));
+            return bad(format!("symprec must be a positive length in Å, got {symprec}"));
         }
         if let Some(a) = angle_tolerance {
             if !(a.is_finite() && a > 0.0 && a < 90.0) {
-                return bad(format!(
-                    "angle tolerance must be between 0 and 90 degrees, got {a}"
-                ));
+                return bad(format!("angle tolerance must be between 0 and 90 degrees, got {a}"));
             }
         }
-        let lattice =
-            Lattice::new(self.lattice).map_err(|e| SymmetryError::Invalid(e.to_string()))?;
+        let lattice = Lattice::new(self.lattice).map_err(|e| SymmetryError::Invalid(e.to_string()))?;
         let shortest = lattice.shortest_vector();
         if symprec >= 0.5 * shortest {
             return bad(format!(
@@ -122,19 +104,13 @@ impl TypedCell {
         }
         // Two sites of the same type closer than symprec: spglib refuses these ("too close");
         // found type by type with the crystal model's cell list (all sites counted as full).
-        let probe_element =
-            crate::chem::Element::from_z(1).map_err(|e| SymmetryError::Invalid(e.to_string()))?;
+        let probe_element = crate::chem::Element::from_z(1).map_err(|e| SymmetryError::Invalid(e.to_string()))?;
         for t in 1..=self.kinds.len() as i32 {
-            let members: Vec<usize> = (0..self.types.len())
-                .filter(|&i| self.types[i] == t)
-                .collect();
+            let members: Vec<usize> = (0..self.types.len()).filter(|&i| self.types[i] == t).collect();
             if members.len() < 2 {
                 continue;
             }
-            let sites = members
-                .iter()
-                .map(|&i| Site::new(probe_element, self.positions[i]))
-                .collect();
+            let sites = members.iter().map(|&i| Site::new(probe_element, self.positions[i])).collect();
             let probe = Crystal::new(lattice.clone(), sites);
             if let Some((i, j, d)) = probe.find_overlap(symprec) {
                 return bad(format!(
@@ -155,40 +131,23 @@ impl TypedCell {
             return bad("the crystal has no sites".into());
         }
         if n > MAX_SITES {
-            return bad(format!(
-                "{n} sites is more than the {MAX_SITES} a symmetry search accepts"
-            ));
+            return bad(format!("{n} sites is more than the {MAX_SITES} a symmetry search accepts"));
         }
         if self.types.len() != n {
             return bad(format!("{} site types for {n} positions", self.types.len()));
         }
-        if self
-            .types
-            .iter()
-            .any(|&t| t < 1 || t as usize > self.kinds.len())
-        {
+        if self.types.iter().any(|&t| t < 1 || t as usize > self.kinds.len()) {
             return bad("site type outside 1..=number of kinds".into());
         }
-        if let Some((i, p)) = self
-            .positions
-            .iter()
-            .enumerate()
-            .find(|(_, p)| p.iter().any(|x| !x.is_finite()))
-        {
+        if let Some((i, p)) = self.positions.iter().enumerate().find(|(_, p)| p.iter().any(|x| !x.is_finite())) {
             return bad(format!("site {} has a non-finite coordinate {p:?}", i + 1));
         }
         if self.lattice.iter().flatten().any(|x| !x.is_finite()) {
             return bad("the lattice has a non-finite entry".into());
         }
-        let longest = self
-            .lattice
-            .iter()
-            .map(|r| math::norm(*r))
-            .fold(0.0, f64::max);
+        let longest = self.lattice.iter().map(|r| math::norm(*r)).fold(0.0, f64::max);
         if longest > MAX_LENGTH {
-            return bad(format!(
-                "a lattice vector is {longest:.3e} Å long (more than {MAX_LENGTH} Å)"
-            ));
+            return bad(format!("a lattice vector is {longest:.3e} Å long (more than {MAX_LENGTH} Å)"));
         }
         Lattice::new(self.lattice).map_err(|e| SymmetryError::Invalid(e.to_string()))?;
         Ok(())
@@ -196,14 +155,8 @@ impl TypedCell {
 
     /// Builds a crystal from a cell a symmetry code returned, with the species content of each
     /// type restored. Site labels and properties do not survive a change of cell.
-    pub fn crystal_from(
-        &self,
-        lattice: Mat3,
-        positions: &[Vec3],
-        types: &[i32],
-    ) -> Result<Crystal, SymmetryError> {
-        let lattice = Lattice::new(lattice)
-            .map_err(|e| SymmetryError::Invalid(format!("returned lattice: {e}")))?;
+    pub fn crystal_from(&self, lattice: Mat3, positions: &[Vec3], types: &[i32]) -> Result<Crystal, SymmetryError> {
+        let lattice = Lattice::new(lattice).map_err(|e| SymmetryError::Invalid(format!("returned lattice: {e}")))?;
         let sites = positions
             .iter()
             .zip(types)
@@ -211,14 +164,8 @@ impl TypedCell {
                 let kind = self
                     .kinds
                     .get((t as usize).wrapping_sub(1))
-                    .ok_or_else(|| {
-                        SymmetryError::Invalid(format!("returned site type {t} is unknown"))
-                    })?;
-                Ok(Site {
-                    occupancy: kind.clone(),
-                    frac: p.map(math::wrap_unit),
-                    label: None,
-                })
+                    .ok_or_else(|| SymmetryError::Invalid(format!("returned site type {t} is unknown")))?;
+                Ok(Site { occupancy: kind.clone(), frac: p.map(math::wrap_unit), label: None })
             })
             .collect::<Result<Vec<_>, SymmetryError>>()?;
         Ok(Crystal::new(lattice, sites))
@@ -238,16 +185,8 @@ mod tests {
     #[test]
     fn disordered_sites_are_typed_by_full_content() {
         let lattice = Lattice::new([[4.0, 0.0, 0.0], [0.0, 4.0, 0.0], [0.0, 0.0, 4.0]]).unwrap();
-        let mixed = |a: f64| {
-            Occupancy::mixed(vec![
-                (Species::new(el("Sr")), a),
-                (Species::new(el("Ba")), 1.0 - a),
-            ])
-        };
-        let mut sites = vec![
-            Site::new(el("Sr"), [0.0; 3]),
-            Site::new(el("Sr"), [0.5, 0.0, 0.0]),
-        ];
+        let mixed = |a: f64| Occupancy::mixed(vec![(Species::new(el("Sr")), a), (Species::new(el("Ba")), 1.0 - a)]);
+        let mut sites = vec![Site::new(el("Sr"), [0.0; 3]), Site::new(el("Sr"), [0.5, 0.0, 0.0])];
         for (k, a) in [0.5, 0.5, 0.4].into_iter().enumerate() {
             let mut s = Site::new(el("Sr"), [0.0, 0.25 * (k + 1) as f64, 0.5]);
             s.occupancy = mixed(a);
@@ -266,20 +205,13 @@ mod tests {
     #[test]
     fn degenerate_inputs_are_errors() {
         let lattice = Lattice::new([[4.0, 0.0, 0.0], [0.0, 4.0, 0.0], [0.0, 0.0, 4.0]]).unwrap();
-        let c = Crystal::from_elements(
-            lattice,
-            &[el("Fe"), el("Fe")],
-            &[[0.0; 3], [1e-6, 0.0, 1.0]],
-        );
+        let c = Crystal::from_elements(lattice, &[el("Fe"), el("Fe")], &[[0.0; 3], [1e-6, 0.0, 1.0]]);
         let cell = TypedCell::from_crystal(&c).unwrap();
         assert!(cell.validate(1e-3, None).is_err(), "overlapping atoms");
         cell.validate(1e-7, None).unwrap();
         assert!(cell.validate(f64::NAN, None).is_err());
         assert!(cell.validate(-1.0, None).is_err());
-        assert!(
-            cell.validate(3.0, None).is_err(),
-            "symprec comparable to the cell"
-        );
+        assert!(cell.validate(3.0, None).is_err(), "symprec comparable to the cell");
         assert!(cell.validate(1e-7, Some(f64::INFINITY)).is_err());
         let mut nan = cell.clone();
         nan.positions[0][1] = f64::NAN;

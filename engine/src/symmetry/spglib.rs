@@ -26,10 +26,7 @@ static SPGLIB: Mutex<()> = Mutex::new(());
 const GROWTH: usize = 4;
 
 fn failed(message: impl Into<String>) -> SymmetryError {
-    SymmetryError::Failed {
-        backend: Backend::Spglib,
-        message: message.into(),
-    }
+    SymmetryError::Failed { backend: Backend::Spglib, message: message.into() }
 }
 
 /// spglib's message for its last error (call with the lock held).
@@ -38,11 +35,7 @@ fn last_error() -> String {
     unsafe {
         let code = ffi::spg_get_error_code();
         let ptr = ffi::spg_get_error_message(code);
-        if ptr.is_null() {
-            "unknown error".into()
-        } else {
-            CStr::from_ptr(ptr).to_string_lossy().into_owned()
-        }
+        if ptr.is_null() { "unknown error".into() } else { CStr::from_ptr(ptr).to_string_lossy().into_owned() }
     }
 }
 
@@ -56,11 +49,7 @@ fn angle_arg(angle_tolerance: Option<f64>) -> f64 {
 }
 
 fn c_str(chars: &[c_char]) -> String {
-    let bytes: Vec<u8> = chars
-        .iter()
-        .take_while(|&&c| c != 0)
-        .map(|&c| c as u8)
-        .collect();
+    let bytes: Vec<u8> = chars.iter().take_while(|&&c| c != 0).map(|&c| c as u8).collect();
     String::from_utf8_lossy(&bytes).trim().to_string()
 }
 
@@ -91,18 +80,11 @@ unsafe fn array<'a, T>(ptr: *const T, n: usize, what: &str) -> Result<&'a [T], S
 }
 
 fn index(v: c_int, n: usize, what: &str) -> Result<usize, SymmetryError> {
-    usize::try_from(v)
-        .ok()
-        .filter(|&i| i < n)
-        .ok_or_else(|| failed(format!("spglib returned {what} {v} out of range")))
+    usize::try_from(v).ok().filter(|&i| i < n).ok_or_else(|| failed(format!("spglib returned {what} {v} out of range")))
 }
 
 /// Symmetry dataset of a validated cell.
-pub(super) fn dataset(
-    cell: &TypedCell,
-    symprec: f64,
-    angle_tolerance: Option<f64>,
-) -> Result<SymmetryDataset, SymmetryError> {
+pub(super) fn dataset(cell: &TypedCell, symprec: f64, angle_tolerance: Option<f64>) -> Result<SymmetryDataset, SymmetryError> {
     let n = cell.num_sites();
     let mut lattice = columns(&cell.lattice);
     let mut positions: Vec<[f64; 3]> = cell.positions.clone();
@@ -129,57 +111,28 @@ pub(super) fn dataset(
         return Err(failed(last_error()));
     }
     if d.n_atoms as usize != n {
-        return Err(failed(format!(
-            "spglib returned a dataset for {} atoms, expected {n}",
-            d.n_atoms
-        )));
+        return Err(failed(format!("spglib returned a dataset for {} atoms, expected {n}", d.n_atoms)));
     }
     let n_ops = usize::try_from(d.n_operations).map_err(|_| failed("negative operation count"))?;
-    let n_std =
-        usize::try_from(d.n_std_atoms).map_err(|_| failed("negative standard-cell atom count"))?;
+    let n_std = usize::try_from(d.n_std_atoms).map_err(|_| failed("negative standard-cell atom count"))?;
     // SAFETY: spglib allocates these arrays with the counts it reports.
-    let (
-        rotations,
-        translations,
-        wyckoffs,
-        symbols,
-        equivalent,
-        orbits,
-        mapping,
-        std_types,
-        std_positions,
-    ) = unsafe {
+    let (rotations, translations, wyckoffs, symbols, equivalent, orbits, mapping, std_types, std_positions) = unsafe {
         (
             array(d.rotations as *const [[c_int; 3]; 3], n_ops, "rotations")?,
             array(d.translations as *const [f64; 3], n_ops, "translations")?,
             array(d.wyckoffs as *const c_int, n, "Wyckoff positions")?,
-            array(
-                d.site_symmetry_symbols as *const [c_char; 7],
-                n,
-                "site symmetries",
-            )?,
+            array(d.site_symmetry_symbols as *const [c_char; 7], n, "site symmetries")?,
             array(d.equivalent_atoms as *const c_int, n, "equivalent atoms")?,
             array(d.crystallographic_orbits as *const c_int, n, "orbits")?,
-            array(
-                d.mapping_to_primitive as *const c_int,
-                n,
-                "primitive mapping",
-            )?,
+            array(d.mapping_to_primitive as *const c_int, n, "primitive mapping")?,
             array(d.std_types as *const c_int, n_std, "standard-cell types")?,
-            array(
-                d.std_positions as *const [f64; 3],
-                n_std,
-                "standard-cell positions",
-            )?,
+            array(d.std_positions as *const [f64; 3], n_std, "standard-cell positions")?,
         )
     };
     let operations = rotations
         .iter()
         .zip(translations)
-        .map(|(r, t)| SymOp {
-            rotation: *r,
-            translation: *t,
-        })
+        .map(|(r, t)| SymOp { rotation: *r, translation: *t })
         .collect();
     let standard = cell.crystal_from(math::transpose(&d.std_lattice), std_positions, std_types)?;
     let out = SymmetryDataset {
@@ -194,18 +147,9 @@ pub(super) fn dataset(
         origin_shift: d.origin_shift,
         wyckoffs: wyckoffs.iter().map(|&w| wyckoff_letter(w)).collect(),
         site_symmetry: symbols.iter().map(|s| c_str(s)).collect(),
-        equivalent_atoms: equivalent
-            .iter()
-            .map(|&i| index(i, n, "equivalent atom"))
-            .collect::<Result<_, _>>()?,
-        orbits: orbits
-            .iter()
-            .map(|&i| index(i, n, "orbit"))
-            .collect::<Result<_, _>>()?,
-        mapping_to_primitive: mapping
-            .iter()
-            .map(|&i| index(i, n, "primitive site"))
-            .collect::<Result<_, _>>()?,
+        equivalent_atoms: equivalent.iter().map(|&i| index(i, n, "equivalent atom")).collect::<Result<_, _>>()?,
+        orbits: orbits.iter().map(|&i| index(i, n, "orbit")).collect::<Result<_, _>>()?,
+        mapping_to_primitive: mapping.iter().map(|&i| index(i, n, "primitive site")).collect::<Result<_, _>>()?,
         standard,
         backend: Backend::Spglib,
         symprec,
@@ -251,18 +195,11 @@ pub(super) fn standardize(
                 angle_arg(angle_tolerance),
             )
         };
-        if m <= 0 {
-            Err(last_error())
-        } else {
-            Ok(m as usize)
-        }
+        if m <= 0 { Err(last_error()) } else { Ok(m as usize) }
     };
     let m = found.map_err(failed)?;
     if m > GROWTH * n {
-        return Err(failed(format!(
-            "spglib reported {m} atoms, more than the buffer of {}",
-            GROWTH * n
-        )));
+        return Err(failed(format!("spglib reported {m} atoms, more than the buffer of {}", GROWTH * n)));
     }
     positions.truncate(m);
     types.truncate(m);
@@ -278,21 +215,13 @@ pub(super) enum Reduction {
 
 /// The reduced basis (rows, Å) of `lattice`; `eps` is spglib's absolute tolerance on the
 /// metric tensor (its default is 1e-5).
-pub(super) fn reduce_lattice(
-    lattice: &Lattice,
-    reduction: Reduction,
-    eps: f64,
-) -> Result<Mat3, SymmetryError> {
+pub(super) fn reduce_lattice(lattice: &Lattice, reduction: Reduction, eps: f64) -> Result<Mat3, SymmetryError> {
     if !(eps.is_finite() && eps > 0.0 && eps < 1.0) {
-        return Err(SymmetryError::Invalid(format!(
-            "reduction tolerance must be in (0, 1), got {eps}"
-        )));
+        return Err(SymmetryError::Invalid(format!("reduction tolerance must be in (0, 1), got {eps}")));
     }
     let longest = lattice.lengths().into_iter().fold(0.0, f64::max);
     if longest > super::site_types::MAX_LENGTH {
-        return Err(SymmetryError::Invalid(format!(
-            "a lattice vector is {longest:.3e} Å long"
-        )));
+        return Err(SymmetryError::Invalid(format!("a lattice vector is {longest:.3e} Å long")));
     }
     let mut m = columns(lattice.matrix());
     let ok = {

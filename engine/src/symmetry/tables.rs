@@ -62,26 +62,17 @@ impl SpaceGroup {
     /// (the first of the table's settings): unique axis b, cell choice 1, origin choice 1,
     /// hexagonal axes for R groups.
     pub fn from_number(number: i64) -> Result<SpaceGroup, UnknownSpaceGroup> {
-        let unknown = || UnknownSpaceGroup {
-            what: "number (must be 1-230)",
-            value: number.to_string(),
-        };
+        let unknown = || UnknownSpaceGroup { what: "number (must be 1-230)", value: number.to_string() };
         if !(1..=230).contains(&number) {
             return Err(unknown());
         }
-        Setting::Spglib
-            .hall_number(number as i32)
-            .and_then(SpaceGroup::from_hall_number)
-            .ok_or_else(unknown)
+        Setting::Spglib.hall_number(number as i32).and_then(SpaceGroup::from_hall_number).ok_or_else(unknown)
     }
 
     /// A Hall symbol of the table in any common spelling ("-P 2ybc", "-p 2YBC", "-P2yn",
     /// "-R 3 2\""), optionally followed by an origin shift "(0 0 1)" in twelfths.
     pub fn from_hall(symbol: &str) -> Result<SpaceGroup, UnknownSpaceGroup> {
-        let unknown = || UnknownSpaceGroup {
-            what: "Hall symbol",
-            value: symbol.to_string(),
-        };
+        let unknown = || UnknownSpaceGroup { what: "Hall symbol", value: symbol.to_string() };
         // Table entries may carry their own origin shift ("P 31 2 (0 0 4)").
         if let Some(n) = normalize_hall(symbol).and_then(|k| hall_index().get(&k).copied()) {
             return SpaceGroup::from_hall_number(n).ok_or_else(unknown);
@@ -105,10 +96,7 @@ impl SpaceGroup {
     /// "Fd-3mS"/"Fd-3mZ" (origin choice 1/2). Without a setting the default one of
     /// [`SpaceGroup::from_number`] is used (origin choice 1, hexagonal axes), as pymatgen does.
     pub fn from_hermann_mauguin(symbol: &str) -> Result<SpaceGroup, UnknownSpaceGroup> {
-        let unknown = || UnknownSpaceGroup {
-            what: "Hermann-Mauguin symbol",
-            value: symbol.to_string(),
-        };
+        let unknown = || UnknownSpaceGroup { what: "Hermann-Mauguin symbol", value: symbol.to_string() };
         let (body, setting) = split_hm_setting(symbol);
         let body = normalize_hm(body).ok_or_else(unknown)?;
         let index = hm_index();
@@ -176,11 +164,8 @@ impl SpaceGroup {
         base.iter()
             .map(|op| {
                 let rv = op.rotate(v);
-                SymOp {
-                    rotation: op.rotation,
-                    translation: std::array::from_fn(|i| op.translation[i] + v[i] - rv[i]),
-                }
-                .normalized()
+                SymOp { rotation: op.rotation, translation: std::array::from_fn(|i| op.translation[i] + v[i] - rv[i]) }
+                    .normalized()
             })
             .collect()
     }
@@ -189,34 +174,19 @@ impl SpaceGroup {
 /// The operations of a table setting, computed once per process (moyo's traversal is far
 /// slower than reading a CIF).
 fn table_operations(hall_number: i32, hall_symbol: &str) -> &'static [SymOp] {
-    static CACHE: [OnceLock<Vec<SymOp>>; HALL_NUMBERS as usize] =
-        [const { OnceLock::new() }; HALL_NUMBERS as usize];
+    static CACHE: [OnceLock<Vec<SymOp>>; HALL_NUMBERS as usize] = [const { OnceLock::new() }; HALL_NUMBERS as usize];
     static EMPTY: [SymOp; 1] = [SymOp::IDENTITY];
-    let Some(slot) = usize::try_from(hall_number - 1)
-        .ok()
-        .and_then(|i| CACHE.get(i))
-    else {
-        return &EMPTY;
-    };
+    let Some(slot) = usize::try_from(hall_number - 1).ok().and_then(|i| CACHE.get(i)) else { return &EMPTY };
     slot.get_or_init(|| {
         // Every table entry parses (checked by a test).
-        let Some(hall) = HallSymbol::new(hall_symbol) else {
-            return vec![SymOp::IDENTITY];
-        };
+        let Some(hall) = HallSymbol::new(hall_symbol) else { return vec![SymOp::IDENTITY] };
         let coset = hall.traverse();
         let mut ops = Vec::with_capacity(coset.len() * hall.centering.order());
         for centring in hall.centering.lattice_points() {
             for op in &coset {
-                let rotation: [[i32; 3]; 3] =
-                    std::array::from_fn(|i| std::array::from_fn(|j| op.rotation[(i, j)]));
+                let rotation: [[i32; 3]; 3] = std::array::from_fn(|i| std::array::from_fn(|j| op.rotation[(i, j)]));
                 let translation = std::array::from_fn(|i| op.translation[i] + centring[i]);
-                ops.push(
-                    SymOp {
-                        rotation,
-                        translation,
-                    }
-                    .normalized(),
-                );
+                ops.push(SymOp { rotation, translation }.normalized());
             }
         }
         if let Some(p) = ops.iter().position(SymOp::is_identity) {
@@ -225,6 +195,7 @@ fn table_operations(hall_number: i32, hall_symbol: &str) -> &'static [SymOp] {
         ops
     })
 }
+
 
 /// Normalised Hall symbol → Hall number.
 fn hall_index() -> &'static HashMap<String, i32> {
@@ -251,31 +222,18 @@ fn hm_index() -> &'static HashMap<String, i32> {
         let defaults = Setting::Spglib.hall_numbers();
         let order = defaults.iter().copied().chain(1..=HALL_NUMBERS);
         for n in order {
-            let Some(e) = hall_symbol_entry(n) else {
-                continue;
-            };
+            let Some(e) = hall_symbol_entry(n) else { continue };
             // The table's short monoclinic symbols are those of the standard setting only
             // ("P 2_1/c" for "P 1 2_1/n 1" too): derive each setting's own short symbol by
             // dropping the "1" axes of the full one ("P 2_1/n").
             let monoclinic_short = (3..=15).contains(&e.number).then(|| {
-                e.hm_full
-                    .split_whitespace()
-                    .filter(|w| *w != "1")
-                    .collect::<Vec<_>>()
-                    .join(" ")
+                e.hm_full.split_whitespace().filter(|w| *w != "1").collect::<Vec<_>>().join(" ")
             });
-            let symbols = [
-                Some(e.hm_full),
-                monoclinic_short.as_deref(),
-                Some(e.hm_short),
-            ];
+            let symbols = [Some(e.hm_full), monoclinic_short.as_deref(), Some(e.hm_short)];
             for symbol in symbols.into_iter().flatten() {
-                let Some(key) = normalize_hm(symbol) else {
-                    continue;
-                };
+                let Some(key) = normalize_hm(symbol) else { continue };
                 if !e.setting.is_empty() {
-                    map.entry(format!("{key}:{}", e.setting.to_ascii_lowercase()))
-                        .or_insert(n);
+                    map.entry(format!("{key}:{}", e.setting.to_ascii_lowercase())).or_insert(n);
                 }
                 map.entry(key).or_insert(n);
             }
@@ -342,10 +300,7 @@ fn normalize_hall(s: &str) -> Option<String> {
     out.push(lattice);
     out.push(' ');
     let rest: String = chars.collect();
-    let rest = rest
-        .replace('"', "=")
-        .replace('\'', "^")
-        .to_ascii_lowercase();
+    let rest = rest.replace('"', "=").replace('\'', "^").to_ascii_lowercase();
     let words: Vec<&str> = rest.split_whitespace().collect();
     if words.is_empty() {
         return None;
@@ -357,10 +312,7 @@ fn normalize_hall(s: &str) -> Option<String> {
 /// "0 0 1)" (after the opening parenthesis) → shift in fractions: integers in twelfths.
 fn parse_origin_shift(s: &str) -> Option<Vec3> {
     let inner = s.trim().strip_suffix(')')?;
-    let parts: Vec<i32> = inner
-        .split_whitespace()
-        .map(|p| p.parse().ok())
-        .collect::<Option<_>>()?;
+    let parts: Vec<i32> = inner.split_whitespace().map(|p| p.parse().ok()).collect::<Option<_>>()?;
     match parts.as_slice() {
         [a, b, c] if [a, b, c].iter().all(|v| v.abs() <= 12) => {
             Some([*a as f64 / 12.0, *b as f64 / 12.0, *c as f64 / 12.0])
@@ -413,14 +365,7 @@ mod tests {
     #[test]
     fn hermann_mauguin_spellings() {
         let n = |s: &str| SpaceGroup::from_hermann_mauguin(s).map(|g| (g.number, g.setting));
-        for s in [
-            "P 21/c",
-            "P2_1/c",
-            "P 1 21/c 1",
-            "P2(1)/c",
-            "P2~1~/c",
-            "p 21/c",
-        ] {
+        for s in ["P 21/c", "P2_1/c", "P 1 21/c 1", "P2(1)/c", "P2~1~/c", "p 21/c"] {
             assert_eq!(n(s), Ok((14, "b1")), "{s}");
         }
         assert_eq!(n("P 1 21/n 1"), Ok((14, "b2")));
@@ -470,11 +415,7 @@ mod tests {
         // An origin shift moves the operations: P 2yb with origin at (0, 0, 1/12·3).
         let g = SpaceGroup::from_hall("P 2yb (0 0 3)").unwrap();
         let ops = g.operations();
-        assert!(
-            ops[1].equivalent(&SymOp::parse("-x, y+1/2, -z+1/2").unwrap()),
-            "{}",
-            ops[1]
-        );
+        assert!(ops[1].equivalent(&SymOp::parse("-x, y+1/2, -z+1/2").unwrap()), "{}", ops[1]);
     }
 
     #[test]
@@ -483,11 +424,6 @@ mod tests {
         let r = h.rhombohedral_alternative().unwrap();
         assert_eq!((r.number, r.setting), (166, "R"));
         assert_eq!(r.operations().len(), 12);
-        assert!(
-            SpaceGroup::from_number(225)
-                .unwrap()
-                .rhombohedral_alternative()
-                .is_none()
-        );
+        assert!(SpaceGroup::from_number(225).unwrap().rhombohedral_alternative().is_none());
     }
 }

@@ -54,23 +54,17 @@ impl CustomOp3 for PeriodicAttentionOp {
         l3: &Layout,
     ) -> candle_core::Result<(CpuStorage, Shape)> {
         fn slice<'s>(s: &'s CpuStorage, l: &Layout, what: &str) -> candle_core::Result<&'s [f32]> {
-            let (start, end) = l.contiguous_offsets().ok_or_else(|| {
-                candle_core::Error::Msg(format!("periodic attention: {what} not contiguous"))
-            })?;
+            let (start, end) = l
+                .contiguous_offsets()
+                .ok_or_else(|| candle_core::Error::Msg(format!("periodic attention: {what} not contiguous")))?;
             match s {
-                CpuStorage::F32(v) => v.get(start..end).ok_or_else(|| {
-                    candle_core::Error::Msg(format!("periodic attention: {what} out of bounds"))
-                }),
-                _ => Err(candle_core::Error::Msg(format!(
-                    "periodic attention: {what} must be f32"
-                ))),
+                CpuStorage::F32(v) => v
+                    .get(start..end)
+                    .ok_or_else(|| candle_core::Error::Msg(format!("periodic attention: {what} out of bounds"))),
+                _ => Err(candle_core::Error::Msg(format!("periodic attention: {what} must be f32"))),
             }
         }
-        let (qkv, a, w) = (
-            slice(s1, l1, "qkv")?,
-            slice(s2, l2, "a")?,
-            slice(s3, l3, "pe_weight")?,
-        );
+        let (qkv, a, w) = (slice(s1, l1, "qkv")?, slice(s2, l2, "a")?, slice(s3, l3, "pe_weight")?);
         let spec = &self.spec;
         let width = spec.heads * spec.head_dim;
         let atoms = self.batch.num_atoms;
@@ -78,25 +72,14 @@ impl CustomOp3 for PeriodicAttentionOp {
             if got == want {
                 Ok(())
             } else {
-                Err(candle_core::Error::Msg(format!(
-                    "periodic attention: {what} has shape {got:?}, expected {want:?}"
-                )))
+                Err(candle_core::Error::Msg(format!("periodic attention: {what} has shape {got:?}, expected {want:?}")))
             }
         };
         expect("qkv", l1.dims(), &[3, atoms, width])?;
         expect("a", l2.dims(), &[atoms, spec.heads])?;
-        expect(
-            "pe_weight",
-            l3.dims(),
-            &[spec.heads, spec.head_dim, spec.pe_width()],
-        )?;
+        expect("pe_weight", l3.dims(), &[spec.heads, spec.head_dim, spec.pe_width()])?;
 
-        let inputs = Inputs {
-            qkv,
-            num_atoms: atoms,
-            a,
-            pe_weight: w,
-        };
+        let inputs = Inputs { qkv, num_atoms: atoms, a, pe_weight: w };
         let owner = self.batch.atom_crystal();
         let recording = self.trace.is_some();
         let mut out = vec![0f32; atoms * width];
@@ -106,15 +89,7 @@ impl CustomOp3 for PeriodicAttentionOp {
             .map(|(atom, row)| {
                 let geom = &self.batch.crystals[owner[atom]];
                 let mut record = recording.then(AtomRecord::default);
-                kernel::attend(
-                    spec,
-                    self.frames.as_ref(),
-                    geom,
-                    atom - geom.offset,
-                    &inputs,
-                    row,
-                    record.as_mut(),
-                );
+                kernel::attend(spec, self.frames.as_ref(), geom, atom - geom.offset, &inputs, row, record.as_mut());
                 record
             })
             .collect();
@@ -151,36 +126,21 @@ impl CustomOp3 for PeriodicAttentionOp {
     ) -> candle_core::Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
         let device = qkv.device().clone();
         let host = |t: &Tensor| -> candle_core::Result<Vec<f32>> {
-            t.to_device(&Device::Cpu)?
-                .to_dtype(DType::F32)?
-                .flatten_all()?
-                .to_vec1::<f32>()
+            t.to_device(&Device::Cpu)?.to_dtype(DType::F32)?.flatten_all()?.to_vec1::<f32>()
         };
         let (qkv_v, a_v, w_v, g_v) = (host(qkv)?, host(a)?, host(w)?, host(grad_res)?);
         let spec = &self.spec;
         let width = spec.heads * spec.head_dim;
         let atoms = self.batch.num_atoms;
-        if qkv_v.len() != 3 * atoms * width
-            || g_v.len() != atoms * width
-            || a_v.len() != atoms * spec.heads
-        {
-            return Err(candle_core::Error::Msg(
-                "periodic attention backward: input sizes do not match the batch".into(),
-            ));
+        if qkv_v.len() != 3 * atoms * width || g_v.len() != atoms * width || a_v.len() != atoms * spec.heads {
+            return Err(candle_core::Error::Msg("periodic attention backward: input sizes do not match the batch".into()));
         }
-        let inputs = Inputs {
-            qkv: &qkv_v,
-            num_atoms: atoms,
-            a: &a_v,
-            pe_weight: &w_v,
-        };
+        let inputs = Inputs { qkv: &qkv_v, num_atoms: atoms, a: &a_v, pe_weight: &w_v };
         let grads: Vec<crate::gradient::CrystalGrad> = self
             .batch
             .crystals
             .par_iter()
-            .map(|geom| {
-                crate::gradient::crystal_backward(spec, self.frames.as_ref(), geom, &inputs, &g_v)
-            })
+            .map(|geom| crate::gradient::crystal_backward(spec, self.frames.as_ref(), geom, &inputs, &g_v))
             .collect();
         let mut dqkv = vec![0f32; 3 * atoms * width];
         let mut da = vec![0f32; atoms * spec.heads];
@@ -193,15 +153,9 @@ impl CustomOp3 for PeriodicAttentionOp {
             da[geom.offset * spec.heads..][..n * spec.heads].copy_from_slice(&g.da);
             dw.iter_mut().zip(&g.dw).for_each(|(x, y)| *x += y);
         }
-        let dqkv = Tensor::from_vec(dqkv, qkv.shape(), &Device::Cpu)?
-            .to_device(&device)?
-            .to_dtype(qkv.dtype())?;
-        let da = Tensor::from_vec(da, a.shape(), &Device::Cpu)?
-            .to_device(&device)?
-            .to_dtype(a.dtype())?;
-        let dw = Tensor::from_vec(dw, w.shape(), &Device::Cpu)?
-            .to_device(&device)?
-            .to_dtype(w.dtype())?;
+        let dqkv = Tensor::from_vec(dqkv, qkv.shape(), &Device::Cpu)?.to_device(&device)?.to_dtype(qkv.dtype())?;
+        let da = Tensor::from_vec(da, a.shape(), &Device::Cpu)?.to_device(&device)?.to_dtype(a.dtype())?;
+        let dw = Tensor::from_vec(dw, w.shape(), &Device::Cpu)?.to_device(&device)?.to_dtype(w.dtype())?;
         Ok((Some(dqkv), Some(da), Some(dw)))
     }
 }
@@ -229,10 +183,7 @@ pub struct PeriodicAttention {
 /// Xavier-uniform bound for a (fan_out, fan_in) matrix, times `gain`.
 fn xavier(fan_out: usize, fan_in: usize, gain: f64) -> Init {
     let bound = gain * (6.0 / (fan_in + fan_out) as f64).sqrt();
-    Init::Uniform {
-        lo: -bound,
-        up: bound,
-    }
+    Init::Uniform { lo: -bound, up: bound }
 }
 
 impl PeriodicAttention {
@@ -244,48 +195,26 @@ impl PeriodicAttention {
         let k_w = vb.get_with_hints((kd, d), "k_proj_weight", xavier(kd, d, 1.0))?;
         let v_w = vb.get_with_hints((kd, d), "v_proj_weight", xavier(kd, d, fixup))?;
         let bias = vb.get_with_hints(3 * kd, "in_proj_bias", Init::Const(0.0))?;
-        let out_w = vb
-            .pp("out_proj")
-            .get_with_hints((d, kd), "weight", xavier(d, kd, fixup))?;
-        let out_b = vb
-            .pp("out_proj")
-            .get_with_hints(d, "bias", Init::Const(0.0))?;
-        let w_pos = vb.get_with_hints(
-            kd,
-            "lattice_pos_weights",
-            Init::Randn {
-                mean: 0.0,
-                stdev: (hd as f64).powf(-0.5),
-            },
-        )?;
-        let gauss_scale = vb
-            .get_with_hints(2, "gauss_scale", Init::Const(0.0))?
-            .to_dtype(DType::F32)?
-            .to_vec1::<f32>()?;
+        let out_w = vb.pp("out_proj").get_with_hints((d, kd), "weight", xavier(d, kd, fixup))?;
+        let out_b = vb.pp("out_proj").get_with_hints(d, "bias", Init::Const(0.0))?;
+        let w_pos = vb.get_with_hints(kd, "lattice_pos_weights", Init::Randn { mean: 0.0, stdev: (hd as f64).powf(-0.5) })?;
+        let gauss_scale = vb.get_with_hints(2, "gauss_scale", Init::Const(0.0))?.to_dtype(DType::F32)?.to_vec1::<f32>()?;
         // Registered by the reference but unused.
         let _ = vb.get_with_hints(1, "atten_scale", Init::Const(0.0));
 
         let k_num = cfg.value_pe_dist_real;
         let pe_init = |k: usize| xavier(h * hd, k, (k as f64).powf(-0.5));
-        let mut pe = vec![
-            vb.get_with_hints((1, h, hd, k_num), "pe_dist_proj", pe_init(k_num))?
-                .reshape((h, hd, k_num))?,
-        ];
-        let angle =
-            if cfg.value_pe_angle_real > 0 && frames.method() != crate::frames::FrameMethod::None {
-                let a_num = cfg.value_pe_angle_real;
-                for t in 1..=3 {
-                    let w = vb.get_with_hints(
-                        (1, h, hd, a_num),
-                        &format!("proj_angle{t}"),
-                        pe_init(a_num),
-                    )?;
-                    pe.push(w.reshape((h, hd, a_num))?);
-                }
-                Some(AngleGbf::new(cfg))
-            } else {
-                None
-            };
+        let mut pe = vec![vb.get_with_hints((1, h, hd, k_num), "pe_dist_proj", pe_init(k_num))?.reshape((h, hd, k_num))?];
+        let angle = if cfg.value_pe_angle_real > 0 && frames.method() != crate::frames::FrameMethod::None {
+            let a_num = cfg.value_pe_angle_real;
+            for t in 1..=3 {
+                let w = vb.get_with_hints((1, h, hd, a_num), &format!("proj_angle{t}"), pe_init(a_num))?;
+                pe.push(w.reshape((h, hd, a_num))?);
+            }
+            Some(AngleGbf::new(cfg))
+        } else {
+            None
+        };
 
         let r0 = cfg.r0(layer);
         let spec = LayerSpec {
@@ -324,20 +253,14 @@ impl PeriodicAttention {
     fn raw_alpha(&self, q: &Tensor) -> Result<Tensor> {
         let (atoms, _) = q.dims2()?;
         let (h, hd) = (self.spec.heads, self.spec.head_dim);
-        Ok(q.reshape((atoms, h, hd))?
-            .broadcast_mul(&self.lattice_pos_weights.unsqueeze(0)?)?
-            .sum(2)?)
+        Ok(q.reshape((atoms, h, hd))?.broadcast_mul(&self.lattice_pos_weights.unsqueeze(0)?)?.sum(2)?)
     }
 
     /// Sets `gauss_scale` from the layer input `x` of a batch, as the reference's first
     /// training step does: scale = 1/std(α_raw) (unbiased, over atoms × heads), shift =
     /// −mean(α_raw) (doc §3.2). A training port calls this once, then keeps the values.
     pub fn calibrate(&mut self, x: &Tensor) -> Result<()> {
-        let alpha = self
-            .raw_alpha(&self.q_proj.forward(x)?)?
-            .flatten_all()?
-            .to_dtype(DType::F64)?
-            .to_vec1::<f64>()?;
+        let alpha = self.raw_alpha(&self.q_proj.forward(x)?)?.flatten_all()?.to_dtype(DType::F64)?.to_vec1::<f64>()?;
         let n = alpha.len() as f64;
         let mean = alpha.iter().sum::<f64>() / n;
         let var = alpha.iter().map(|a| (a - mean).powi(2)).sum::<f64>() / (n - 1.0);
@@ -364,15 +287,9 @@ impl PeriodicAttention {
                 self.spec.layer
             )));
         }
-        let alpha = self
-            .raw_alpha(q)?
-            .affine(1.0, shift as f64)?
-            .affine(scale as f64, 0.0)?;
+        let alpha = self.raw_alpha(q)?.affine(1.0, shift as f64)?.affine(scale as f64, 0.0)?;
         let lb = self.lb;
-        let f = alpha
-            .affine(self.beta / (1.0 - lb), 0.0)?
-            .elu(1.0)?
-            .affine(1.0 - lb, 1.0)?;
+        let f = alpha.affine(self.beta / (1.0 - lb), 0.0)?.elu(1.0)?.affine(1.0 - lb, 1.0)?;
         let r0 = self.spec.r0;
         Ok(f.affine(-0.5 * r0.powi(-2), 0.0)?)
     }
@@ -391,9 +308,7 @@ impl PeriodicAttention {
         let v = self.v_proj.forward(x)?;
         let a = self.decay(&q)?;
         let qkv = Tensor::stack(&[&q, &k, &v], 0)?;
-        let recorder = trace
-            .is_some()
-            .then(|| Arc::new(Mutex::new(AttentionTrace::default())));
+        let recorder = trace.is_some().then(|| Arc::new(Mutex::new(AttentionTrace::default())));
         let op = PeriodicAttentionOp {
             batch: batch.clone(),
             spec: self.spec.clone(),
@@ -402,15 +317,9 @@ impl PeriodicAttention {
         };
         // The op runs on the CPU; on other devices its inputs make a round trip.
         let device = x.device();
-        let cpu = |t: &Tensor| -> Result<Tensor> {
-            Ok(t.to_device(&Device::Cpu)?
-                .to_dtype(DType::F32)?
-                .contiguous()?)
-        };
+        let cpu = |t: &Tensor| -> Result<Tensor> { Ok(t.to_device(&Device::Cpu)?.to_dtype(DType::F32)?.contiguous()?) };
         let pe_weight = Tensor::cat(&self.pe_parts, 2)?;
-        let out = cpu(&qkv)?
-            .apply_op3(&cpu(&a)?, &cpu(&pe_weight)?, op)?
-            .to_device(device)?;
+        let out = cpu(&qkv)?.apply_op3(&cpu(&a)?, &cpu(&pe_weight)?, op)?.to_device(device)?;
         let out = self.out_proj.forward(&out.to_dtype(x.dtype())?)?;
         if let (Some(t), Some(rec)) = (trace, recorder) {
             let heads = self.spec.heads;

@@ -60,15 +60,7 @@ impl Metadata {
         Metadata {
             name: None,
             description: None,
-            targets: config
-                .targets
-                .iter()
-                .map(|t| Target {
-                    name: t.clone(),
-                    unit: String::new(),
-                    description: None,
-                })
-                .collect(),
+            targets: config.targets.iter().map(|t| Target { name: t.clone(), unit: String::new(), description: None }).collect(),
             training_data: serde_json::Value::Null,
             metrics: serde_json::Value::Null,
             training: serde_json::Value::Null,
@@ -76,31 +68,15 @@ impl Metadata {
     }
 
     pub fn from_file(path: &Path) -> Result<Metadata> {
-        let text = std::fs::read_to_string(path).map_err(|e| Error::Io {
-            path: path.display().to_string(),
-            source: e,
-        })?;
-        serde_json::from_str(&text)
-            .map_err(|e| Error::config(path.display(), format!("bad metadata: {e}")))
+        let text = std::fs::read_to_string(path).map_err(|e| Error::Io { path: path.display().to_string(), source: e })?;
+        serde_json::from_str(&text).map_err(|e| Error::config(path.display(), format!("bad metadata: {e}")))
     }
 
     /// The metadata must describe exactly the model's outputs.
     pub fn check(&self, config: &Config, path: &str) -> Result<()> {
         let names: Vec<&str> = self.targets.iter().map(|t| t.name.as_str()).collect();
-        if names
-            != config
-                .targets
-                .iter()
-                .map(String::as_str)
-                .collect::<Vec<_>>()
-        {
-            return Err(Error::config(
-                path,
-                format!(
-                    "targets {names:?} differ from the configuration's {:?}",
-                    config.targets
-                ),
-            ));
+        if names != config.targets.iter().map(String::as_str).collect::<Vec<_>>() {
+            return Err(Error::config(path, format!("targets {names:?} differ from the configuration's {:?}", config.targets)));
         }
         Ok(())
     }
@@ -108,38 +84,22 @@ impl Metadata {
 
 /// Reads a safetensors file and maps reference checkpoint names (see the module docs).
 pub fn load_weights(path: &Path, device: &Device) -> Result<HashMap<String, Tensor>> {
-    let raw = candle_core::safetensors::load(path, device).map_err(|e| {
-        Error::config(
-            path.display(),
-            format!("cannot read safetensors weights: {e}"),
-        )
-    })?;
+    let raw = candle_core::safetensors::load(path, device)
+        .map_err(|e| Error::config(path.display(), format!("cannot read safetensors weights: {e}")))?;
     map_reference_names(raw)
 }
 
 /// `swa_model.module.*` / `model.*` → parameter names, target normalisation folded in.
 pub fn map_reference_names(raw: HashMap<String, Tensor>) -> Result<HashMap<String, Tensor>> {
-    let prefix = ["swa_model.module.", "model."]
-        .into_iter()
-        .find(|p| raw.keys().any(|k| k.starts_with(p)));
+    let prefix = ["swa_model.module.", "model."].into_iter().find(|p| raw.keys().any(|k| k.starts_with(p)));
     let mut out: HashMap<String, Tensor> = match prefix {
-        Some(p) => raw
-            .iter()
-            .filter_map(|(k, v)| k.strip_prefix(p).map(|s| (s.to_string(), v.clone())))
-            .collect(),
+        Some(p) => raw.iter().filter_map(|(k, v)| k.strip_prefix(p).map(|s| (s.to_string(), v.clone()))).collect(),
         None => raw.clone(),
     };
     if let (Some(std), Some(mean)) = (raw.get("target_std"), raw.get("target_mean")) {
-        let (std, mean) = (
-            std.to_dtype(DType::F32)?.flatten_all()?,
-            mean.to_dtype(DType::F32)?.flatten_all()?,
-        );
-        let w = out
-            .get("mlp.3.weight")
-            .ok_or_else(|| Error::Unsupported("target_std without mlp.3.weight".into()))?;
-        let b = out
-            .get("mlp.3.bias")
-            .ok_or_else(|| Error::Unsupported("target_std without mlp.3.bias".into()))?;
+        let (std, mean) = (std.to_dtype(DType::F32)?.flatten_all()?, mean.to_dtype(DType::F32)?.flatten_all()?);
+        let w = out.get("mlp.3.weight").ok_or_else(|| Error::Unsupported("target_std without mlp.3.weight".into()))?;
+        let b = out.get("mlp.3.bias").ok_or_else(|| Error::Unsupported("target_std without mlp.3.bias".into()))?;
         let w = w.to_dtype(DType::F32)?.broadcast_mul(&std.unsqueeze(1)?)?;
         let b = (b.to_dtype(DType::F32)? * &std)?.add(&mean)?;
         out.insert("mlp.3.weight".into(), w);

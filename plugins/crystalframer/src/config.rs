@@ -115,10 +115,7 @@ impl Config {
     /// Reads a configuration JSON: either the flat hyper-parameter object or a wrapper with
     /// it under `params` (the parity fixtures' layout).
     pub fn from_file(path: &Path) -> Result<Config> {
-        let text = std::fs::read_to_string(path).map_err(|e| Error::Io {
-            path: path.display().to_string(),
-            source: e,
-        })?;
+        let text = std::fs::read_to_string(path).map_err(|e| Error::Io { path: path.display().to_string(), source: e })?;
         Config::from_json_str(&text).map_err(|e| match e {
             Error::Config { message, .. } => Error::config(path.display(), message),
             other => other,
@@ -126,8 +123,8 @@ impl Config {
     }
 
     pub fn from_json_str(text: &str) -> Result<Config> {
-        let value: serde_json::Value = serde_json::from_str(text)
-            .map_err(|e| Error::config("<config>", format!("not JSON: {e}")))?;
+        let value: serde_json::Value =
+            serde_json::from_str(text).map_err(|e| Error::config("<config>", format!("not JSON: {e}")))?;
         let params = match value.get("params") {
             Some(p) if p.is_object() => p.clone(),
             _ => value,
@@ -145,10 +142,7 @@ impl Config {
             if allowed.contains(&found) {
                 Ok(())
             } else {
-                Err(Error::Unsupported(format!(
-                    "{key} = '{found}' (supported: {})",
-                    allowed.join(", ")
-                )))
+                Err(Error::Unsupported(format!("{key} = '{found}' (supported: {})", allowed.join(", "))))
             }
         };
         expect("domain", &self.domain, &["real"])?;
@@ -165,21 +159,11 @@ impl Config {
             return unsupported("zero num_layers, head_num, model_dim or ff_dim".into());
         }
         if self.embedding_dim != [self.model_dim] {
-            return unsupported(format!(
-                "embedding_dim = {:?} (only [model_dim])",
-                self.embedding_dim
-            ));
+            return unsupported(format!("embedding_dim = {:?} (only [model_dim])", self.embedding_dim));
         }
-        for (key, width) in [
-            ("model_dim", self.model_dim),
-            ("k_dim", self.qk_dim()),
-            ("v_dim", self.value_dim()),
-        ] {
+        for (key, width) in [("model_dim", self.model_dim), ("k_dim", self.qk_dim()), ("v_dim", self.value_dim())] {
             if width % self.head_num != 0 {
-                return unsupported(format!(
-                    "{key} = {width} not divisible by head_num = {}",
-                    self.head_num
-                ));
+                return unsupported(format!("{key} = {width} not divisible by head_num = {}", self.head_num));
             }
         }
         if self.qk_dim() != self.value_dim() {
@@ -195,13 +179,9 @@ impl Config {
             return unsupported("cos_abs = 1".into());
         }
         if self.value_pe_angle_real == 1 {
-            return unsupported(
-                "value_pe_angle_real = 1 (needs at least 2 angle Gaussians)".into(),
-            );
+            return unsupported("value_pe_angle_real = 1 (needs at least 2 angle Gaussians)".into());
         }
-        if self.scale_real.is_empty()
-            || self.scale_real.iter().any(|r| !(r.is_finite() && *r > 0.0))
-        {
+        if self.scale_real.is_empty() || self.scale_real.iter().any(|r| !(r.is_finite() && *r > 0.0)) {
             return unsupported(format!("scale_real = {:?}", self.scale_real));
         }
         let finite = [
@@ -221,15 +201,9 @@ impl Config {
             }
         }
         if !(self.gauss_lb_real > 0.0 && self.gauss_lb_real < 1.0) {
-            return unsupported(format!(
-                "gauss_lb_real = {} (must be in (0, 1))",
-                self.gauss_lb_real
-            ));
+            return unsupported(format!("gauss_lb_real = {} (must be in (0, 1))", self.gauss_lb_real));
         }
-        if self.value_pe_dist_max == 0.0
-            || self.value_pe_dist_wscale <= 0.0
-            || self.value_pe_angle_wscale <= 0.0
-        {
+        if self.value_pe_dist_max == 0.0 || self.value_pe_dist_wscale <= 0.0 || self.value_pe_angle_wscale <= 0.0 {
             return unsupported("zero Gaussian range or width".into());
         }
         if !(0..=16).contains(&self.lattice_range) {
@@ -246,19 +220,11 @@ impl Config {
     }
 
     pub fn qk_dim(&self) -> usize {
-        if self.k_dim > 0 {
-            self.k_dim
-        } else {
-            self.model_dim
-        }
+        if self.k_dim > 0 { self.k_dim } else { self.model_dim }
     }
 
     pub fn value_dim(&self) -> usize {
-        if self.v_dim > 0 {
-            self.v_dim
-        } else {
-            self.model_dim
-        }
+        if self.v_dim > 0 { self.v_dim } else { self.model_dim }
     }
 
     pub fn num_targets(&self) -> usize {
@@ -294,10 +260,7 @@ mod tests {
     #[test]
     fn reads_the_fixture_configs() {
         let c = Config::from_file(&fixture("crystalframer_max_default")).unwrap();
-        assert_eq!(
-            (c.num_layers, c.model_dim, c.head_num, c.head_dim()),
-            (4, 128, 8, 16)
-        );
+        assert_eq!((c.num_layers, c.model_dim, c.head_num, c.head_dim()), (4, 128, 8, 16));
         assert_eq!(c.frame_method(), FrameMethod::Max);
         assert_eq!(c.targets, ["formation_energy"]);
         assert!(c.uses_angles() && c.value_pe_dist_window);
@@ -312,16 +275,8 @@ mod tests {
         let bad = text.replace("\"gauss_state\": \"q\"", "\"gauss_state\": \"x\"");
         let err = Config::from_json_str(&bad).unwrap_err().to_string();
         assert!(err.contains("gauss_state = 'x'"), "{err}");
-        let bad = text.replace(
-            "\"frame_method\": \"max\"",
-            "\"frame_method\": \"max_wo_orthogonal\"",
-        );
+        let bad = text.replace("\"frame_method\": \"max\"", "\"frame_method\": \"max_wo_orthogonal\"");
         assert!(Config::from_json_str(&bad).is_err());
-        assert!(
-            Config::from_json_str("{\"params\": {\"num_layers\": 4}}")
-                .unwrap_err()
-                .to_string()
-                .contains("missing field")
-        );
+        assert!(Config::from_json_str("{\"params\": {\"num_layers\": 4}}").unwrap_err().to_string().contains("missing field"));
     }
 }

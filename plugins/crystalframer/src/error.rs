@@ -5,10 +5,7 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     #[error("{path}: {source}")]
-    Io {
-        path: String,
-        source: std::io::Error,
-    },
+    Io { path: String, source: std::io::Error },
     /// A configuration or metadata file that is not what the model needs.
     #[error("{path}: {message}")]
     Config { path: String, message: String },
@@ -27,9 +24,6 @@ pub enum Error {
 
 impl Error {
     pub fn config(path: impl std::fmt::Display, message: impl Into<String>) -> Self {
-        Error::Config {
-            path: path.to_string(),
-            message: message.into(),
-        }
+        Error::Config { path: path.to_string(), message: message.into() }
     }
 }

@@ -28,10 +28,7 @@ fn exp_neg(x: f32) -> f32 {
     let r = (-x - n * LN2_HI) - n * LN2_LO;
     let p = 1.0
         + r * (1.0
-            + r * (0.5
-                + r * (1.0 / 6.0
-                    + r * (1.0 / 24.0
-                        + r * (1.0 / 120.0 + r * (1.0 / 720.0 + r * (1.0 / 5040.0)))))));
+            + r * (0.5 + r * (1.0 / 6.0 + r * (1.0 / 24.0 + r * (1.0 / 120.0 + r * (1.0 / 720.0 + r * (1.0 / 5040.0)))))));
     p * f32::from_bits(((n as i32 + 127) as u32) << 23)
 }
 
@@ -61,13 +58,7 @@ impl DistanceGbf {
         let len = window_len(config.value_pe_dist_wscale);
         // Active iff K − LENGTH_RANGE > 8 (compile-time switch of the kernel).
         let window = (config.value_pe_dist_window && num > len + 8).then_some(len);
-        DistanceGbf {
-            num,
-            interval,
-            step: 1.0 / (wscale * 2f32.sqrt()),
-            sigma: interval * wscale,
-            window,
-        }
+        DistanceGbf { num, interval, step: 1.0 / (wscale * 2f32.sqrt()), sigma: interval * wscale, window }
     }
 
     /// Adds `w·b_m(d)` to `acc[m]` for the Gaussians inside the window of `d` (Å).
@@ -111,11 +102,7 @@ impl DistanceGbf {
             None => (0, self.num),
         };
         // The kernel's b = (m + 1 − d/Δ)·step, built incrementally from the window start.
-        (
-            start,
-            len,
-            -d / self.interval * self.step + self.step * start as f32,
-        )
+        (start, len, -d / self.interval * self.step + self.step * start as f32)
     }
 }
 
@@ -137,13 +124,7 @@ impl AngleGbf {
         let interval = 2.0 / (num.max(2) - 1) as f32;
         let len = window_len(config.value_pe_angle_wscale);
         let window = (num > len + 8).then_some(len);
-        AngleGbf {
-            num,
-            interval,
-            step: 1.0 / (wscale * 2f32.sqrt()),
-            sigma: interval * wscale,
-            window,
-        }
+        AngleGbf { num, interval, step: 1.0 / (wscale * 2f32.sqrt()), sigma: interval * wscale, window }
     }
 
     /// Adds `w·b_m(c)` to `acc[m]` for the Gaussians inside the window of `c`.
@@ -180,8 +161,7 @@ impl AngleGbf {
         let (start, len) = match self.window {
             Some(len) => {
                 // end = max(int(min((c + 1 + 4σ)/Δ + 1, A)), len); Gaussians [end − len, end).
-                let end = ((c + 1.0 + CUT_SIGMA * self.sigma) / self.interval + 1.0)
-                    .min(self.num as f32) as i32;
+                let end = ((c + 1.0 + CUT_SIGMA * self.sigma) / self.interval + 1.0).min(self.num as f32) as i32;
                 let end = (end.max(len as i32) as usize).min(self.num);
                 (end - len, len)
             }
@@ -196,9 +176,8 @@ mod tests {
     use super::*;
 
     fn config(dist_window: bool, angles: usize, angle_wscale: f64) -> Config {
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(
-            "../../../shared/fixtures/crystalframer_parity/crystalframer_max_default.config.json",
-        );
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../../shared/fixtures/crystalframer_parity/crystalframer_max_default.config.json");
         let mut c = Config::from_file(&path).unwrap();
         c.value_pe_dist_window = dist_window;
         c.value_pe_angle_real = angles;
@@ -230,10 +209,7 @@ mod tests {
             let exact = 2.0 * (-(d as f64 - mu).powi(2) / (2.0 * 0.21875f64.powi(2))).exp();
             if (start..start + 9).contains(&m) {
                 // The kernel builds the Gaussian argument incrementally in float32 (~1e-6).
-                assert!(
-                    (*v as f64 - exact).abs() < 5e-6 * exact.max(1e-3),
-                    "m={m}: {v} vs {exact}"
-                );
+                assert!((*v as f64 - exact).abs() < 5e-6 * exact.max(1e-3), "m={m}: {v} vs {exact}");
             } else {
                 assert_eq!(*v, 0.0, "m={m} outside the window");
             }
@@ -253,17 +229,8 @@ mod tests {
             let cfg = config(window, angles, wscale);
             let (dist, angle) = (DistanceGbf::new(&cfg, 0), AngleGbf::new(&cfg));
             for i in 0..200 {
-                let (d, c, w) = (
-                    0.05 * i as f32,
-                    -1.0 + 0.01 * i as f32,
-                    [0.7 + 0.001 * i as f32, -0.31],
-                );
-                let (mut a, mut b, mut fa, mut fb) = (
-                    vec![0.1f32; 64],
-                    vec![0.2f32; 64],
-                    vec![0.1f32; 64],
-                    vec![0.2f32; 64],
-                );
+                let (d, c, w) = (0.05 * i as f32, -1.0 + 0.01 * i as f32, [0.7 + 0.001 * i as f32, -0.31]);
+                let (mut a, mut b, mut fa, mut fb) = (vec![0.1f32; 64], vec![0.2f32; 64], vec![0.1f32; 64], vec![0.2f32; 64]);
                 dist.accumulate(d, w[0], &mut a);
                 dist.accumulate(d, w[1], &mut b);
                 dist.accumulate2(d, w, [&mut fa, &mut fb]);

@@ -32,11 +32,7 @@ pub struct CrystalInput {
 impl CrystalInput {
     /// An ordered crystal from atomic numbers and Cartesian positions (Å).
     pub fn new(lattice: [[f64; 3]; 3], numbers: Vec<u8>, positions: Vec<[f64; 3]>) -> Self {
-        CrystalInput {
-            lattice,
-            positions,
-            species: numbers.into_iter().map(|z| vec![(z, 1.0)]).collect(),
-        }
+        CrystalInput { lattice, positions, species: numbers.into_iter().map(|z| vec![(z, 1.0)]).collect() }
     }
 
     /// From the engine's crystal model (fractional → Cartesian in f64; oxidation states are
@@ -46,27 +42,14 @@ impl CrystalInput {
         // Wrapped into the cell: the image box is centred on pos_j − pos_i, so atoms written far
         // outside the cell would push their nearest images out of it. Coordinates already in
         // [0, 1) are unchanged (bit for bit).
-        let positions = crystal
-            .sites
-            .iter()
-            .map(|s| crystal.lattice.to_cartesian(s.frac.map(|x| x - x.floor())))
-            .collect();
+        let positions =
+            crystal.sites.iter().map(|s| crystal.lattice.to_cartesian(s.frac.map(|x| x - x.floor()))).collect();
         let species = crystal
             .sites
             .iter()
-            .map(|s| {
-                s.occupancy
-                    .species()
-                    .iter()
-                    .map(|(sp, occ)| (sp.element.z().min(255) as u8, *occ as f32))
-                    .collect()
-            })
+            .map(|s| s.occupancy.species().iter().map(|(sp, occ)| (sp.element.z().min(255) as u8, *occ as f32)).collect())
             .collect();
-        CrystalInput {
-            lattice,
-            positions,
-            species,
-        }
+        CrystalInput { lattice, positions, species }
     }
 
     pub fn num_atoms(&self) -> usize {
@@ -117,9 +100,7 @@ impl CrystalGeom {
             for n2 in lo[1]..=hi[1] {
                 for n3 in lo[2]..=hi[2] {
                     let n = [n1 as f32, n2 as f32, n3 as f32];
-                    let v: [f32; 3] = std::array::from_fn(|k| {
-                        r[k] + t[0][k] * n[0] + t[1][k] * n[1] + t[2][k] * n[2]
-                    });
+                    let v: [f32; 3] = std::array::from_fn(|k| r[k] + t[0][k] * n[0] + t[1][k] * n[1] + t[2][k] * n[2]);
                     let d2 = v[0] * v[0] + v[1] * v[1] + v[2] * v[2];
                     if d2 <= rho2 {
                         f(v, d2);
@@ -157,16 +138,10 @@ impl RangeRule {
     pub fn from_config(c: &crate::Config, layer: usize) -> RangeRule {
         let min_range = if c.minimum_range { c.lattice_range } else { 0 };
         if c.adaptive_cutoff_sigma < 0.0 {
-            RangeRule::Adaptive {
-                sigmas: (-c.adaptive_cutoff_sigma) as f32,
-                min_range,
-            }
+            RangeRule::Adaptive { sigmas: (-c.adaptive_cutoff_sigma) as f32, min_range }
         } else if c.adaptive_cutoff_sigma > 0.0 {
             let radius = c.r0(layer) * c.gauss_lb_real.powf(-0.5) * c.adaptive_cutoff_sigma;
-            RangeRule::Cutoff {
-                radius: radius as f32,
-                min_range,
-            }
+            RangeRule::Cutoff { radius: radius as f32, min_range }
         } else {
             RangeRule::Fixed(c.lattice_range)
         }
@@ -222,15 +197,10 @@ impl Batch {
                 return Err(err("no atoms".into()));
             }
             if n > MAX_ATOMS {
-                return Err(err(format!(
-                    "{n} atoms: more than the {MAX_ATOMS} the predictor takes"
-                )));
+                return Err(err(format!("{n} atoms: more than the {MAX_ATOMS} the predictor takes")));
             }
             if input.species.len() != n {
-                return Err(err(format!(
-                    "{} species for {n} positions",
-                    input.species.len()
-                )));
+                return Err(err(format!("{} species for {n} positions", input.species.len())));
             }
             for (site, species) in input.species.iter().enumerate() {
                 if species.is_empty() {
@@ -238,9 +208,7 @@ impl Batch {
                 }
                 for &(z, occ) in species {
                     if !(1..=NUM_ELEMENTS as u8).contains(&z) {
-                        return Err(err(format!(
-                            "site {site}: element Z = {z} is outside the model's 1..=98"
-                        )));
+                        return Err(err(format!("site {site}: element Z = {z} is outside the model's 1..=98")));
                     }
                     if !(occ.is_finite() && occ > 0.0 && occ <= 1.0 + 1e-3) {
                         return Err(err(format!("site {site}: occupancy {occ}")));
@@ -252,11 +220,7 @@ impl Batch {
             crystals.push(geom);
             offset += n;
         }
-        Ok(Batch {
-            crystals,
-            onehot,
-            num_atoms: total,
-        })
+        Ok(Batch { crystals, onehot, num_atoms: total })
     }
 
     pub fn num_crystals(&self) -> usize {
@@ -274,10 +238,7 @@ impl Batch {
 
     /// Number of edges (all ordered atom pairs inside each crystal, doc §2).
     pub fn num_edges(&self) -> usize {
-        self.crystals
-            .iter()
-            .map(|g| g.num_atoms() * g.num_atoms())
-            .sum()
+        self.crystals.iter().map(|g| g.num_atoms() * g.num_atoms()).sum()
     }
 
     /// Checks that no query of any layer can need more than [`MAX_BOX_IMAGES`] images.
@@ -313,42 +274,27 @@ impl CrystalGeom {
             return Err(format!("position of site {i} is not finite"));
         }
         let lattice = input.lattice.map(|r| r.map(|x| x as f32));
-        let positions = input
-            .positions
-            .iter()
-            .map(|p| p.map(|x| x as f32))
-            .collect();
+        let positions = input.positions.iter().map(|p| p.map(|x| x as f32)).collect();
         let recip_lengths = reciprocal_lengths(&lattice);
         if !recip_lengths.iter().all(|x| x.is_finite() && *x > 0.0) {
             return Err("degenerate lattice (zero volume)".into());
         }
         let inverse = screen_engine::math::inverse(&lattice.map(|r| r.map(f64::from)))
             .ok_or_else(|| "degenerate lattice (zero volume)".to_string())?;
-        Ok(CrystalGeom {
-            offset,
-            lattice,
-            recip_lengths,
-            inverse,
-            positions,
-        })
+        Ok(CrystalGeom { offset, lattice, recip_lengths, inverse, positions })
     }
 }
 
 /// Reference float32 arithmetic of `compute_lattice_distances_for_cuda`: `det_3x3`, the cross
 /// products, `2π/V` as `reciprocal(V)·2π`, then the Euclidean norms.
 fn reciprocal_lengths(m: &[[f32; 3]; 3]) -> [f32; 3] {
-    let det =
-        m[0][0] * m[1][1] * m[2][2] + m[0][1] * m[1][2] * m[2][0] + m[0][2] * m[1][0] * m[2][1]
-            - m[0][2] * m[1][1] * m[2][0]
-            - m[0][0] * m[1][2] * m[2][1]
-            - m[0][1] * m[1][0] * m[2][2];
+    let det = m[0][0] * m[1][1] * m[2][2] + m[0][1] * m[1][2] * m[2][0] + m[0][2] * m[1][0] * m[2][1]
+        - m[0][2] * m[1][1] * m[2][0]
+        - m[0][0] * m[1][2] * m[2][1]
+        - m[0][1] * m[1][0] * m[2][2];
     let scale = (1.0 / det) * (2.0 * std::f64::consts::PI) as f32;
     let cross = |a: [f32; 3], b: [f32; 3]| {
-        [
-            a[1] * b[2] - a[2] * b[1],
-            a[2] * b[0] - a[0] * b[2],
-            a[0] * b[1] - a[1] * b[0],
-        ]
+        [a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]]
     };
     let rows = [cross(m[1], m[2]), cross(m[2], m[0]), cross(m[0], m[1])];
     rows.map(|r| {
@@ -362,11 +308,7 @@ mod tests {
     use super::*;
 
     fn cubic(a: f64) -> CrystalInput {
-        CrystalInput::new(
-            [[a, 0.0, 0.0], [0.0, a, 0.0], [0.0, 0.0, a]],
-            vec![26],
-            vec![[0.0; 3]],
-        )
+        CrystalInput::new([[a, 0.0, 0.0], [0.0, a, 0.0], [0.0, 0.0, a]], vec![26], vec![[0.0; 3]])
     }
 
     #[test]
@@ -384,10 +326,7 @@ mod tests {
         // cutoff 3.5σ with σ = 2 Å: ceil(7.01/4) = 2 → the minimum 2 wins; 11.99/4 → 3.
         assert_eq!(g.range_for_cutoff(7.0, 2), [2, 2, 2]);
         assert_eq!(g.range_for_cutoff(11.98, 2), [3, 3, 3]);
-        let rule = RangeRule::Adaptive {
-            sigmas: 3.5,
-            min_range: 2,
-        };
+        let rule = RangeRule::Adaptive { sigmas: 3.5, min_range: 2 };
         // a = -1/(2σ²) with σ = 3: cutoff 10.5 → ceil(10.51/4) = 3.
         assert_eq!(rule.range(g, -1.0 / 18.0), [3, 3, 3]);
     }
@@ -416,30 +355,19 @@ mod tests {
         let mut big = cubic(3.0);
         big.positions = vec![[0.0; 3]; MAX_ATOMS + 1];
         big.species = vec![vec![(1, 1.0)]; MAX_ATOMS + 1];
-        assert!(
-            Batch::new(&[big])
-                .unwrap_err()
-                .to_string()
-                .contains("atoms")
-        );
+        assert!(Batch::new(&[big]).unwrap_err().to_string().contains("atoms"));
     }
 
     #[test]
     fn absurdly_thin_cells_are_refused_before_any_work() {
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(
-            "../../../shared/fixtures/crystalframer_parity/crystalframer_max_default.config.json",
-        );
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../../shared/fixtures/crystalframer_parity/crystalframer_max_default.config.json");
         let config = crate::Config::from_file(&path).unwrap();
         let mut thin = cubic(3.0);
         thin.lattice[2] = [0.0, 0.0, 0.001];
         let b = Batch::new(&[cubic(4.0), thin]).unwrap();
         let e = b.check_ranges(&config).unwrap_err().to_string();
         assert!(e.starts_with("crystal 1:") && e.contains("too thin"), "{e}");
-        assert!(
-            Batch::new(&[cubic(4.0)])
-                .unwrap()
-                .check_ranges(&config)
-                .is_ok()
-        );
+        assert!(Batch::new(&[cubic(4.0)]).unwrap().check_ranges(&config).is_ok());
     }
 }

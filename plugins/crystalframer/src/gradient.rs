@@ -72,9 +72,7 @@ fn atom_backward(
 ) {
     #[cfg(target_arch = "x86_64")]
     {
-        if std::arch::is_x86_feature_detected!("avx512f")
-            && std::arch::is_x86_feature_detected!("avx2")
-        {
+        if std::arch::is_x86_feature_detected!("avx512f") && std::arch::is_x86_feature_detected!("avx2") {
             // SAFETY: the CPU supports the features the function is compiled for.
             return unsafe { atom_backward_avx512(spec, frames, geom, i, input, grad_out, g) };
         }
@@ -128,14 +126,9 @@ fn atom_backward_generic(
     let width = h_num * hd;
     let n = geom.num_atoms();
     let gi = geom.offset + i;
-    let row =
-        |part: usize, atom: usize| &input.qkv[(part * input.num_atoms + atom) * width..][..width];
+    let row = |part: usize, atom: usize| &input.qkv[(part * input.num_atoms + atom) * width..][..width];
     let pi = geom.positions[i];
-    let rel: Vec<V3> = geom
-        .positions
-        .iter()
-        .map(|p| [p[0] - pi[0], p[1] - pi[1], p[2] - pi[2]])
-        .collect();
+    let rel: Vec<V3> = geom.positions.iter().map(|p| [p[0] - pi[0], p[1] - pi[1], p[2] - pi[2]]).collect();
     let worst = spec.range.worst_case(geom, spec.r0, spec.lb);
     let clamp = |r: [i32; 3]| [r[0].min(worst[0]), r[1].min(worst[1]), r[2].min(worst[2])];
 
@@ -156,19 +149,10 @@ fn atom_backward_generic(
         })
     };
     let a_heads: Vec<f32> = (0..h_num).map(|h| input.a[gi * h_num + h]).collect();
-    let ranges: Vec<[i32; 3]> = a_heads
-        .iter()
-        .map(|&a| clamp(spec.range.range(geom, a)))
-        .collect();
-    let rmax = ranges.iter().fold([0; 3], |m, r| {
-        [m[0].max(r[0]), m[1].max(r[1]), m[2].max(r[2])]
-    });
+    let ranges: Vec<[i32; 3]> = a_heads.iter().map(|&a| clamp(spec.range.range(geom, a))).collect();
+    let rmax = ranges.iter().fold([0; 3], |m, r| [m[0].max(r[0]), m[1].max(r[1]), m[2].max(r[2])]);
     let a_least = a_heads.iter().fold(f32::NEG_INFINITY, |m, &a| m.max(a));
-    let reach2 = if a_least < 0.0 {
-        LOG_SKIP / -a_least
-    } else {
-        f32::INFINITY
-    };
+    let reach2 = if a_least < 0.0 { LOG_SKIP / -a_least } else { f32::INFINITY };
     let mut near = vec![NearImages::default(); n];
     for (j, list) in near.iter_mut().enumerate() {
         NearImages::collect(rel[j], &geom.lattice, rmax, reach2, list);
@@ -177,13 +161,7 @@ fn atom_backward_generic(
     let pe_w = spec.pe_width();
     let k_num = spec.dist.num;
     let a_num = spec.angle.as_ref().map_or(0, |a| a.num);
-    let coef = |m: usize| {
-        if m < k_num {
-            spec.dist_coef
-        } else {
-            spec.angle_coef
-        }
-    };
+    let coef = |m: usize| if m < k_num { spec.dist_coef } else { spec.angle_coef };
     let mut feats = vec![0f32; n * pe_w];
     // Σ_n w_n δ_n b_n / Σ_n w_n per j.
     let mut feats_d = vec![0f32; n * pe_w];
@@ -237,19 +215,14 @@ fn atom_backward_generic(
                     sumw += w;
                     sumwd += wd;
                     let d = d2.sqrt();
-                    spec.dist
-                        .accumulate2(d, [w, wd], [&mut *dist_acc, &mut *dist_acc_d]);
+                    spec.dist.accumulate2(d, [w, wd], [&mut *dist_acc, &mut *dist_acc_d]);
                     if let (Some(fr), Some(gbf)) = (&frame, &spec.angle) {
                         if d2 > SELF_D2 {
                             let inv = 1.0 / d;
                             for t in 0..3 {
                                 let c = dot(r, fr[t]) * inv;
                                 let part = t * a_num..(t + 1) * a_num;
-                                gbf.accumulate2(
-                                    c,
-                                    [w, wd],
-                                    [&mut angle_acc[part.clone()], &mut angle_acc_d[part]],
-                                );
+                                gbf.accumulate2(c, [w, wd], [&mut angle_acc[part.clone()], &mut angle_acc_d[part]]);
                             }
                         }
                     }
@@ -298,10 +271,7 @@ fn atom_backward_generic(
         let w_h = &input.pe_weight[h * hd * pe_w..(h + 1) * hd * pe_w];
         mixed.fill(0.0);
         for (j, &pj) in p.iter().enumerate() {
-            mixed
-                .iter_mut()
-                .zip(&feats[j * pe_w..(j + 1) * pe_w])
-                .for_each(|(x, y)| *x += pj * y);
+            mixed.iter_mut().zip(&feats[j * pe_w..(j + 1) * pe_w]).for_each(|(x, y)| *x += pj * y);
         }
         // ∂L/∂W_h[d][m] += G_d · c_m · M_m and u_m = c_m Σ_d W_h[d][m] G_d.
         u.fill(0.0);
@@ -320,11 +290,7 @@ fn atom_backward_generic(
         let mut ub = vec![0f32; n];
         for j in 0..n {
             let v = &row(2, geom.offset + j)[h * hd..(h + 1) * hd];
-            ub[j] = u
-                .iter()
-                .zip(&feats[j * pe_w..(j + 1) * pe_w])
-                .map(|(x, y)| x * y)
-                .sum();
+            ub[j] = u.iter().zip(&feats[j * pe_w..(j + 1) * pe_w]).map(|(x, y)| x * y).sum();
             val[j] = v.iter().zip(go).map(|(x, y)| x * y).sum::<f32>() + ub[j];
             vbar += p[j] * val[j];
         }
@@ -335,16 +301,10 @@ fn atom_backward_generic(
             let k = &row(1, geom.offset + j)[h * hd..(h + 1) * hd];
             dq.iter_mut().zip(k).for_each(|(x, y)| *x += dl * scale * y);
             let dk = &mut g.dk[j * width + h * hd..j * width + (h + 1) * hd];
-            dk.iter_mut()
-                .zip(q_raw)
-                .for_each(|(x, y)| *x += dl * scale * y);
+            dk.iter_mut().zip(q_raw).for_each(|(x, y)| *x += dl * scale * y);
             let dv = &mut g.dv[j * width + h * hd..j * width + (h + 1) * hd];
             dv.iter_mut().zip(go).for_each(|(x, y)| *x += p[j] * y);
-            let ufd: f32 = u
-                .iter()
-                .zip(&feats_d[j * pe_w..(j + 1) * pe_w])
-                .map(|(x, y)| x * y)
-                .sum();
+            let ufd: f32 = u.iter().zip(&feats_d[j * pe_w..(j + 1) * pe_w]).map(|(x, y)| x * y).sum();
             da += dl * (dbar[j] + d2mins[j]) + p[j] * (ufd - dbar[j] * ub[j]);
         }
         g.da[i * h_num + h] += da;
@@ -361,9 +321,8 @@ mod tests {
     use crate::linalg::Rng;
 
     fn spec(with_angles: bool) -> LayerSpec {
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(
-            "../../../shared/fixtures/crystalframer_parity/crystalframer_max_default.config.json",
-        );
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../../shared/fixtures/crystalframer_parity/crystalframer_max_default.config.json");
         let cfg = crate::Config::from_file(&path).unwrap();
         // Two small heads keep the finite-difference sweep quick; the formulas do not depend on it.
         LayerSpec {
@@ -382,33 +341,16 @@ mod tests {
     }
 
     /// L = Σ R ⊙ out in f64, out from the forward kernel.
-    fn loss(
-        spec: &LayerSpec,
-        frames: &dyn Frames,
-        batch: &Batch,
-        qkv: &[f32],
-        a: &[f32],
-        w: &[f32],
-        r: &[f32],
-    ) -> f64 {
+    fn loss(spec: &LayerSpec, frames: &dyn Frames, batch: &Batch, qkv: &[f32], a: &[f32], w: &[f32], r: &[f32]) -> f64 {
         let width = spec.heads * spec.head_dim;
-        let input = Inputs {
-            qkv,
-            num_atoms: batch.num_atoms,
-            a,
-            pe_weight: w,
-        };
+        let input = Inputs { qkv, num_atoms: batch.num_atoms, a, pe_weight: w };
         let mut total = 0f64;
         for geom in &batch.crystals {
             for i in 0..geom.num_atoms() {
                 let mut out = vec![0f32; width];
                 attend(spec, frames, geom, i, &input, &mut out, None);
                 let rr = &r[(geom.offset + i) * width..][..width];
-                total += out
-                    .iter()
-                    .zip(rr)
-                    .map(|(x, y)| *x as f64 * *y as f64)
-                    .sum::<f64>();
+                total += out.iter().zip(rr).map(|(x, y)| *x as f64 * *y as f64).sum::<f64>();
             }
         }
         total
@@ -420,41 +362,18 @@ mod tests {
         let (heads, hd) = (spec.heads, spec.head_dim);
         let width = heads * hd;
         let lattice = [[3.1, 0.2, 0.0], [0.4, 3.6, 0.1], [-0.3, 0.5, 4.2]];
-        let c1 = CrystalInput::new(
-            lattice,
-            vec![8, 22, 38],
-            vec![[0.1, 0.2, 0.3], [1.7, 1.9, 2.2], [0.4, 2.6, 3.1]],
-        );
-        let c2 = CrystalInput::new(
-            [[2.9, 0.0, 0.0], [0.3, 3.3, 0.0], [0.2, -0.4, 3.8]],
-            vec![11, 17],
-            vec![[0.0; 3], [1.4, 1.5, 1.7]],
-        );
+        let c1 = CrystalInput::new(lattice, vec![8, 22, 38], vec![[0.1, 0.2, 0.3], [1.7, 1.9, 2.2], [0.4, 2.6, 3.1]]);
+        let c2 = CrystalInput::new([[2.9, 0.0, 0.0], [0.3, 3.3, 0.0], [0.2, -0.4, 3.8]], vec![11, 17], vec![[0.0; 3], [1.4, 1.5, 1.7]]);
         let batch = Batch::new(&[c1, c2]).unwrap();
         let atoms = batch.num_atoms;
         let mut rng = Rng::new(11, &[]);
-        let mut qkv: Vec<f32> = (0..3 * atoms * width)
-            .map(|_| rng.uniform() - 0.5)
-            .collect();
-        let mut a: Vec<f32> = (0..atoms * heads)
-            .map(|_| -0.2 - 0.2 * rng.uniform())
-            .collect();
-        let mut w: Vec<f32> = (0..heads * hd * spec.pe_width())
-            .map(|_| 0.5 * (rng.uniform() - 0.5))
-            .collect();
+        let mut qkv: Vec<f32> = (0..3 * atoms * width).map(|_| rng.uniform() - 0.5).collect();
+        let mut a: Vec<f32> = (0..atoms * heads).map(|_| -0.2 - 0.2 * rng.uniform()).collect();
+        let mut w: Vec<f32> = (0..heads * hd * spec.pe_width()).map(|_| 0.5 * (rng.uniform() - 0.5)).collect();
         let r: Vec<f32> = (0..atoms * width).map(|_| rng.uniform() - 0.5).collect();
 
-        let input = Inputs {
-            qkv: &qkv,
-            num_atoms: atoms,
-            a: &a,
-            pe_weight: &w,
-        };
-        let grads: Vec<CrystalGrad> = batch
-            .crystals
-            .iter()
-            .map(|geom| crystal_backward(&spec, frames, geom, &input, &r))
-            .collect();
+        let input = Inputs { qkv: &qkv, num_atoms: atoms, a: &a, pe_weight: &w };
+        let grads: Vec<CrystalGrad> = batch.crystals.iter().map(|geom| crystal_backward(&spec, frames, geom, &input, &r)).collect();
         let mut dqkv = vec![0f32; 3 * atoms * width];
         let mut da = vec![0f32; atoms * heads];
         let mut dw = vec![0f32; w.len()];
@@ -469,18 +388,13 @@ mod tests {
 
         let mut worst = 0f64;
         let mut checked = 0;
-        let mut probe =
-            |name: &str, idx: usize, analytic: f32, eps: f32, get: &mut dyn FnMut(f32) -> f64| {
-                let fd = (get(eps) - get(-eps)) / (2.0 * eps as f64);
-                let err = (fd - analytic as f64).abs()
-                    / (2e-3 + 1e-2 * fd.abs().max(analytic.abs() as f64) * 1.0);
-                assert!(
-                    err <= 1.0,
-                    "{name}[{idx}]: finite difference {fd:.6e} vs analytic {analytic:.6e}"
-                );
-                worst = worst.max(err);
-                checked += 1;
-            };
+        let mut probe = |name: &str, idx: usize, analytic: f32, eps: f32, get: &mut dyn FnMut(f32) -> f64| {
+            let fd = (get(eps) - get(-eps)) / (2.0 * eps as f64);
+            let err = (fd - analytic as f64).abs() / (2e-3 + 1e-2 * fd.abs().max(analytic.abs() as f64) * 1.0);
+            assert!(err <= 1.0, "{name}[{idx}]: finite difference {fd:.6e} vs analytic {analytic:.6e}");
+            worst = worst.max(err);
+            checked += 1;
+        };
         let eps = 2e-3;
         for idx in (0..qkv.len()).step_by(3) {
             let base = qkv[idx];
@@ -532,95 +446,46 @@ mod tests {
         use candle_core::{DType, Device, Tensor};
         use candle_nn::{VarBuilder, VarMap};
         use std::sync::Arc;
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(
-            "../../../shared/fixtures/crystalframer_parity/crystalframer_max_default.config.json",
-        );
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../../shared/fixtures/crystalframer_parity/crystalframer_max_default.config.json");
         let mut cfg = crate::Config::from_file(&path).unwrap();
-        (
-            cfg.num_layers,
-            cfg.model_dim,
-            cfg.head_num,
-            cfg.ff_dim,
-            cfg.embedding_dim,
-        ) = (2, 8, 2, 16, vec![8]);
-        (
-            cfg.value_pe_angle_real,
-            cfg.value_pe_angle_wscale,
-            cfg.frame_method,
-        ) = (8, 1.0, frame_method.to_string());
+        (cfg.num_layers, cfg.model_dim, cfg.head_num, cfg.ff_dim, cfg.embedding_dim) = (2, 8, 2, 16, vec![8]);
+        (cfg.value_pe_angle_real, cfg.value_pe_angle_wscale, cfg.frame_method) = (8, 1.0, frame_method.to_string());
         let vars = VarMap::new();
-        let vb = VarBuilder::from_backend(
-            Box::new(SeededInit {
-                vars: vars.clone(),
-                seed: 3,
-            }),
-            DType::F32,
-            Device::Cpu,
-        );
+        let vb = VarBuilder::from_backend(Box::new(SeededInit { vars: vars.clone(), seed: 3 }), DType::F32, Device::Cpu);
         let mut net = CrystalFramer::load(vb, &cfg).unwrap();
-        let c1 = CrystalInput::new(
-            [[3.1, 0.2, 0.0], [0.4, 3.6, 0.1], [-0.3, 0.5, 4.2]],
-            vec![8, 22, 38],
-            vec![[0.1, 0.2, 0.3], [1.7, 1.9, 2.2], [0.4, 2.6, 3.1]],
-        );
-        let c2 = CrystalInput::new(
-            [[2.9, 0.0, 0.0], [0.3, 3.3, 0.0], [0.2, -0.4, 3.8]],
-            vec![11, 17],
-            vec![[0.0; 3], [1.4, 1.5, 1.7]],
-        );
+        let c1 = CrystalInput::new([[3.1, 0.2, 0.0], [0.4, 3.6, 0.1], [-0.3, 0.5, 4.2]], vec![8, 22, 38], vec![[0.1, 0.2, 0.3], [1.7, 1.9, 2.2], [0.4, 2.6, 3.1]]);
+        let c2 = CrystalInput::new([[2.9, 0.0, 0.0], [0.3, 3.3, 0.0], [0.2, -0.4, 3.8]], vec![11, 17], vec![[0.0; 3], [1.4, 1.5, 1.7]]);
         let batch = Arc::new(Batch::new(&[c1, c2]).unwrap());
         net.calibrate_gauss_scales(&batch).unwrap();
-        let loss = |net: &CrystalFramer| -> Tensor {
-            (net.forward(&batch).unwrap() * Tensor::new(&[[1.0f32], [-0.7]], &Device::Cpu).unwrap())
-                .unwrap()
-                .sum_all()
-                .unwrap()
-        };
+        let loss = |net: &CrystalFramer| -> Tensor { (net.forward(&batch).unwrap() * Tensor::new(&[[1.0f32], [-0.7]], &Device::Cpu).unwrap()).unwrap().sum_all().unwrap() };
         let grads = loss(&net).backward().unwrap();
         let all = vars.data().lock().unwrap().clone();
-        let mut names: Vec<&String> = all
-            .keys()
-            .filter(|k| !k.ends_with("gauss_scale") && !k.ends_with("atten_scale"))
-            .collect();
+        let mut names: Vec<&String> = all.keys().filter(|k| !k.ends_with("gauss_scale") && !k.ends_with("atten_scale")).collect();
         names.sort();
         let mut checked = 0;
         for name in names {
             let var = &all[name];
-            let analytic = grads
-                .get(var.as_tensor())
-                .unwrap_or_else(|| panic!("no gradient for {name}"));
+            let analytic = grads.get(var.as_tensor()).unwrap_or_else(|| panic!("no gradient for {name}"));
             let analytic = analytic.flatten_all().unwrap().to_vec1::<f32>().unwrap();
-            let base = var
-                .as_tensor()
-                .flatten_all()
-                .unwrap()
-                .to_vec1::<f32>()
-                .unwrap();
+            let base = var.as_tensor().flatten_all().unwrap().to_vec1::<f32>().unwrap();
             let shape = var.shape().clone();
             let step = (base.len() / 5).max(1);
             for idx in (0..base.len()).step_by(step) {
                 let value = |e: f32| {
                     let mut w = base.clone();
                     w[idx] += e;
-                    var.set(&Tensor::from_vec(w, shape.clone(), &Device::Cpu).unwrap())
-                        .unwrap();
+                    var.set(&Tensor::from_vec(w, shape.clone(), &Device::Cpu).unwrap()).unwrap();
                     loss(&net).to_scalar::<f32>().unwrap() as f64
                 };
                 let a = analytic[idx] as f64;
                 // Two step sizes: the larger one is less noisy in float32, the smaller one does
                 // not step across a ReLU kink of the feed-forward layers; a wrong gradient
                 // fails both.
-                let fds: Vec<f64> = [1e-2f32, 1e-3]
-                    .iter()
-                    .map(|&eps| (value(eps) - value(-eps)) / (2.0 * eps as f64))
-                    .collect();
-                var.set(&Tensor::from_vec(base.clone(), shape.clone(), &Device::Cpu).unwrap())
-                    .unwrap();
+                let fds: Vec<f64> = [1e-2f32, 1e-3].iter().map(|&eps| (value(eps) - value(-eps)) / (2.0 * eps as f64)).collect();
+                var.set(&Tensor::from_vec(base.clone(), shape.clone(), &Device::Cpu).unwrap()).unwrap();
                 let ok = |fd: f64| (fd - a).abs() <= 2e-3 + 3e-2 * fd.abs().max(a.abs());
-                assert!(
-                    fds.iter().any(|&fd| ok(fd)),
-                    "{name}[{idx}]: finite differences {fds:?} vs analytic {a:.5e}"
-                );
+                assert!(fds.iter().any(|&fd| ok(fd)), "{name}[{idx}]: finite differences {fds:?} vs analytic {a:.5e}");
                 checked += 1;
             }
         }

@@ -82,9 +82,7 @@ pub fn attend(
 ) {
     #[cfg(target_arch = "x86_64")]
     {
-        if std::arch::is_x86_feature_detected!("avx512f")
-            && std::arch::is_x86_feature_detected!("avx2")
-        {
+        if std::arch::is_x86_feature_detected!("avx512f") && std::arch::is_x86_feature_detected!("avx2") {
             // SAFETY: the CPU supports the features the function is compiled for.
             return unsafe { attend_avx512(spec, frames, geom, i, input, out, record) };
         }
@@ -138,14 +136,9 @@ fn attend_generic(
     let width = h_num * hd;
     let n = geom.num_atoms();
     let g = geom.offset + i;
-    let row =
-        |part: usize, atom: usize| &input.qkv[(part * input.num_atoms + atom) * width..][..width];
+    let row = |part: usize, atom: usize| &input.qkv[(part * input.num_atoms + atom) * width..][..width];
     let pi = geom.positions[i];
-    let rel: Vec<V3> = geom
-        .positions
-        .iter()
-        .map(|p| [p[0] - pi[0], p[1] - pi[1], p[2] - pi[2]])
-        .collect();
+    let rel: Vec<V3> = geom.positions.iter().map(|p| [p[0] - pi[0], p[1] - pi[1], p[2] - pi[2]]).collect();
     let worst = spec.range.worst_case(geom, spec.r0, spec.lb);
     let clamp = |r: [i32; 3]| [r[0].min(worst[0]), r[1].min(worst[1]), r[2].min(worst[2])];
 
@@ -168,19 +161,10 @@ fn attend_generic(
 
     // The images that can matter for any head, per atom j, collected once (see NearImages).
     let a_heads: Vec<f32> = (0..h_num).map(|h| input.a[g * h_num + h]).collect();
-    let ranges: Vec<[i32; 3]> = a_heads
-        .iter()
-        .map(|&a| clamp(spec.range.range(geom, a)))
-        .collect();
-    let rmax = ranges.iter().fold([0; 3], |m, r| {
-        [m[0].max(r[0]), m[1].max(r[1]), m[2].max(r[2])]
-    });
+    let ranges: Vec<[i32; 3]> = a_heads.iter().map(|&a| clamp(spec.range.range(geom, a))).collect();
+    let rmax = ranges.iter().fold([0; 3], |m, r| [m[0].max(r[0]), m[1].max(r[1]), m[2].max(r[2])]);
     let a_least = a_heads.iter().fold(f32::NEG_INFINITY, |m, &a| m.max(a));
-    let reach2 = if a_least < 0.0 {
-        LOG_SKIP / -a_least
-    } else {
-        f32::INFINITY
-    };
+    let reach2 = if a_least < 0.0 { LOG_SKIP / -a_least } else { f32::INFINITY };
     let mut near = vec![NearImages::default(); n];
     for (j, list) in near.iter_mut().enumerate() {
         NearImages::collect(rel[j], &geom.lattice, rmax, reach2, list);
@@ -203,10 +187,7 @@ fn attend_generic(
     for h in 0..h_num {
         let (a, range) = (a_heads[h], ranges[h]);
         // s_ij = (q_i/√d)·k_j: the reference scales q first (doc §3.6).
-        let q: Vec<f32> = row(0, g)[h * hd..(h + 1) * hd]
-            .iter()
-            .map(|x| x / (hd as f32).sqrt())
-            .collect();
+        let q: Vec<f32> = row(0, g)[h * hd..(h + 1) * hd].iter().map(|x| x / (hd as f32).sqrt()).collect();
         for (j, s) in scores.iter_mut().enumerate() {
             let k = &row(1, geom.offset + j)[h * hd..(h + 1) * hd];
             *s = q.iter().zip(k).map(|(x, y)| x * y).sum();
@@ -300,10 +281,7 @@ fn attend_generic(
         for (j, p) in logits.iter().enumerate() {
             let v = &row(2, geom.offset + j)[h * hd..(h + 1) * hd];
             o.iter_mut().zip(v).for_each(|(x, y)| *x += p * y);
-            mixed
-                .iter_mut()
-                .zip(&feats[j * pe_w..(j + 1) * pe_w])
-                .for_each(|(x, y)| *x += p * y);
+            mixed.iter_mut().zip(&feats[j * pe_w..(j + 1) * pe_w]).for_each(|(x, y)| *x += p * y);
         }
         let w_h = &input.pe_weight[h * hd * pe_w..(h + 1) * hd * pe_w];
         project(spec, w_h, &mixed, o);
@@ -329,16 +307,8 @@ pub(crate) fn project(spec: &LayerSpec, w: &[f32], feats: &[f32], out: &mut [f32
     let k_num = spec.dist.num;
     for (d, o) in out.iter_mut().enumerate() {
         let w_row = &w[d * pe_w..(d + 1) * pe_w];
-        let dist: f32 = w_row[..k_num]
-            .iter()
-            .zip(&feats[..k_num])
-            .map(|(x, y)| x * y)
-            .sum();
-        let angle: f32 = w_row[k_num..]
-            .iter()
-            .zip(&feats[k_num..])
-            .map(|(x, y)| x * y)
-            .sum();
+        let dist: f32 = w_row[..k_num].iter().zip(&feats[..k_num]).map(|(x, y)| x * y).sum();
+        let angle: f32 = w_row[k_num..].iter().zip(&feats[k_num..]).map(|(x, y)| x * y).sum();
         *o += spec.dist_coef * dist + spec.angle_coef * angle;
     }
 }
@@ -353,9 +323,8 @@ mod tests {
     /// The SIMD variants picked at run time compute exactly what the portable code does.
     #[test]
     fn simd_variants_are_bit_identical_to_the_portable_code() {
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(
-            "../../../shared/fixtures/crystalframer_parity/crystalframer_max_default.config.json",
-        );
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../../shared/fixtures/crystalframer_parity/crystalframer_max_default.config.json");
         let cfg = crate::Config::from_file(&path).unwrap();
         let (heads, hd) = (cfg.head_num, cfg.head_dim());
         let spec = LayerSpec {
@@ -372,50 +341,19 @@ mod tests {
             static_a: -0.255,
         };
         let lattice = [[3.1, 0.2, 0.0], [0.4, 3.6, 0.1], [-0.3, 0.5, 4.2]];
-        let crystal = CrystalInput::new(
-            lattice,
-            vec![8, 22, 38],
-            vec![[0.1, 0.2, 0.3], [1.7, 1.9, 2.2], [0.4, 2.6, 3.1]],
-        );
+        let crystal = CrystalInput::new(lattice, vec![8, 22, 38], vec![[0.1, 0.2, 0.3], [1.7, 1.9, 2.2], [0.4, 2.6, 3.1]]);
         let batch = Batch::new(&[crystal]).unwrap();
         let mut rng = Rng::new(3, &[]);
         let atoms = batch.num_atoms;
-        let qkv: Vec<f32> = (0..3 * atoms * heads * hd)
-            .map(|_| rng.uniform() - 0.5)
-            .collect();
-        let a: Vec<f32> = (0..atoms * heads)
-            .map(|_| -0.2 - 0.2 * rng.uniform())
-            .collect();
-        let w: Vec<f32> = (0..heads * hd * spec.pe_width())
-            .map(|_| 0.2 * (rng.uniform() - 0.5))
-            .collect();
-        let input = Inputs {
-            qkv: &qkv,
-            num_atoms: atoms,
-            a: &a,
-            pe_weight: &w,
-        };
+        let qkv: Vec<f32> = (0..3 * atoms * heads * hd).map(|_| rng.uniform() - 0.5).collect();
+        let a: Vec<f32> = (0..atoms * heads).map(|_| -0.2 - 0.2 * rng.uniform()).collect();
+        let w: Vec<f32> = (0..heads * hd * spec.pe_width()).map(|_| 0.2 * (rng.uniform() - 0.5)).collect();
+        let input = Inputs { qkv: &qkv, num_atoms: atoms, a: &a, pe_weight: &w };
         let frames = MaxFrames::dynamic(0.0, 0);
         for i in 0..atoms {
             let (mut fast, mut portable) = (vec![0f32; heads * hd], vec![0f32; heads * hd]);
-            attend(
-                &spec,
-                &frames,
-                &batch.crystals[0],
-                i,
-                &input,
-                &mut fast,
-                None,
-            );
-            attend_generic(
-                &spec,
-                &frames,
-                &batch.crystals[0],
-                i,
-                &input,
-                &mut portable,
-                None,
-            );
+            attend(&spec, &frames, &batch.crystals[0], i, &input, &mut fast, None);
+            attend_generic(&spec, &frames, &batch.crystals[0], i, &input, &mut portable, None);
             assert!(portable.iter().all(|x| x.is_finite()));
             assert_eq!(fast, portable, "atom {i}");
         }

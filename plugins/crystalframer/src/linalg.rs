@@ -10,11 +10,7 @@ pub fn dot(a: V3, b: V3) -> f32 {
 
 #[inline]
 pub fn cross(a: V3, b: V3) -> V3 {
-    [
-        a[1] * b[2] - a[2] * b[1],
-        a[2] * b[0] - a[0] * b[2],
-        a[0] * b[1] - a[1] * b[0],
-    ]
+    [a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]]
 }
 
 #[inline]
@@ -39,20 +35,12 @@ pub fn dot64(a: [f64; 3], b: [f64; 3]) -> f64 {
 }
 
 pub fn cross64(a: [f64; 3], b: [f64; 3]) -> [f64; 3] {
-    [
-        a[1] * b[2] - a[2] * b[1],
-        a[2] * b[0] - a[0] * b[2],
-        a[0] * b[1] - a[1] * b[0],
-    ]
+    [a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]]
 }
 
 pub fn normalize64(a: [f64; 3]) -> [f64; 3] {
     let n = dot64(a, a).sqrt();
-    if n > 0.0 {
-        [a[0] / n, a[1] / n, a[2] / n]
-    } else {
-        a
-    }
+    if n > 0.0 { [a[0] / n, a[1] / n, a[2] / n] } else { a }
 }
 
 /// Eigen-decomposition of a symmetric 3×3 matrix by cyclic Jacobi rotations (f64).
@@ -160,18 +148,14 @@ mod tests {
 
     #[test]
     fn rng_streams_are_reproducible_and_distinct() {
-        let a: Vec<f32> = (0..5)
-            .map({
-                let mut r = Rng::new(7, &[1, 2]);
-                move |_| r.uniform()
-            })
-            .collect();
-        let b: Vec<f32> = (0..5)
-            .map({
-                let mut r = Rng::new(7, &[1, 2]);
-                move |_| r.uniform()
-            })
-            .collect();
+        let a: Vec<f32> = (0..5).map({
+            let mut r = Rng::new(7, &[1, 2]);
+            move |_| r.uniform()
+        }).collect();
+        let b: Vec<f32> = (0..5).map({
+            let mut r = Rng::new(7, &[1, 2]);
+            move |_| r.uniform()
+        }).collect();
         let c = Rng::new(7, &[2, 1]).uniform();
         assert_eq!(a, b);
         assert_ne!(a[0], c);

@@ -26,10 +26,7 @@ impl EncoderLayer {
         let fixup = 0.67 * (cfg.num_layers as f64).powf(-0.25);
         let xavier = |o: usize, i: usize| {
             let bound = fixup * (6.0 / (i + o) as f64).sqrt();
-            Init::Uniform {
-                lo: -bound,
-                up: bound,
-            }
+            Init::Uniform { lo: -bound, up: bound }
         };
         let linear = |name: &str, o: usize, i: usize| -> Result<Linear> {
             let w = vb.pp(name).get_with_hints((o, i), "weight", xavier(o, i))?;
@@ -54,9 +51,7 @@ impl EncoderLayer {
         frames: &Arc<dyn Frames>,
         mut trace: Option<&mut LayerTrace>,
     ) -> Result<Tensor> {
-        let x = (x + self
-            .self_attn
-            .forward(x, batch, frames, trace.as_deref_mut())?)?;
+        let x = (x + self.self_attn.forward(x, batch, frames, trace.as_deref_mut())?)?;
         if let Some(t) = trace.as_deref_mut() {
             t.after_attn_residual = x.clone();
         }
@@ -139,14 +134,7 @@ impl CrystalFramer {
         let d = cfg.model_dim;
         // T-Fixup embedding init: N(0, d^-1/2 (9L)^-1/4).
         let sigma = (d as f64).powf(-0.5) * (9.0 * cfg.num_layers as f64).powf(-0.25);
-        let emb = vb.pp("input_embeddings").get_with_hints(
-            (d, NUM_ELEMENTS),
-            "weight",
-            Init::Randn {
-                mean: 0.0,
-                stdev: sigma,
-            },
-        )?;
+        let emb = vb.pp("input_embeddings").get_with_hints((d, NUM_ELEMENTS), "weight", Init::Randn { mean: 0.0, stdev: sigma })?;
         let encoder = vb.pp("encoder").pp("layers");
         let layers = (0..cfg.num_layers)
             .map(|l| EncoderLayer::load(encoder.pp(l), cfg, l, frames.as_ref()))
@@ -154,14 +142,8 @@ impl CrystalFramer {
         // PyTorch's default Linear init for the head.
         let torch_linear = |name: &str, o: usize, i: usize| -> Result<Linear> {
             let bound = (i as f64).powf(-0.5);
-            let init = Init::Uniform {
-                lo: -bound,
-                up: bound,
-            };
-            let w = vb
-                .pp("mlp")
-                .pp(name)
-                .get_with_hints((o, i), "weight", init)?;
+            let init = Init::Uniform { lo: -bound, up: bound };
+            let w = vb.pp("mlp").pp(name).get_with_hints((o, i), "weight", init)?;
             let b = vb.pp("mlp").pp(name).get_with_hints(o, "bias", init)?;
             Ok(Linear::new(w, Some(b)))
         };
@@ -200,8 +182,7 @@ impl CrystalFramer {
     /// reference's first training forward does (a freshly initialised model cannot predict
     /// before this; loaded checkpoints have them set).
     pub fn calibrate_gauss_scales(&mut self, batch: &Arc<Batch>) -> Result<()> {
-        let onehot =
-            Tensor::from_slice(&batch.onehot, (batch.num_atoms, NUM_ELEMENTS), &self.device)?;
+        let onehot = Tensor::from_slice(&batch.onehot, (batch.num_atoms, NUM_ELEMENTS), &self.device)?;
         let mut x = self.input_embeddings.forward(&onehot)?;
         for layer in self.layers.iter_mut() {
             let [scale, _] = layer.self_attn.gauss_scale();
@@ -225,12 +206,7 @@ impl CrystalFramer {
             layers.push(LayerTrace::empty(&self.device)?);
         }
         let e = Tensor::zeros(0, DType::F32, &self.device)?;
-        let mut trace = ModelTrace {
-            embedding: e.clone(),
-            layers,
-            pooled: e.clone(),
-            predictions: e,
-        };
+        let mut trace = ModelTrace { embedding: e.clone(), layers, pooled: e.clone(), predictions: e };
         let y = self.run(batch, Some(&mut trace))?;
         trace.predictions = y;
         Ok(trace)
@@ -263,11 +239,7 @@ fn mean_pool(x: &Tensor, batch: &Batch) -> Result<Tensor> {
     let owner = Tensor::from_vec(owner, batch.num_atoms, x.device())?;
     let (b, d) = (batch.num_crystals(), x.dim(1)?);
     let sums = Tensor::zeros((b, d), x.dtype(), x.device())?.index_add(&owner, x, 0)?;
-    let counts: Vec<f32> = batch
-        .crystals
-        .iter()
-        .map(|g| g.num_atoms() as f32)
-        .collect();
+    let counts: Vec<f32> = batch.crystals.iter().map(|g| g.num_atoms() as f32).collect();
     let counts = Tensor::from_vec(counts, (b, 1), x.device())?.to_dtype(x.dtype())?;
     Ok(sums.broadcast_div(&counts)?)
 }
@@ -279,20 +251,13 @@ mod tests {
     use candle_nn::VarMap;
 
     fn config() -> Config {
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(
-            "../../../shared/fixtures/crystalframer_parity/crystalframer_max_default.config.json",
-        );
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../../shared/fixtures/crystalframer_parity/crystalframer_max_default.config.json");
         Config::from_file(&path).unwrap()
     }
 
     fn std_of(t: &Tensor) -> f64 {
-        let v = t
-            .flatten_all()
-            .unwrap()
-            .to_dtype(DType::F64)
-            .unwrap()
-            .to_vec1::<f64>()
-            .unwrap();
+        let v = t.flatten_all().unwrap().to_dtype(DType::F64).unwrap().to_vec1::<f64>().unwrap();
         let m = v.iter().sum::<f64>() / v.len() as f64;
         (v.iter().map(|x| (x - m).powi(2)).sum::<f64>() / v.len() as f64).sqrt()
     }
@@ -307,30 +272,16 @@ mod tests {
         let (d, l) = (cfg.model_dim as f64, cfg.num_layers as f64);
         let emb_sigma = d.powf(-0.5) * (9.0 * l).powf(-0.25);
         let got = std_of(vars["input_embeddings.weight"].as_tensor());
-        assert!(
-            (got / emb_sigma - 1.0).abs() < 0.05,
-            "embedding std {got} vs {emb_sigma}"
-        );
+        assert!((got / emb_sigma - 1.0).abs() < 0.05, "embedding std {got} vs {emb_sigma}");
         // Xavier-uniform (d, d) has std sqrt(2/(2d)); v_proj is scaled by 0.67·L^-1/4, q_proj not.
         let xavier = (1.0 / d).sqrt();
         let q = std_of(vars["encoder.layers.0.self_attn.q_proj_weight"].as_tensor());
         let v = std_of(vars["encoder.layers.0.self_attn.v_proj_weight"].as_tensor());
         assert!((q / xavier - 1.0).abs() < 0.05, "q_proj std {q}");
-        assert!(
-            (v / (xavier * 0.67 * l.powf(-0.25)) - 1.0).abs() < 0.05,
-            "v_proj std {v}"
-        );
+        assert!((v / (xavier * 0.67 * l.powf(-0.25)) - 1.0).abs() < 0.05, "v_proj std {v}");
 
-        let nacl = CrystalInput::new(
-            [[0.0, 2.82, 2.82], [2.82, 0.0, 2.82], [2.82, 2.82, 0.0]],
-            vec![11, 17],
-            vec![[0.0; 3], [2.82; 3]],
-        );
-        let si = CrystalInput::new(
-            [[0.0, 2.7, 2.7], [2.7, 0.0, 2.7], [2.7, 2.7, 0.0]],
-            vec![14, 14],
-            vec![[0.0; 3], [1.35; 3]],
-        );
+        let nacl = CrystalInput::new([[0.0, 2.82, 2.82], [2.82, 0.0, 2.82], [2.82, 2.82, 0.0]], vec![11, 17], vec![[0.0; 3], [2.82; 3]]);
+        let si = CrystalInput::new([[0.0, 2.7, 2.7], [2.7, 0.0, 2.7], [2.7, 2.7, 0.0]], vec![14, 14], vec![[0.0; 3], [1.35; 3]]);
         let batch = Arc::new(Batch::new(&[nacl, si]).unwrap());
         let err = net.forward(&batch).unwrap_err().to_string();
         assert!(err.contains("gauss_scale is not initialised"), "{err}");

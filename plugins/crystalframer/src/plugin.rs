@@ -33,26 +33,14 @@ pub struct ModelStage {
 impl ModelStage {
     pub fn load(dir: &Path) -> Result<ModelStage, String> {
         let predictor = crate::Predictor::from_dir(dir).map_err(|e| e.to_string())?;
-        let name = dir.file_name().map_or_else(
-            || dir.display().to_string(),
-            |n| n.to_string_lossy().into_owned(),
-        );
+        let name = dir.file_name().map_or_else(|| dir.display().to_string(), |n| n.to_string_lossy().into_owned());
         let columns = predictor
             .metadata()
             .targets
             .iter()
-            .map(|t| {
-                Column::new(
-                    t.name.clone(),
-                    Some(t.unit.as_str()).filter(|u| !u.is_empty()),
-                )
-            })
+            .map(|t| Column::new(t.name.clone(), Some(t.unit.as_str()).filter(|u| !u.is_empty())))
             .collect();
-        Ok(ModelStage {
-            name,
-            predictor,
-            columns,
-        })
+        Ok(ModelStage { name, predictor, columns })
     }
 }
 
@@ -72,10 +60,7 @@ impl PredictorStage for ModelStage {
     }
 
     fn predict(&self, batch: &mut [Candidate]) -> Vec<Result<(), Rejection>> {
-        let inputs: Vec<CrystalInput> = batch
-            .iter()
-            .map(|c| CrystalInput::from_crystal(&c.crystal))
-            .collect();
+        let inputs: Vec<CrystalInput> = batch.iter().map(|c| CrystalInput::from_crystal(&c.crystal)).collect();
         let results = self.predictor.predict_each(&inputs);
         batch
             .iter_mut()
@@ -84,20 +69,13 @@ impl PredictorStage for ModelStage {
                 Ok(values) => {
                     for (col, v) in self.columns.iter().zip(values) {
                         if !v.is_finite() {
-                            return Err(Rejection::new("prediction not finite")
-                                .with_detail(format!("{} = {v}", col.name)));
+                            return Err(Rejection::new("prediction not finite").with_detail(format!("{} = {v}", col.name)));
                         }
-                        c.fields.set(
-                            col.name.clone(),
-                            Value::Float(widen(v)),
-                            col.unit.as_deref(),
-                        );
+                        c.fields.set(col.name.clone(), Value::Float(widen(v)), col.unit.as_deref());
                     }
                     Ok(())
                 }
-                Err(e) => {
-                    Err(Rejection::new("model cannot take this crystal").with_detail(e.to_string()))
-                }
+                Err(e) => Err(Rejection::new("model cannot take this crystal").with_detail(e.to_string())),
             })
             .collect()
     }
@@ -117,10 +95,7 @@ mod tests {
     fn loader_ignores_directories_without_a_model() {
         let mut r = Registry::new();
         r.add_plugin(&CrystalFramerPlugin);
-        let e = r
-            .model(Path::new(env!("CARGO_MANIFEST_DIR")))
-            .err()
-            .unwrap();
+        let e = r.model(Path::new(env!("CARGO_MANIFEST_DIR"))).err().unwrap();
         assert!(e.contains("no model loader recognises"), "{e}");
     }
 }

@@ -36,12 +36,7 @@ impl Predictor {
 
     /// Loads weights and configuration, with metadata if given (else targets from the
     /// configuration with unknown units).
-    pub fn from_files(
-        weights: &Path,
-        config: &Path,
-        metadata: Option<&Path>,
-        device: &Device,
-    ) -> Result<Predictor> {
+    pub fn from_files(weights: &Path, config: &Path, metadata: Option<&Path>, device: &Device) -> Result<Predictor> {
         let cfg = Config::from_file(config)?;
         let frames: Arc<dyn Frames> = Arc::from(cfg.frame_method().build(0.0, 0));
         Predictor::from_files_with_frames(weights, &cfg, metadata, device, frames)
@@ -65,17 +60,9 @@ impl Predictor {
         };
         let tensors = checkpoint::load_weights(weights, device)?;
         let vb = VarBuilder::from_tensors(tensors, DType::F32, device);
-        let model = CrystalFramer::load_with_frames(vb, cfg, frames).map_err(|e| {
-            Error::config(
-                weights.display(),
-                format!("weights do not fit the configuration: {e}"),
-            )
-        })?;
-        Ok(Predictor {
-            model,
-            metadata,
-            batch_size: DEFAULT_BATCH_SIZE,
-        })
+        let model = CrystalFramer::load_with_frames(vb, cfg, frames)
+            .map_err(|e| Error::config(weights.display(), format!("weights do not fit the configuration: {e}")))?;
+        Ok(Predictor { model, metadata, batch_size: DEFAULT_BATCH_SIZE })
     }
 
     pub fn with_batch_size(mut self, n: usize) -> Self {
@@ -102,8 +89,7 @@ impl Predictor {
         let mut results: Vec<Option<Result<Vec<f32>>>> = Vec::with_capacity(inputs.len());
         let mut good = Vec::new();
         for (index, input) in inputs.iter().enumerate() {
-            let check = Batch::new(std::slice::from_ref(input))
-                .and_then(|b| b.check_ranges(self.model.config()));
+            let check = Batch::new(std::slice::from_ref(input)).and_then(|b| b.check_ranges(self.model.config()));
             match check {
                 Ok(()) => {
                     good.push(index);
@@ -123,10 +109,7 @@ impl Predictor {
                 Err(e) => {
                     let message = e.to_string();
                     for &i in chunk {
-                        results[i] = Some(Err(Error::Crystal {
-                            index: i,
-                            message: message.clone(),
-                        }));
+                        results[i] = Some(Err(Error::Crystal { index: i, message: message.clone() }));
                     }
                 }
             }
@@ -134,23 +117,14 @@ impl Predictor {
         results
             .into_iter()
             .enumerate()
-            .map(|(i, r)| {
-                r.unwrap_or_else(|| {
-                    Err(Error::Crystal {
-                        index: i,
-                        message: "not predicted".into(),
-                    })
-                })
-            })
+            .map(|(i, r)| r.unwrap_or_else(|| Err(Error::Crystal { index: i, message: "not predicted".into() })))
             .collect()
     }
 
     fn predict_batch(&self, inputs: &[CrystalInput]) -> Result<Vec<Vec<f32>>> {
         let batch = Arc::new(Batch::new(inputs)?);
         let y = self.model.forward(&batch)?;
-        Ok(y.to_dtype(DType::F32)?
-            .to_device(&Device::Cpu)?
-            .to_vec2::<f32>()?)
+        Ok(y.to_dtype(DType::F32)?.to_device(&Device::Cpu)?.to_vec2::<f32>()?)
     }
 }
 

@@ -24,9 +24,7 @@ use std::sync::Arc;
 const TOL: f32 = 1e-5;
 
 fn shared(rel: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared")
-        .join(rel)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared").join(rel)
 }
 
 type M3 = [[f64; 3]; 3];
@@ -47,25 +45,11 @@ fn records(file: &str, ids: &[&str]) -> Vec<Record> {
             continue;
         }
         let rows = |x: &Value| -> Vec<[f64; 3]> {
-            x.as_array()
-                .unwrap()
-                .iter()
-                .map(|r| std::array::from_fn(|k| r[k].as_f64().unwrap()))
-                .collect()
+            x.as_array().unwrap().iter().map(|r| std::array::from_fn(|k| r[k].as_f64().unwrap())).collect()
         };
         let l = rows(&v["lattice"]);
-        let z = v["species"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|z| z.as_u64().unwrap() as u8)
-            .collect();
-        found.push((
-            id.to_string(),
-            [l[0], l[1], l[2]],
-            z,
-            rows(&v["frac_coords"]),
-        ));
+        let z = v["species"].as_array().unwrap().iter().map(|z| z.as_u64().unwrap() as u8).collect();
+        found.push((id.to_string(), [l[0], l[1], l[2]], z, rows(&v["frac_coords"])));
         if found.len() == ids.len() {
             break;
         }
@@ -91,13 +75,7 @@ fn mat_mul(a: &M3, b: &M3) -> M3 {
 }
 
 fn inverse(m: &M3) -> M3 {
-    let c = |a: [f64; 3], b: [f64; 3]| {
-        [
-            a[1] * b[2] - a[2] * b[1],
-            a[2] * b[0] - a[0] * b[2],
-            a[0] * b[1] - a[1] * b[0],
-        ]
-    };
+    let c = |a: [f64; 3], b: [f64; 3]| [a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]];
     let (c0, c1, c2) = (c(m[1], m[2]), c(m[2], m[0]), c(m[0], m[1]));
     let det = m[0][0] * c0[0] + m[0][1] * c0[1] + m[0][2] * c0[2];
     std::array::from_fn(|i| [c0[i] / det, c1[i] / det, c2[i] / det])
@@ -105,14 +83,7 @@ fn inverse(m: &M3) -> M3 {
 
 impl Cell {
     fn input(&self) -> CrystalInput {
-        CrystalInput::new(
-            self.lattice,
-            self.z.clone(),
-            self.frac
-                .iter()
-                .map(|f| vec_mat(*f, &self.lattice))
-                .collect(),
-        )
+        CrystalInput::new(self.lattice, self.z.clone(), self.frac.iter().map(|f| vec_mat(*f, &self.lattice)).collect())
     }
 
     /// The same crystal described by the cell `m·L` (integer `m`, |det m| = n): the n·N atoms
@@ -121,8 +92,7 @@ impl Cell {
         let mf: M3 = m.map(|r| r.map(|x| x as f64));
         let lattice = mat_mul(&mf, &self.lattice);
         let to_new = inverse(&mf); // fractional (old) → fractional (new): f·m⁻¹
-        let det = (mf[0][0] * (mf[1][1] * mf[2][2] - mf[1][2] * mf[2][1])
-            - mf[0][1] * (mf[1][0] * mf[2][2] - mf[1][2] * mf[2][0])
+        let det = (mf[0][0] * (mf[1][1] * mf[2][2] - mf[1][2] * mf[2][1]) - mf[0][1] * (mf[1][0] * mf[2][2] - mf[1][2] * mf[2][0])
             + mf[0][2] * (mf[1][0] * mf[2][1] - mf[1][1] * mf[2][0]))
             .abs()
             .round() as usize;
@@ -132,11 +102,7 @@ impl Cell {
             for a in -r..=r {
                 for b in -r..=r {
                     for c in -r..=r {
-                        let old = [
-                            f[0] + a as f64 + shift[0],
-                            f[1] + b as f64 + shift[1],
-                            f[2] + c as f64 + shift[2],
-                        ];
+                        let old = [f[0] + a as f64 + shift[0], f[1] + b as f64 + shift[1], f[2] + c as f64 + shift[2]];
                         let new = vec_mat(old, &to_new);
                         if new.iter().all(|x| (-1e-9..1.0 - 1e-9).contains(x)) {
                             z.push(*zi);
@@ -146,45 +112,25 @@ impl Cell {
                 }
             }
         }
-        assert_eq!(
-            z.len(),
-            det * self.z.len(),
-            "recell lost or duplicated atoms"
-        );
+        assert_eq!(z.len(), det * self.z.len(), "recell lost or duplicated atoms");
         Cell { lattice, z, frac }
     }
 }
 
 /// A proper rotation from a (seeded) unit quaternion.
 fn rotation(seed: u64) -> M3 {
-    let mut s = seed
-        .wrapping_mul(6364136223846793005)
-        .wrapping_add(1442695040888963407);
+    let mut s = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
     let mut next = || {
-        s = s
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
+        s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
         ((s >> 11) as f64 / (1u64 << 53) as f64) * 2.0 - 1.0
     };
     let q = [next(), next(), next(), next()];
     let n = q.iter().map(|x| x * x).sum::<f64>().sqrt();
     let [w, x, y, z] = q.map(|v| v / n);
     [
-        [
-            1.0 - 2.0 * (y * y + z * z),
-            2.0 * (x * y - z * w),
-            2.0 * (x * z + y * w),
-        ],
-        [
-            2.0 * (x * y + z * w),
-            1.0 - 2.0 * (x * x + z * z),
-            2.0 * (y * z - x * w),
-        ],
-        [
-            2.0 * (x * z - y * w),
-            2.0 * (y * z + x * w),
-            1.0 - 2.0 * (x * x + y * y),
-        ],
+        [1.0 - 2.0 * (y * y + z * z), 2.0 * (x * y - z * w), 2.0 * (x * z + y * w)],
+        [2.0 * (x * y + z * w), 1.0 - 2.0 * (x * x + z * z), 2.0 * (y * z - x * w)],
+        [2.0 * (x * z - y * w), 2.0 * (y * z + x * w), 1.0 - 2.0 * (x * x + y * y)],
     ]
 }
 
@@ -200,10 +146,7 @@ fn transform(c: &CrystalInput, r: &M3) -> CrystalInput {
 
 fn variants(cell: &Cell, full: bool) -> Vec<(&'static str, CrystalInput)> {
     let base = cell.input();
-    let mut out = vec![
-        ("rotation 1", transform(&base, &rotation(1))),
-        ("rotation 2", transform(&base, &rotation(2))),
-    ];
+    let mut out = vec![("rotation 1", transform(&base, &rotation(1))), ("rotation 2", transform(&base, &rotation(2)))];
     let mut moved = base.clone();
     moved.positions.iter_mut().for_each(|p| {
         p[0] += 0.731;
@@ -218,21 +161,10 @@ fn variants(cell: &Cell, full: bool) -> Vec<(&'static str, CrystalInput)> {
     perm.species.rotate_left(1);
     out.push(("permutation", perm));
     if full {
-        out.push((
-            "supercell 2x1x1",
-            cell.recell([[2, 0, 0], [0, 1, 0], [0, 0, 1]], [0.0; 3])
-                .input(),
-        ));
-        out.push((
-            "supercell [[1,1,0],[-1,1,0],[0,0,2]]",
-            cell.recell([[1, 1, 0], [-1, 1, 0], [0, 0, 2]], [0.0; 3])
-                .input(),
-        ));
+        out.push(("supercell 2x1x1", cell.recell([[2, 0, 0], [0, 1, 0], [0, 0, 1]], [0.0; 3]).input()));
+        out.push(("supercell [[1,1,0],[-1,1,0],[0,0,2]]", cell.recell([[1, 1, 0], [-1, 1, 0], [0, 0, 2]], [0.0; 3]).input()));
         let changed = cell.recell([[1, 0, 0], [1, 1, 0], [-1, 0, 1]], [0.13, -0.27, 0.41]);
-        out.push((
-            "unimodular cell + shift",
-            transform(&changed.input(), &rotation(3)),
-        ));
+        out.push(("unimodular cell + shift", transform(&changed.input(), &rotation(3))));
     }
     out
 }
@@ -240,28 +172,14 @@ fn variants(cell: &Cell, full: bool) -> Vec<(&'static str, CrystalInput)> {
 fn model(name: &str, method: FrameMethod) -> CrystalFramer {
     let dir = shared("fixtures/crystalframer_parity");
     let cfg = Config::from_file(&dir.join(format!("{name}.config.json"))).unwrap();
-    let w = load_weights(
-        &dir.join(format!("{name}.weights.safetensors")),
-        &Device::Cpu,
-    )
-    .unwrap();
+    let w = load_weights(&dir.join(format!("{name}.weights.safetensors")), &Device::Cpu).unwrap();
     let frames: Arc<dyn Frames> = Arc::from(method.build(0.0, 0));
-    CrystalFramer::load_with_frames(
-        VarBuilder::from_tensors(w, DType::F32, &Device::Cpu),
-        &cfg,
-        frames,
-    )
-    .unwrap()
+    CrystalFramer::load_with_frames(VarBuilder::from_tensors(w, DType::F32, &Device::Cpu), &cfg, frames).unwrap()
 }
 
 fn predict(net: &CrystalFramer, inputs: &[CrystalInput]) -> Vec<f32> {
     let batch = Arc::new(Batch::new(inputs).unwrap());
-    net.forward(&batch)
-        .unwrap()
-        .flatten_all()
-        .unwrap()
-        .to_vec1::<f32>()
-        .unwrap()
+    net.forward(&batch).unwrap().flatten_all().unwrap().to_vec1::<f32>().unwrap()
 }
 
 fn to_cell((id, lattice, z, frac): Record) -> (String, Cell) {
@@ -271,46 +189,23 @@ fn to_cell((id, lattice, z, frac): Record) -> (String, Cell) {
 /// Symmetric crystals (a cubic perovskite, rhombohedral As) and low-symmetry ones
 /// (monoclinic/triclinic cells with three different lattice lengths).
 fn crystals() -> (Cells, Cells) {
-    let mut symmetric: Vec<_> = records("castelli_perovskites_matbench.jsonl.gz", &["perov_0"])
-        .into_iter()
-        .map(to_cell)
-        .collect();
-    symmetric.extend(
-        records("mp_flla2015.jsonl.gz", &["mp-10"])
-            .into_iter()
-            .map(to_cell),
-    );
-    let low = records(
-        "mp_flla2015.jsonl.gz",
-        &["mp-19149", "mp-600604", "mp-1337"],
-    )
-    .into_iter()
-    .map(to_cell)
-    .collect();
+    let mut symmetric: Vec<_> = records("castelli_perovskites_matbench.jsonl.gz", &["perov_0"]).into_iter().map(to_cell).collect();
+    symmetric.extend(records("mp_flla2015.jsonl.gz", &["mp-10"]).into_iter().map(to_cell));
+    let low = records("mp_flla2015.jsonl.gz", &["mp-19149", "mp-600604", "mp-1337"]).into_iter().map(to_cell).collect();
     (symmetric, low)
 }
 
 /// perov_1 (HfTeO3): a polar perovskite, Hf displaced along a (site symmetry 4mm).
 fn polar_perovskite() -> Vec<(String, Cell)> {
-    records("castelli_perovskites_matbench.jsonl.gz", &["perov_1"])
-        .into_iter()
-        .map(to_cell)
-        .collect()
+    records("castelli_perovskites_matbench.jsonl.gz", &["perov_1"]).into_iter().map(to_cell).collect()
 }
 
 /// Max |Δ| per transform over the crystals; fails above TOL.
 fn check(net: &CrystalFramer, cells: &[(String, Cell)], full: bool) {
     let worst = deltas(net, cells, full);
-    let failures: Vec<String> = worst
-        .iter()
-        .filter(|(_, d, _)| *d > TOL)
-        .map(|(what, d, at)| format!("{what}: |Δ| = {d:.2e} ({at})"))
-        .collect();
-    assert!(
-        failures.is_empty(),
-        "{} frames: {failures:#?}",
-        net.frame_method().name()
-    );
+    let failures: Vec<String> =
+        worst.iter().filter(|(_, d, _)| *d > TOL).map(|(what, d, at)| format!("{what}: |Δ| = {d:.2e} ({at})")).collect();
+    assert!(failures.is_empty(), "{} frames: {failures:#?}", net.frame_method().name());
 }
 
 /// Per transform: the largest |Δprediction| over the crystals and where it occurred.
@@ -334,11 +229,7 @@ fn deltas(net: &CrystalFramer, cells: &[(String, Cell)], full: bool) -> Worst {
             continue;
         }
         // NaN counts as the worst possible difference.
-        let d = if (v - base).is_nan() {
-            f32::INFINITY
-        } else {
-            (v - base).abs()
-        };
+        let d = if (v - base).is_nan() { f32::INFINITY } else { (v - base).abs() };
         match worst.iter_mut().find(|(w, ..)| w == what) {
             Some(e) if d > e.1 => *e = (what, d, id.clone()),
             Some(_) => {}
@@ -346,10 +237,7 @@ fn deltas(net: &CrystalFramer, cells: &[(String, Cell)], full: bool) -> Worst {
         }
     }
     for (what, d, id) in &worst {
-        println!(
-            "{:13} {what:38} max |Δ| = {d:.2e} ({id})",
-            net.frame_method().name()
-        );
+        println!("{:13} {what:38} max |Δ| = {d:.2e} ({id})", net.frame_method().name());
     }
     worst
 }
@@ -362,65 +250,37 @@ fn all_crystals() -> Vec<(String, Cell)> {
 
 #[test]
 fn max_frames_are_invariant() {
-    check(
-        &model("crystalframer_max_default", FrameMethod::Max),
-        &all_crystals(),
-        true,
-    );
+    check(&model("crystalframer_max_default", FrameMethod::Max), &all_crystals(), true);
 }
 
 #[test]
 fn lightweight_max_frames_are_invariant() {
-    check(
-        &model("crystalframer_max_small_lightweight", FrameMethod::Max),
-        &all_crystals(),
-        true,
-    );
+    check(&model("crystalframer_max_small_lightweight", FrameMethod::Max), &all_crystals(), true);
 }
 
 #[test]
 fn static_max_frames_are_invariant() {
-    check(
-        &model("crystalframer_max_default", FrameMethod::MaxStatic),
-        &all_crystals(),
-        true,
-    );
+    check(&model("crystalframer_max_default", FrameMethod::MaxStatic), &all_crystals(), true);
 }
 
 #[test]
 fn weighted_pca_frames_are_invariant() {
-    check(
-        &model("crystalframer_max_default", FrameMethod::WeightedPca),
-        &all_crystals(),
-        true,
-    );
+    check(&model("crystalframer_max_default", FrameMethod::WeightedPca), &all_crystals(), true);
 }
 
 #[test]
 fn baseline_is_invariant() {
-    check(
-        &model("crystalformer_baseline_default", FrameMethod::None),
-        &all_crystals(),
-        true,
-    );
+    check(&model("crystalformer_baseline_default", FrameMethod::None), &all_crystals(), true);
 }
 
 #[test]
 fn lattice_frames_are_invariant_to_rigid_motions_and_permutations() {
-    check(
-        &model("crystalframer_max_default", FrameMethod::Lattice),
-        &crystals().1,
-        false,
-    );
+    check(&model("crystalframer_max_default", FrameMethod::Lattice), &crystals().1, false);
 }
 
 #[test]
 fn pca_frames_are_invariant_to_rigid_motions_and_permutations() {
-    check(
-        &model("crystalframer_max_default", FrameMethod::Pca),
-        &crystals().1,
-        false,
-    );
+    check(&model("crystalframer_max_default", FrameMethod::Pca), &crystals().1, false);
 }
 
 /// Max frames pick, among exactly tied candidate images, the first in loop order (as the
@@ -435,50 +295,27 @@ fn pca_frames_are_invariant_to_rigid_motions_and_permutations() {
 #[test]
 fn polar_crystal_ties_are_a_property_of_max_frames() {
     let cells = polar_perovskite();
-    check(
-        &model("crystalformer_baseline_default", FrameMethod::None),
-        &cells,
-        true,
-    );
+    check(&model("crystalformer_baseline_default", FrameMethod::None), &cells, true);
     let input = cells[0].1.input();
     let mut noisy = Vec::new();
     for seed in 1..=8 {
         let dir = shared("fixtures/crystalframer_parity");
         let cfg = Config::from_file(&dir.join("crystalframer_max_default.config.json")).unwrap();
-        let w = load_weights(
-            &dir.join("crystalframer_max_default.weights.safetensors"),
-            &Device::Cpu,
-        )
-        .unwrap();
+        let w = load_weights(&dir.join("crystalframer_max_default.weights.safetensors"), &Device::Cpu).unwrap();
         let frames: Arc<dyn Frames> = Arc::from(FrameMethod::Max.build(1e-5, seed));
-        let net = CrystalFramer::load_with_frames(
-            VarBuilder::from_tensors(w, DType::F32, &Device::Cpu),
-            &cfg,
-            frames,
-        )
-        .unwrap();
+        let net = CrystalFramer::load_with_frames(VarBuilder::from_tensors(w, DType::F32, &Device::Cpu), &cfg, frames).unwrap();
         noisy.extend(predict(&net, std::slice::from_ref(&input)));
     }
-    let spread = noisy.iter().fold(f32::NEG_INFINITY, |m, x| m.max(*x))
-        - noisy.iter().fold(f32::INFINITY, |m, x| m.min(*x));
+    let spread = noisy.iter().fold(f32::NEG_INFINITY, |m, x| m.max(*x)) - noisy.iter().fold(f32::INFINITY, |m, x| m.min(*x));
     println!("max           reference-style noise 1e-5, 8 seeds: spread {spread:.2e}");
-    assert!(
-        spread > 10.0 * TOL,
-        "the tie ambiguity should show: {spread}"
-    );
+    assert!(spread > 10.0 * TOL, "the tie ambiguity should show: {spread}");
     let det = model("crystalframer_max_default", FrameMethod::Max);
-    let (lo, hi) = (
-        noisy.iter().fold(f32::INFINITY, |m, x| m.min(*x)),
-        noisy.iter().fold(f32::NEG_INFINITY, |m, x| m.max(*x)),
-    );
+    let (lo, hi) = (noisy.iter().fold(f32::INFINITY, |m, x| m.min(*x)), noisy.iter().fold(f32::NEG_INFINITY, |m, x| m.max(*x)));
     let width = hi - lo;
     for (what, c) in variants(&cells[0].1, true) {
         let y = predict(&det, &[c])[0];
         println!("max           {what:38} prediction {y:.6} (noise range {lo:.6} … {hi:.6})");
-        assert!(
-            y >= lo - width && y <= hi + width,
-            "{what}: {y} far outside the tie-noise range"
-        );
+        assert!(y >= lo - width && y <= hi + width, "{what}: {y} far outside the tie-noise range");
     }
 }
 
@@ -488,23 +325,11 @@ fn polar_crystal_ties_are_a_property_of_max_frames() {
 fn mirror_images() {
     let mirror: M3 = [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, -1.0]];
     let cells = all_crystals();
-    let inputs: Vec<CrystalInput> = cells
-        .iter()
-        .flat_map(|(_, c)| [c.input(), transform(&c.input(), &mirror)])
-        .collect();
-    for (name, method) in [
-        ("crystalformer_baseline_default", FrameMethod::None),
-        ("crystalframer_max_default", FrameMethod::Max),
-    ] {
+    let inputs: Vec<CrystalInput> = cells.iter().flat_map(|(_, c)| [c.input(), transform(&c.input(), &mirror)]).collect();
+    for (name, method) in [("crystalformer_baseline_default", FrameMethod::None), ("crystalframer_max_default", FrameMethod::Max)] {
         let y = predict(&model(name, method), &inputs);
-        let worst = y
-            .chunks(2)
-            .map(|p| (p[0] - p[1]).abs())
-            .fold(0f32, f32::max);
-        println!(
-            "{:13} mirror z → −z                          max |Δ| = {worst:.2e}",
-            method.name()
-        );
+        let worst = y.chunks(2).map(|p| (p[0] - p[1]).abs()).fold(0f32, f32::max);
+        println!("{:13} mirror z → −z                          max |Δ| = {worst:.2e}", method.name());
         if method == FrameMethod::None {
             assert!(worst <= TOL, "baseline not mirror-invariant: {worst}");
         }

@@ -33,18 +33,10 @@ fn read_json(name: &str) -> Value {
 fn crystals() -> Vec<CrystalInput> {
     let v = read_json("crystals.json");
     let mat = |x: &Value| -> Vec<[f64; 3]> {
-        x.as_array()
-            .unwrap()
-            .iter()
-            .map(|r| {
-                let r = r.as_array().unwrap();
-                [
-                    r[0].as_f64().unwrap(),
-                    r[1].as_f64().unwrap(),
-                    r[2].as_f64().unwrap(),
-                ]
-            })
-            .collect()
+        x.as_array().unwrap().iter().map(|r| {
+            let r = r.as_array().unwrap();
+            [r[0].as_f64().unwrap(), r[1].as_f64().unwrap(), r[2].as_f64().unwrap()]
+        }).collect()
     };
     v["crystals"]
         .as_array()
@@ -52,12 +44,7 @@ fn crystals() -> Vec<CrystalInput> {
         .iter()
         .map(|c| {
             let l = mat(&c["lattice"]);
-            let z = c["species"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|z| z.as_u64().unwrap() as u8)
-                .collect();
+            let z = c["species"].as_array().unwrap().iter().map(|z| z.as_u64().unwrap() as u8).collect();
             CrystalInput::new([l[0], l[1], l[2]], z, mat(&c["cart_coords"]))
         })
         .collect()
@@ -92,8 +79,7 @@ impl Checker {
         let d = diff(got, want);
         println!("{:38} {what:28} max |Δ| = {:.2e}", self.model, d.max_abs);
         if d.max_abs > ABS_TOL {
-            self.failures
-                .push(format!("{what}: max |Δ| = {:.3e} > {ABS_TOL:e}", d.max_abs));
+            self.failures.push(format!("{what}: max |Δ| = {:.3e} > {ABS_TOL:e}", d.max_abs));
         }
     }
 
@@ -117,9 +103,7 @@ impl Checker {
             self.model, d.max_abs
         );
         if normwise > REL_TOL {
-            self.failures.push(format!(
-                "{what}: max |Δ|/max|b| = {normwise:.3e} > {REL_TOL:e}"
-            ));
+            self.failures.push(format!("{what}: max |Δ|/max|b| = {normwise:.3e} > {REL_TOL:e}"));
         }
     }
 }
@@ -127,36 +111,17 @@ impl Checker {
 fn check_model(model: &'static str) {
     let dir = fixtures();
     let cfg = Config::from_file(&dir.join(format!("{model}.config.json"))).unwrap();
-    let weights = load_weights(
-        &dir.join(format!("{model}.weights.safetensors")),
-        &Device::Cpu,
-    )
-    .unwrap();
-    let net = CrystalFramer::load(
-        VarBuilder::from_tensors(weights, candle_core::DType::F32, &Device::Cpu),
-        &cfg,
-    )
-    .unwrap();
+    let weights = load_weights(&dir.join(format!("{model}.weights.safetensors")), &Device::Cpu).unwrap();
+    let net = CrystalFramer::load(VarBuilder::from_tensors(weights, candle_core::DType::F32, &Device::Cpu), &cfg).unwrap();
     let batch = Arc::new(Batch::new(&crystals()).unwrap());
     let trace = net.forward_traced(&batch).unwrap();
-    let debug: HashMap<String, Tensor> = candle_core::safetensors::load(
-        dir.join(format!("{model}.debug.safetensors")),
-        &Device::Cpu,
-    )
-    .unwrap();
+    let debug: HashMap<String, Tensor> =
+        candle_core::safetensors::load(dir.join(format!("{model}.debug.safetensors")), &Device::Cpu).unwrap();
     let expected = read_json(&format!("{model}.expected.json"));
     let dbg = |name: &str| flat(&debug[name]);
-    let mut c = Checker {
-        model,
-        failures: Vec::new(),
-    };
+    let mut c = Checker { model, failures: Vec::new() };
 
-    let want_pred: Vec<f32> = expected["predictions"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|x| x.as_f64().unwrap() as f32)
-        .collect();
+    let want_pred: Vec<f32> = expected["predictions"].as_array().unwrap().iter().map(|x| x.as_f64().unwrap() as f32).collect();
     c.abs("predictions", &flat(&trace.predictions), &want_pred);
     c.abs("embedding", &flat(&trace.embedding), &dbg("embedding"));
     for (l, lt) in trace.layers.iter().enumerate() {
@@ -173,58 +138,26 @@ fn check_model(model: &'static str) {
         let (psi, want_psi) = if cfg.uses_angles() {
             let same = frames_agree(&lt.periodic.frames, &dbg(&p("frame")));
             let flipped = same.iter().filter(|s| !**s).count();
-            println!(
-                "{model:38} {:28} {flipped} of {} (atom, head) frames differ (tie choices)",
-                p("frame"),
-                same.len()
-            );
+            println!("{model:38} {:28} {flipped} of {} (atom, head) frames differ (tie choices)", p("frame"), same.len());
             if l == 0 {
                 let ties = &expected["frames_layer0_tie_ambiguous"];
                 for (k, s) in same.iter().enumerate() {
-                    assert!(
-                        *s || ties[k / cfg.head_num][k % cfg.head_num].as_bool().unwrap(),
-                        "untied frame {k} differs"
-                    );
+                    assert!(*s || ties[k / cfg.head_num][k % cfg.head_num].as_bool().unwrap(), "untied frame {k} differs");
                 }
             }
-            select_edges(
-                &batch,
-                cfg.head_num,
-                cfg.head_dim(),
-                &same,
-                &lt.periodic.psi,
-                &dbg(&p("pe_values")),
-            )
+            select_edges(&batch, cfg.head_num, cfg.head_dim(), &same, &lt.periodic.psi, &dbg(&p("pe_values")))
         } else {
             (lt.periodic.psi.clone(), dbg(&p("pe_values")))
         };
         c.rel(&p("pe_values"), &psi, &want_psi);
         c.abs(&p("attn_out"), &flat(&lt.attn_out), &dbg(&p("attn_out")));
-        c.abs(
-            &p("after_attn_residual"),
-            &flat(&lt.after_attn_residual),
-            &dbg(&p("after_attn_residual")),
-        );
+        c.abs(&p("after_attn_residual"), &flat(&lt.after_attn_residual), &dbg(&p("after_attn_residual")));
         c.abs(&p("block_out"), &flat(&lt.block_out), &dbg(&p("block_out")));
         // The JSON copies of the atom states agree with the debug file; check them too.
         let js = |k: &str| -> Vec<f32> {
-            expected["layers"][l][k]
-                .as_array()
-                .unwrap()
-                .iter()
-                .flat_map(|r| {
-                    r.as_array()
-                        .unwrap()
-                        .iter()
-                        .map(|x| x.as_f64().unwrap() as f32)
-                })
-                .collect()
+            expected["layers"][l][k].as_array().unwrap().iter().flat_map(|r| r.as_array().unwrap().iter().map(|x| x.as_f64().unwrap() as f32)).collect()
         };
-        c.abs(
-            &p("block_out (json)"),
-            &flat(&lt.block_out),
-            &js("block_out"),
-        );
+        c.abs(&p("block_out (json)"), &flat(&lt.block_out), &js("block_out"));
         c.rel(&p("alpha_a_ik (json)"), &flat(&lt.alpha), &js("alpha_a_ik"));
     }
     c.abs("pooled_mean", &flat(&trace.pooled), &dbg("pooled_mean"));
@@ -252,13 +185,11 @@ fn check_model(model: &'static str) {
             }
         }
         let differing = (0..batch.num_atoms * heads)
-            .filter(|&k| {
-                (0..9).any(|x| {
-                    let (atom, h) = (k / heads, k % heads);
-                    let w = want[atom][h][x / 3][x % 3].as_f64().unwrap() as f32;
-                    (frames[k * 9 + x] - w).abs() > ABS_TOL
-                })
-            })
+            .filter(|&k| (0..9).any(|x| {
+                let (atom, h) = (k / heads, k % heads);
+                let w = want[atom][h][x / 3][x % 3].as_f64().unwrap() as f32;
+                (frames[k * 9 + x] - w).abs() > ABS_TOL
+            }))
             .count();
         println!(
             "{model:38} {:28} max |Δ| = {worst:.2e} over {compared} untied (atom, head); {differing} of {} frames differ from the reference at all",
@@ -267,13 +198,11 @@ fn check_model(model: &'static str) {
         );
         assert!(compared > 0);
         if worst > ABS_TOL {
-            c.failures
-                .push(format!("frames_layer0: max |Δ| = {worst:.3e}"));
+            c.failures.push(format!("frames_layer0: max |Δ| = {worst:.3e}"));
         }
         // Tied frames may legitimately differ, but they must still be unit, right-handed frames.
         for f in frames.chunks_exact(9) {
-            let det = f[0] * (f[4] * f[8] - f[5] * f[7]) - f[1] * (f[3] * f[8] - f[5] * f[6])
-                + f[2] * (f[3] * f[7] - f[4] * f[6]);
+            let det = f[0] * (f[4] * f[8] - f[5] * f[7]) - f[1] * (f[3] * f[8] - f[5] * f[6]) + f[2] * (f[3] * f[7] - f[4] * f[6]);
             assert!((det - 1.0).abs() < 1e-5, "frame {f:?} has det {det}");
         }
     }
@@ -282,21 +211,11 @@ fn check_model(model: &'static str) {
 
 /// Per (atom, head): whether the two frame sets (9 numbers each) agree within 1e-4.
 fn frames_agree(got: &[f32], want: &[f32]) -> Vec<bool> {
-    got.chunks_exact(9)
-        .zip(want.chunks_exact(9))
-        .map(|(a, b)| a.iter().zip(b).all(|(x, y)| (x - y).abs() <= 1e-4))
-        .collect()
+    got.chunks_exact(9).zip(want.chunks_exact(9)).map(|(a, b)| a.iter().zip(b).all(|(x, y)| (x - y).abs() <= 1e-4)).collect()
 }
 
 /// The ψ values of edges (i, j) whose (i, head) is selected, from both sides.
-fn select_edges(
-    batch: &Batch,
-    heads: usize,
-    hd: usize,
-    keep: &[bool],
-    got: &[f32],
-    want: &[f32],
-) -> (Vec<f32>, Vec<f32>) {
+fn select_edges(batch: &Batch, heads: usize, hd: usize, keep: &[bool], got: &[f32], want: &[f32]) -> (Vec<f32>, Vec<f32>) {
     let (mut a, mut b) = (Vec::new(), Vec::new());
     let mut e = 0;
     for g in &batch.crystals {
@@ -340,23 +259,12 @@ fn parity_check_detects_a_missing_gbf_window() {
     let model = "crystalformer_baseline_default";
     let mut cfg = Config::from_file(&dir.join(format!("{model}.config.json"))).unwrap();
     cfg.value_pe_dist_window = false;
-    let weights = load_weights(
-        &dir.join(format!("{model}.weights.safetensors")),
-        &Device::Cpu,
-    )
-    .unwrap();
-    let net = CrystalFramer::load(
-        VarBuilder::from_tensors(weights, candle_core::DType::F32, &Device::Cpu),
-        &cfg,
-    )
-    .unwrap();
+    let weights = load_weights(&dir.join(format!("{model}.weights.safetensors")), &Device::Cpu).unwrap();
+    let net = CrystalFramer::load(VarBuilder::from_tensors(weights, candle_core::DType::F32, &Device::Cpu), &cfg).unwrap();
     let batch = Arc::new(Batch::new(&crystals()).unwrap());
     let trace = net.forward_traced(&batch).unwrap();
-    let debug: HashMap<String, Tensor> = candle_core::safetensors::load(
-        dir.join(format!("{model}.debug.safetensors")),
-        &Device::Cpu,
-    )
-    .unwrap();
+    let debug: HashMap<String, Tensor> =
+        candle_core::safetensors::load(dir.join(format!("{model}.debug.safetensors")), &Device::Cpu).unwrap();
     let want = flat(&debug["layer0.pe_values"]);
     let scale = want.iter().fold(0f32, |m, x| m.max(x.abs()));
     let rel = diff(&trace.layers[0].periodic.psi, &want).max_abs / scale;

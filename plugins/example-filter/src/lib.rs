@@ -77,19 +77,15 @@ pub struct ExampleFilterPlugin;
 
 impl Plugin for ExampleFilterPlugin {
     fn build(&self, registry: &mut Registry) {
-        registry.add_filter(
-            "benign",
-            "no radioactive or highly toxic elements (option allow: [symbols])",
-            |o: &Options| {
-                let allow = o
-                    .texts("allow")?
-                    .unwrap_or_default()
-                    .iter()
-                    .map(|s| Element::from_symbol(s).map_err(|e| format!("option 'allow': {e}")))
-                    .collect::<Result<Vec<_>, _>>()?;
-                Ok(Arc::new(Benign::new(allow)) as Arc<dyn Filter>)
-            },
-        );
+        registry.add_filter("benign", "no radioactive or highly toxic elements (option allow: [symbols])", |o: &Options| {
+            let allow = o
+                .texts("allow")?
+                .unwrap_or_default()
+                .iter()
+                .map(|s| Element::from_symbol(s).map_err(|e| format!("option 'allow': {e}")))
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(Arc::new(Benign::new(allow)) as Arc<dyn Filter>)
+        });
     }
 }
 
@@ -104,15 +100,7 @@ mod tests {
         let lattice = Lattice::new([[4.0, 0.0, 0.0], [0.0, 4.0, 0.0], [0.0, 0.0, 4.0]]).unwrap();
         let el = |s| Element::from_symbol(s).unwrap();
         let crystal = Crystal::from_elements(lattice, &[el(a), el(b)], &[[0.0; 3], [0.5; 3]]);
-        Candidate::new(
-            format!("{a}{b}"),
-            0,
-            crystal,
-            Origin::Record {
-                source: "test".into(),
-                location: String::new(),
-            },
-        )
+        Candidate::new(format!("{a}{b}"), 0, crystal, Origin::Record { source: "test".into(), location: String::new() })
     }
 
     #[test]
@@ -122,43 +110,21 @@ mod tests {
         let f = r.filter("benign", &Options::new()).unwrap();
         assert!(f.check(&binary("Sr", "O")).is_ok());
         let e = f.check(&binary("Pb", "O")).unwrap_err();
-        assert_eq!(
-            (e.reason.as_ref(), e.detail.as_deref()),
-            ("toxic element", Some("Pb"))
-        );
-        assert_eq!(
-            f.check(&binary("Po", "O")).unwrap_err().reason,
-            "radioactive element"
-        );
-        assert_eq!(
-            f.check(&binary("Tc", "O")).unwrap_err().reason,
-            "radioactive element"
-        );
+        assert_eq!((e.reason.as_ref(), e.detail.as_deref()), ("toxic element", Some("Pb")));
+        assert_eq!(f.check(&binary("Po", "O")).unwrap_err().reason, "radioactive element");
+        assert_eq!(f.check(&binary("Tc", "O")).unwrap_err().reason, "radioactive element");
 
         let mut o = Options::new();
-        o.insert(
-            "allow",
-            OptionValue::List(vec![OptionValue::Text("Pb".into())]),
-        );
+        o.insert("allow", OptionValue::List(vec![OptionValue::Text("Pb".into())]));
         let f = r.filter("benign", &o).unwrap();
         assert!(f.check(&binary("Pb", "O")).is_ok());
         assert_eq!(f.name(), "benign (allow Pb)");
 
         let mut bad = Options::new();
         bad.insert("alow", OptionValue::Text("Pb".into()));
-        assert!(
-            r.filter("benign", &bad)
-                .err()
-                .unwrap()
-                .contains("unknown option alow")
-        );
+        assert!(r.filter("benign", &bad).err().unwrap().contains("unknown option alow"));
         let mut bad = Options::new();
         bad.insert("allow", OptionValue::Text("Xx".into()));
-        assert!(
-            r.filter("benign", &bad)
-                .err()
-                .unwrap()
-                .contains("option 'allow'")
-        );
+        assert!(r.filter("benign", &bad).err().unwrap().contains("option 'allow'"));
     }
 }

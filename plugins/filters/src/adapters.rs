@@ -17,11 +17,7 @@ fn json(v: &OptionValue) -> serde_json::Value {
 /// Deserialises options into `O` (unknown keys are the struct's business: the engine's
 /// options structs refuse them).
 pub fn options_json<O: DeserializeOwned>(options: &Options) -> Result<O, String> {
-    let map: serde_json::Map<String, serde_json::Value> = options
-        .take_all()
-        .iter()
-        .map(|(k, v)| (k.clone(), json(v)))
-        .collect();
+    let map: serde_json::Map<String, serde_json::Value> = options.take_all().iter().map(|(k, v)| (k.clone(), json(v))).collect();
     serde_json::from_value(serde_json::Value::Object(map)).map_err(|e| e.to_string())
 }
 
@@ -60,17 +56,12 @@ impl<O: Send + Sync> Property for FnProperty<O> {
 
     fn compute(&self, c: &mut Candidate) -> Result<(), Rejection> {
         let v = (self.compute)(c, &self.options)?;
-        c.fields
-            .set(self.column.name.clone(), v, self.column.unit.as_deref());
+        c.fields.set(self.column.name.clone(), v, self.column.unit.as_deref());
         Ok(())
     }
 }
 
 /// Options label for summaries: `name` or `name (min: 0.8, max: 1.1)`.
 pub fn label(name: &str, options: &Options) -> String {
-    if options.is_empty() {
-        name.to_string()
-    } else {
-        format!("{name} ({options})")
-    }
+    if options.is_empty() { name.to_string() } else { format!("{name} ({options})") }
 }

@@ -16,49 +16,23 @@ fn simple(
         if !o.is_empty() {
             return Err("takes no options".into());
         }
-        Ok(Arc::new(FnProperty {
-            column: Column::new(name, unit),
-            options: (),
-            compute,
-        }) as Arc<dyn Property>)
+        Ok(Arc::new(FnProperty { column: Column::new(name, unit), options: (), compute }) as Arc<dyn Property>)
     });
 }
 
 pub fn register(registry: &mut Registry) {
-    simple(
-        registry,
-        "formula",
-        None,
-        "reduced formula (SrTiO3)",
-        |c, _| Ok(Value::Text(c.crystal.composition().reduced_formula())),
-    );
-    simple(
-        registry,
-        "density",
-        Some("g/cm^3"),
-        "mass density",
-        |c, _| Ok(Value::Float(round(screen_engine::filter::density(c)))),
-    );
-    simple(registry, "volume", Some("Å^3"), "cell volume", |c, _| {
-        Ok(Value::Float(round(c.crystal.volume())))
+    simple(registry, "formula", None, "reduced formula (SrTiO3)", |c, _| {
+        Ok(Value::Text(c.crystal.composition().reduced_formula()))
     });
-    simple(
-        registry,
-        "volume_per_atom",
-        Some("Å^3/atom"),
-        "cell volume per atom",
-        |c, _| {
-            let n = c.crystal.composition().num_atoms();
-            if n > 0.0 {
-                Ok(Value::Float(round(c.crystal.volume() / n)))
-            } else {
-                Err(Rejection::new("empty cell"))
-            }
-        },
-    );
-    simple(registry, "num_sites", None, "sites in the cell", |c, _| {
-        Ok(Value::Int(c.crystal.num_sites() as i64))
+    simple(registry, "density", Some("g/cm^3"), "mass density", |c, _| {
+        Ok(Value::Float(round(screen_engine::filter::density(c))))
     });
+    simple(registry, "volume", Some("Å^3"), "cell volume", |c, _| Ok(Value::Float(round(c.crystal.volume()))));
+    simple(registry, "volume_per_atom", Some("Å^3/atom"), "cell volume per atom", |c, _| {
+        let n = c.crystal.composition().num_atoms();
+        if n > 0.0 { Ok(Value::Float(round(c.crystal.volume() / n))) } else { Err(Rejection::new("empty cell")) }
+    });
+    simple(registry, "num_sites", None, "sites in the cell", |c, _| Ok(Value::Int(c.crystal.num_sites() as i64)));
 }
 
 /// Six significant decimals: what a CSV reader wants, and the same on every platform.
@@ -89,11 +63,6 @@ mod tests {
         register(&mut r);
         let mut o = Options::new();
         o.insert("x", screen_engine::plugin::OptionValue::Int(1));
-        assert!(
-            r.property("density", &o)
-                .err()
-                .unwrap()
-                .contains("takes no options")
-        );
+        assert!(r.property("density", &o).err().unwrap().contains("takes no options"));
     }
 }

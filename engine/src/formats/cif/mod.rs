@@ -50,16 +50,8 @@ pub fn read(text: &str, file: &str, opts: &ReadOptions) -> Result<super::Records
     let text = syntax::normalize_newlines(text);
     let doc = syntax::parse(&text, file)?;
     if doc.blocks.is_empty() {
-        let what = if text.trim().is_empty() {
-            "empty file"
-        } else {
-            "no data block"
-        };
-        return Err(ParseError::new(
-            file,
-            format!("{what}: a CIF holds data blocks that start with data_NAME"),
-        )
-        .into());
+        let what = if text.trim().is_empty() { "empty file" } else { "no data block" };
+        return Err(ParseError::new(file, format!("{what}: a CIF holds data blocks that start with data_NAME")).into());
     }
     let records = doc
         .blocks

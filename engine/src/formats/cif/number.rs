@@ -28,11 +28,7 @@ pub fn parse(s: &str) -> Result<f64, NumberError> {
         return Err(NumberError::Syntax);
     }
     let v: f64 = mantissa.parse().map_err(|_| NumberError::Syntax)?;
-    if v.is_finite() {
-        Ok(v)
-    } else {
-        Err(NumberError::Overflow)
-    }
+    if v.is_finite() { Ok(v) } else { Err(NumberError::Overflow) }
 }
 
 /// `[+-]? (digits [. digits?] | . digits) ([eE] [+-]? digits)?`
@@ -88,16 +84,10 @@ mod tests {
         assert_eq!(parse("2.5E+2(11)"), Ok(250.0));
         assert_eq!(parse("0.5(3"), Ok(0.5));
         assert_eq!(parse("90"), Ok(90.0));
-        for bad in [
-            "", ".", "?", "abc", "NaN", "inf", "infinity", "1.2.3", "1e", "--1", "1(a)", "0x10",
-            "1_000",
-        ] {
+        for bad in ["", ".", "?", "abc", "NaN", "inf", "infinity", "1.2.3", "1e", "--1", "1(a)", "0x10", "1_000"] {
             assert_eq!(parse(bad), Err(NumberError::Syntax), "{bad}");
         }
         assert_eq!(parse("1e400"), Err(NumberError::Overflow));
-        assert_eq!(
-            parse("123456789012345678901234567890"),
-            Ok(1.2345678901234568e29)
-        );
+        assert_eq!(parse("123456789012345678901234567890"), Ok(1.2345678901234568e29));
     }
 }

@@ -41,29 +41,15 @@ impl Ctx<'_, '_> {
 
     /// The single value of a non-looped item, or `None` when absent or `?`/`.`.
     pub fn single(&self, tags: &[&str]) -> Result<Option<(&str, &Value<'_>)>, ParseError> {
-        let Some(col) = self.block.get_any(tags) else {
-            return Ok(None);
-        };
-        let Some(value) = col.get(0) else {
-            return Ok(None);
-        };
+        let Some(col) = self.block.get_any(tags) else { return Ok(None) };
+        let Some(value) = col.get(0) else { return Ok(None) };
         if col.len() > 1 {
-            return Err(self.err(
-                col.tag.pos,
-                format!(
-                    "{} has {} values in a loop, expected one",
-                    col.tag.name,
-                    col.len()
-                ),
-            ));
+            return Err(self.err(col.tag.pos, format!("{} has {} values in a loop, expected one", col.tag.name, col.len())));
         }
         if let Some(pos) = self.block.stray_after(col.tag.name) {
             return Err(self.err(
                 pos,
-                format!(
-                    "unexpected extra value after {} (a value with spaces must be quoted)",
-                    col.tag.name
-                ),
+                format!("unexpected extra value after {} (a value with spaces must be quoted)", col.tag.name),
             ));
         }
         if value.is_null() {
@@ -85,9 +71,7 @@ impl Ctx<'_, '_> {
             let shown: String = text.chars().take(40).collect();
             let message = match e {
                 NumberError::Syntax => format!("expected a number for {tag}, found '{shown}'"),
-                NumberError::Overflow => {
-                    format!("{tag} = '{shown}' is out of range (not a finite number)")
-                }
+                NumberError::Overflow => format!("{tag} = '{shown}' is out of range (not a finite number)"),
             };
             self.err(value.pos, message)
         })
@@ -107,27 +91,15 @@ struct Row {
 }
 
 /// Builds the crystal of a data block.
-pub(super) fn build(
-    doc: &Document,
-    block: &Block,
-    file: &str,
-    opts: &ReadOptions,
-) -> Result<Crystal, ParseError> {
+pub(super) fn build(doc: &Document, block: &Block, file: &str, opts: &ReadOptions) -> Result<Crystal, ParseError> {
     let ctx = Ctx { doc, block, file };
     if let Some((pos, message)) = &block.problem {
         return Err(ctx.err(*pos, message.clone()));
     }
     // A block without atom sites (publication data, dictionaries) is not a structure: say so
     // before complaining about its missing cell.
-    if FRACT
-        .iter()
-        .chain(CARTN.iter())
-        .all(|t| block.get(t).is_none())
-    {
-        return Err(ctx.err(
-            block.pos,
-            "no atom sites: the block has no _atom_site_fract_x/y/z or _atom_site_Cartn_x/y/z",
-        ));
+    if FRACT.iter().chain(CARTN.iter()).all(|t| block.get(t).is_none()) {
+        return Err(ctx.err(block.pos, "no atom sites: the block has no _atom_site_fract_x/y/z or _atom_site_Cartn_x/y/z"));
     }
     let (lattice, cell_pos) = read_lattice(&ctx)?;
     let rows = read_sites(&ctx, &lattice)?;
@@ -139,14 +111,7 @@ pub(super) fn build(
 /// dictionary default), in pymatgen's orientation.
 fn read_lattice(ctx: &Ctx) -> Result<(Lattice, usize), ParseError> {
     let mut values = [0.0; 6];
-    let tags = [
-        "_cell_length_a",
-        "_cell_length_b",
-        "_cell_length_c",
-        "_cell_angle_alpha",
-        "_cell_angle_beta",
-        "_cell_angle_gamma",
-    ];
+    let tags = ["_cell_length_a", "_cell_length_b", "_cell_length_c", "_cell_angle_alpha", "_cell_angle_beta", "_cell_angle_gamma"];
     let mut first_pos = None;
     for (i, tag) in tags.into_iter().enumerate() {
         match ctx.single(&[tag])? {
@@ -157,42 +122,20 @@ fn read_lattice(ctx: &Ctx) -> Result<(Lattice, usize), ParseError> {
             None if i >= 3 => values[i] = 90.0,
             None => {
                 let pos = ctx.block.get(tag).map_or(ctx.block.pos, |c| c.tag.pos);
-                let what = if ctx.block.get(tag).is_some() {
-                    "is unknown ('?')"
-                } else {
-                    "is missing"
-                };
-                return Err(ctx.err(
-                    pos,
-                    format!("{tag} {what}: the cell lengths a, b and c are required"),
-                ));
+                let what = if ctx.block.get(tag).is_some() { "is unknown ('?')" } else { "is missing" };
+                return Err(ctx.err(pos, format!("{tag} {what}: the cell lengths a, b and c are required")));
             }
         }
     }
     let pos = first_pos.unwrap_or(ctx.block.pos);
     let [a, b, c, alpha, beta, gamma] = values;
-    let lattice = Lattice::from_parameters(LatticeParameters {
-        a,
-        b,
-        c,
-        alpha,
-        beta,
-        gamma,
-    })
-    .map_err(|e| ctx.err(pos, format!("invalid cell: {e}")))?;
+    let lattice = Lattice::from_parameters(LatticeParameters { a, b, c, alpha, beta, gamma })
+        .map_err(|e| ctx.err(pos, format!("invalid cell: {e}")))?;
     Ok((lattice, pos))
 }
 
-const FRACT: [&str; 3] = [
-    "_atom_site_fract_x",
-    "_atom_site_fract_y",
-    "_atom_site_fract_z",
-];
-const CARTN: [&str; 3] = [
-    "_atom_site_cartn_x",
-    "_atom_site_cartn_y",
-    "_atom_site_cartn_z",
-];
+const FRACT: [&str; 3] = ["_atom_site_fract_x", "_atom_site_fract_y", "_atom_site_fract_z"];
+const CARTN: [&str; 3] = ["_atom_site_cartn_x", "_atom_site_cartn_y", "_atom_site_cartn_z"];
 
 /// Reads the atom-site rows: species (type symbol, else label), occupancy, coordinates
 /// (fractional, else Cartesian in Å converted with the cell). Rows with occupancy 0 hold no
@@ -214,21 +157,11 @@ fn read_sites(ctx: &Ctx, lattice: &Lattice) -> Result<Vec<Row>, ParseError> {
     let label_col = b.get("_atom_site_label");
     let type_col = b.get("_atom_site_type_symbol");
     let occ_col = b.get("_atom_site_occupancy");
-    for col in coords
-        .iter()
-        .chain(label_col.iter())
-        .chain(type_col.iter())
-        .chain(occ_col.iter())
-    {
+    for col in coords.iter().chain(label_col.iter()).chain(type_col.iter()).chain(occ_col.iter()) {
         if col.len() != n {
             return Err(ctx.err(
                 col.tag.pos,
-                format!(
-                    "{} has {} values but {} has {n}: atom-site data must be in one loop",
-                    col.tag.name,
-                    col.len(),
-                    coords[0].tag.name
-                ),
+                format!("{} has {} values but {} has {n}: atom-site data must be in one loop", col.tag.name, col.len(), coords[0].tag.name),
             ));
         }
     }
@@ -247,10 +180,7 @@ fn read_sites(ctx: &Ctx, lattice: &Lattice) -> Result<Vec<Row>, ParseError> {
             frac = lattice.to_fractional(frac);
         }
         let pos = coords[0].get(i).map_or(coords[0].tag.pos, |v| v.pos);
-        let label = label_col
-            .and_then(|c| c.get(i))
-            .filter(|v| !v.is_null())
-            .and_then(|v| v.text());
+        let label = label_col.and_then(|c| c.get(i)).filter(|v| !v.is_null()).and_then(|v| v.text());
         let type_value = type_col.and_then(|c| c.get(i)).filter(|v| !v.is_null());
         let (symbol_text, symbol_value, symbol_tag) = match (type_value, label) {
             (Some(v), _) => (v.text().unwrap_or(""), v, "_atom_site_type_symbol"),
@@ -258,10 +188,7 @@ fn read_sites(ctx: &Ctx, lattice: &Lattice) -> Result<Vec<Row>, ParseError> {
             (None, None) => return Err(ctx.err(pos, "atom site has neither _atom_site_type_symbol nor _atom_site_label: its element is unknown")),
         };
         let Some(element) = parse_symbol(symbol_text).map_err(|found| {
-            ctx.err(
-                symbol_value.pos,
-                format!("unknown element '{found}' in {symbol_tag} '{symbol_text}'"),
-            )
+            ctx.err(symbol_value.pos, format!("unknown element '{found}' in {symbol_tag} '{symbol_text}'"))
         })?
         else {
             continue;
@@ -287,46 +214,20 @@ fn read_sites(ctx: &Ctx, lattice: &Lattice) -> Result<Vec<Row>, ParseError> {
             continue;
         }
         let moment = label.and_then(|l| moments.get(l)).copied();
-        rows.push(Row {
-            species,
-            occupancy,
-            frac,
-            label: label.map(str::to_string),
-            pos,
-            moment,
-        });
+        rows.push(Row { species, occupancy, frac, label: label.map(str::to_string), pos, moment });
     }
     if rows.is_empty() {
-        return Err(ctx.err(
-            coords[0].tag.pos,
-            "no atoms: every atom site has occupancy 0 or no element",
-        ));
+        return Err(ctx.err(coords[0].tag.pos, "no atoms: every atom site has occupancy 0 or no element"));
     }
     Ok(rows)
 }
 
-static NO_VALUE: Value<'static> = Value {
-    pos: 0,
-    kind: super::syntax::Kind::Bare(""),
-};
+static NO_VALUE: Value<'static> = Value { pos: 0, kind: super::syntax::Kind::Bare("") };
 
 fn coordinate(ctx: &Ctx, col: &Column, row: usize) -> Result<f64, ParseError> {
-    let Some(v) = col.get(row) else {
-        return Err(ctx.err(
-            col.tag.pos,
-            format!("{} has no value in row {}", col.tag.name, row + 1),
-        ));
-    };
+    let Some(v) = col.get(row) else { return Err(ctx.err(col.tag.pos, format!("{} has no value in row {}", col.tag.name, row + 1))) };
     if v.is_null() {
-        return Err(ctx.err(
-            v.pos,
-            format!(
-                "{} is unknown ('{}') in row {}",
-                col.tag.name,
-                v.text().unwrap_or("?"),
-                row + 1
-            ),
-        ));
+        return Err(ctx.err(v.pos, format!("{} is unknown ('{}') in row {}", col.tag.name, v.text().unwrap_or("?"), row + 1)));
     }
     ctx.number(col.tag.name, v)
 }
@@ -335,14 +236,7 @@ fn coordinate(ctx: &Ctx, col: &Column, row: usize) -> Result<f64, ParseError> {
 /// shorthands, then the first two letters ("Fe1a", "FE", "Fe3+"), then the first letter ("C1A"
 /// → C, "N12" → N). `Ok(None)` for shorthands that name no atom. `Err` holds the unknown text.
 fn parse_symbol(sym: &str) -> Result<Option<Element>, String> {
-    for (prefix, element) in [
-        ("Hw", "H"),
-        ("Ow", "O"),
-        ("Wat", "O"),
-        ("wat", "O"),
-        ("OH", "O"),
-        ("NO3", "N"),
-    ] {
+    for (prefix, element) in [("Hw", "H"), ("Ow", "O"), ("Wat", "O"), ("wat", "O"), ("OH", "O"), ("NO3", "N")] {
         if sym.starts_with(prefix) {
             return Ok(Element::from_symbol(element).ok());
         }
@@ -364,16 +258,8 @@ fn parse_symbol(sym: &str) -> Result<Option<Element>, String> {
     {
         return Ok(Some(e));
     }
-    let word: String = sym
-        .chars()
-        .take_while(|c| c.is_ascii_alphabetic())
-        .take(12)
-        .collect();
-    Err(if word.is_empty() {
-        sym.chars().take(12).collect()
-    } else {
-        word
-    })
+    let word: String = sym.chars().take_while(|c| c.is_ascii_alphabetic()).take(12).collect();
+    Err(if word.is_empty() { sym.chars().take(12).collect() } else { word })
 }
 
 /// The charge written after a type symbol: "Fe3+" → +3, "O2-" → −2, "Cl-" → −1, "Fe2.5+".
@@ -386,17 +272,10 @@ fn charge_suffix(sym: &str) -> Option<f64> {
     let body = &sym[..sym.len() - 1];
     let digits = body.trim_start_matches(|c: char| !(c.is_ascii_digit() || c == '.'));
     let name = &body[..body.len() - digits.len()];
-    if name.is_empty()
-        || !name.chars().all(|c| c.is_ascii_alphabetic())
-        || !digits.chars().all(|c| c.is_ascii_digit() || c == '.')
-    {
+    if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphabetic()) || !digits.chars().all(|c| c.is_ascii_digit() || c == '.') {
         return None;
     }
-    let magnitude = if digits.is_empty() {
-        1.0
-    } else {
-        digits.parse::<f64>().ok()?
-    };
+    let magnitude = if digits.is_empty() { 1.0 } else { digits.parse::<f64>().ok()? };
     Some(sign * magnitude)
 }
 
@@ -404,21 +283,16 @@ fn charge_suffix(sym: &str) -> Option<f64> {
 /// ("Fe3+" → "Fe"), as pymatgen reads them.
 fn read_oxidation_states(ctx: &Ctx) -> Result<HashMap<String, f64>, ParseError> {
     let mut map = HashMap::new();
-    let (Some(symbols), Some(numbers)) = (
-        ctx.block.get("_atom_type_symbol"),
-        ctx.block.get("_atom_type_oxidation_number"),
-    ) else {
+    let (Some(symbols), Some(numbers)) =
+        (ctx.block.get("_atom_type_symbol"), ctx.block.get("_atom_type_oxidation_number"))
+    else {
         return Ok(map);
     };
     for (s, n) in symbols.iter().zip(numbers.iter()) {
-        let (Some(symbol), false) = (s.text(), n.is_null()) else {
-            continue;
-        };
+        let (Some(symbol), false) = (s.text(), n.is_null()) else { continue };
         let ox = ctx.number("_atom_type_oxidation_number", n)?;
         map.insert(symbol.to_string(), ox);
-        let bare = symbol
-            .trim_end_matches(['+', '-'])
-            .trim_end_matches(|c: char| c.is_ascii_digit());
+        let bare = symbol.trim_end_matches(['+', '-']).trim_end_matches(|c: char| c.is_ascii_digit());
         map.entry(bare.to_string()).or_insert(ox);
     }
     Ok(map)
@@ -429,20 +303,13 @@ fn read_oxidation_states(ctx: &Ctx) -> Result<HashMap<String, f64>, ParseError> 
 fn read_moments(ctx: &Ctx) -> Result<HashMap<String, Vec3>, ParseError> {
     let b = ctx.block;
     let mut map = HashMap::new();
-    let cols = [
-        "_atom_site_moment_crystalaxis_x",
-        "_atom_site_moment_crystalaxis_y",
-        "_atom_site_moment_crystalaxis_z",
-    ]
-    .map(|t| b.get(t));
-    let (Some(labels), [Some(x), Some(y), Some(z)]) = (b.get("_atom_site_moment_label"), cols)
-    else {
+    let cols = ["_atom_site_moment_crystalaxis_x", "_atom_site_moment_crystalaxis_y", "_atom_site_moment_crystalaxis_z"]
+        .map(|t| b.get(t));
+    let (Some(labels), [Some(x), Some(y), Some(z)]) = (b.get("_atom_site_moment_label"), cols) else {
         return Ok(map);
     };
     for i in 0..labels.len() {
-        let Some(label) = labels.get(i).and_then(|v| v.text()) else {
-            continue;
-        };
+        let Some(label) = labels.get(i).and_then(|v| v.text()) else { continue };
         let mut m = [0.0; 3];
         for (k, col) in [x, y, z].iter().enumerate() {
             m[k] = coordinate(ctx, col, i)?;
@@ -488,11 +355,7 @@ fn expand(
     // Snapping only matters where images must meet; a P1 block keeps its coordinates.
     let snapping = ops.len() > 1;
     for row in rows {
-        let x = if snapping {
-            row.frac.map(snap)
-        } else {
-            row.frac
-        };
+        let x = if snapping { row.frac.map(snap) } else { row.frac };
         if let Some(site) = points.find(x.map(math::wrap_unit)) {
             // Same position as an earlier row (directly or by symmetry): one disordered site.
             let orbit = orbits[site];
@@ -507,10 +370,7 @@ fn expand(
         if start + ops.len() > MAX_SITES {
             return Err(ctx.err(
                 row.pos,
-                format!(
-                    "symmetry expansion would exceed {MAX_SITES} sites ({} operations)",
-                    ops.len()
-                ),
+                format!("symmetry expansion would exceed {MAX_SITES} sites ({} operations)", ops.len()),
             ));
         }
         // This row's distinct images so far: most repeated images (a special position) repeat
@@ -518,8 +378,7 @@ fn expand(
         let mut orbit_images: Vec<Vec3> = Vec::with_capacity(ORBIT_SCAN);
         for (k, op) in ops.iter().enumerate() {
             let image = op.apply(x).map(math::wrap_unit);
-            let repeated = orbit_images.len() < ORBIT_SCAN
-                && orbit_images.iter().any(|q| same_position(&image, q));
+            let repeated = orbit_images.len() < ORBIT_SCAN && orbit_images.iter().any(|q| same_position(&image, q));
             if repeated || points.find(image).is_some() {
                 continue;
             }
@@ -537,12 +396,7 @@ fn expand(
                 // Axial vector: m' = θ·det(R)·R·m on the crystal axes, then Cartesian along
                 // the unit cell vectors (pymatgen's `Magmom.from_moment_relative_to_crystal_axes`).
                 let m = row.moment.unwrap_or([0.0; 3]);
-                let theta = symmetry
-                    .time_reversal
-                    .as_ref()
-                    .and_then(|t| t.get(k))
-                    .copied()
-                    .unwrap_or(1) as f64;
+                let theta = symmetry.time_reversal.as_ref().and_then(|t| t.get(k)).copied().unwrap_or(1) as f64;
                 let r = op.rotate(m);
                 let m = math::scale(r, theta * op.determinant() as f64);
                 moments.push(math::vec_mat(m, &unit));
@@ -553,9 +407,7 @@ fn expand(
     }
     let mut crystal = Crystal::new(lattice, sites);
     if magnetic {
-        crystal
-            .site_properties
-            .insert("magmom".into(), SiteProperty::real(3, moments.concat()));
+        crystal.site_properties.insert("magmom".into(), SiteProperty::real(3, moments.concat()));
     }
     crystal.symmetry = Some(crate::symmetry::SymmetryInfo {
         operations: symmetry.operations,
@@ -564,12 +416,7 @@ fn expand(
         orbits,
     });
     let describe_site = |site: usize| -> (usize, String) {
-        let orbit = crystal
-            .symmetry
-            .as_ref()
-            .and_then(|s| s.orbits.get(site))
-            .copied()
-            .unwrap_or(0);
+        let orbit = crystal.symmetry.as_ref().and_then(|s| s.orbits.get(site)).copied().unwrap_or(0);
         let rows = orbit_rows.get(orbit).map(Vec::as_slice).unwrap_or(&[]);
         let pos = rows.first().map_or(ctx.block.pos, |r| r.0);
         let names: Vec<String> = rows
@@ -586,24 +433,12 @@ fn expand(
     };
     if let Err(e) = crystal.validate(opts.min_distance) {
         return Err(match e {
-            CrystalError::OverlappingSites {
-                first,
-                second,
-                distance,
-                threshold,
-            } => {
+            CrystalError::OverlappingSites { first, second, distance, threshold } => {
                 let (pos, a) = describe_site(first);
                 let (_, b) = describe_site(second);
-                let occupancy =
-                    |site: usize| crystal.sites.get(site).map_or(0.0, |s| s.occupancy.total());
+                let occupancy = |site: usize| crystal.sites.get(site).map_or(0.0, |s| s.occupancy.total());
                 let (oa, ob) = (occupancy(first), occupancy(second));
-                let orbit = |site: usize| {
-                    crystal
-                        .symmetry
-                        .as_ref()
-                        .and_then(|s| s.orbits.get(site))
-                        .copied()
-                };
+                let orbit = |site: usize| crystal.symmetry.as_ref().and_then(|s| s.orbits.get(site)).copied();
                 let what = if orbit(first) == orbit(second) {
                     format!("two symmetry images of {a} overlap: they are {distance:.4} Å apart")
                 } else {
@@ -620,19 +455,12 @@ fn expand(
             CrystalError::BadOccupancy { site, occupancy } => {
                 let (pos, a) = describe_site(site);
                 if a.contains(" + ") {
-                    ctx.err(
-                        pos,
-                        format!(
-                            "{a}: rows at one position add up to occupancy {occupancy}, more than 1"
-                        ),
-                    )
+                    ctx.err(pos, format!("{a}: rows at one position add up to occupancy {occupancy}, more than 1"))
                 } else {
                     ctx.err(pos, format!("{a}: occupancy {occupancy} must be in (0, 1]"))
                 }
             }
-            CrystalError::NonFinite { what, value } => {
-                ctx.err(cell_pos, format!("{what} is not finite ({value})"))
-            }
+            CrystalError::NonFinite { what, value } => ctx.err(cell_pos, format!("{what} is not finite ({value})")),
             other => ctx.err(cell_pos, other.to_string()),
         });
     }
@@ -666,10 +494,7 @@ struct Grid {
 /// First and last point of each cell, or [`END`].
 enum Cells {
     /// Indexed `(i·n + j)·n + k`, with the number of points in each cell.
-    Dense {
-        ends: Vec<(usize, usize)>,
-        count: Vec<u32>,
-    },
+    Dense { ends: Vec<(usize, usize)>, count: Vec<u32> },
     Hashed(HashMap<[usize; 3], (usize, usize)>),
 }
 
@@ -701,22 +526,11 @@ fn same_position(a: &Vec3, b: &Vec3) -> bool {
 impl Grid {
     fn dense(n: usize) -> Self {
         let cells = n * n * n;
-        Grid {
-            n,
-            cells: Cells::Dense {
-                ends: vec![(END, END); cells],
-                count: vec![0; cells],
-            },
-            next: Vec::new(),
-        }
+        Grid { n, cells: Cells::Dense { ends: vec![(END, END); cells], count: vec![0; cells] }, next: Vec::new() }
     }
 
     fn hashed() -> Self {
-        Grid {
-            n: HASHED_CELLS_PER_AXIS,
-            cells: Cells::Hashed(HashMap::new()),
-            next: Vec::new(),
-        }
+        Grid { n: HASHED_CELLS_PER_AXIS, cells: Cells::Hashed(HashMap::new()), next: Vec::new() }
     }
 
     fn cell_of(&self, x: f64) -> usize {
@@ -745,9 +559,7 @@ impl Grid {
     /// The first point of a cell, or [`END`].
     fn first(&self, cell: [usize; 3]) -> usize {
         match &self.cells {
-            Cells::Dense { ends, .. } => ends
-                .get((cell[0] * self.n + cell[1]) * self.n + cell[2])
-                .map_or(END, |e| e.0),
+            Cells::Dense { ends, .. } => ends.get((cell[0] * self.n + cell[1]) * self.n + cell[2]).map_or(END, |e| e.0),
             Cells::Hashed(map) => map.get(&cell).map_or(END, |e| e.0),
         }
     }
@@ -786,25 +598,15 @@ impl Grid {
 impl PointSet {
     /// A set for about `expected` points (an upper bound is fine).
     fn with_capacity(expected: usize) -> Self {
-        let grid = (expected > LINEAR_LIMIT).then(|| {
-            Grid::dense(
-                ((expected as f64).cbrt().ceil() as usize).clamp(1, MAX_DENSE_CELLS_PER_AXIS),
-            )
-        });
-        PointSet {
-            points: Vec::with_capacity(expected.min(MAX_RESERVE)),
-            grid,
-        }
+        let grid = (expected > LINEAR_LIMIT)
+            .then(|| Grid::dense(((expected as f64).cbrt().ceil() as usize).clamp(1, MAX_DENSE_CELLS_PER_AXIS)));
+        PointSet { points: Vec::with_capacity(expected.min(MAX_RESERVE)), grid }
     }
 
     /// The value of the earliest inserted point within the tolerance of `p`, if any.
     fn find(&self, p: Vec3) -> Option<usize> {
         let Some(grid) = &self.grid else {
-            return self
-                .points
-                .iter()
-                .find(|(q, _)| same_position(&p, q))
-                .map(|(_, v)| *v);
+            return self.points.iter().find(|(q, _)| same_position(&p, q)).map(|(_, v)| *v);
         };
         let (cx, nx) = grid.candidates(p[0]);
         let (cy, ny) = grid.candidates(p[1]);
@@ -891,10 +693,7 @@ mod tests {
         assert!(big.grid.is_some());
         for i in [0, 1, 500, 999] {
             let x = i as f64 / 1000.0;
-            assert_eq!(
-                big.find([x + 5e-5, (x * 7.0).fract() - 5e-5, 0.99999]),
-                Some(i)
-            );
+            assert_eq!(big.find([x + 5e-5, (x * 7.0).fract() - 5e-5, 0.99999]), Some(i));
         }
         assert_eq!(big.find([0.0005, 0.3, 0.5]), None);
         // Two points within the tolerance of a lookup, in neighbouring cells (5 per axis, a
@@ -907,20 +706,11 @@ mod tests {
         // Points crowded into one dense cell (2e-4 apart, all within 0.01) switch the set to
         // the hashed grid, which finds the same points.
         let mut crowded = PointSet::with_capacity(1000);
-        let at = |i: usize| {
-            [
-                0.5 + (i % 10) as f64 * 2e-4,
-                0.5 + (i / 10 % 10) as f64 * 2e-4,
-                0.5 + (i / 100) as f64 * 2e-4,
-            ]
-        };
+        let at = |i: usize| [0.5 + (i % 10) as f64 * 2e-4, 0.5 + (i / 10 % 10) as f64 * 2e-4, 0.5 + (i / 100) as f64 * 2e-4];
         for i in 0..300 {
             crowded.insert(at(i), i);
         }
-        assert!(matches!(
-            crowded.grid.as_ref().map(|g| &g.cells),
-            Some(Cells::Hashed(_))
-        ));
+        assert!(matches!(crowded.grid.as_ref().map(|g| &g.cells), Some(Cells::Hashed(_))));
         for i in [0, 64, 65, 299] {
             let [x, y, z] = at(i);
             assert_eq!(crowded.find([x + 5e-5, y - 5e-5, z]), Some(i));

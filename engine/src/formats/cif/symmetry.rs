@@ -35,10 +35,7 @@ pub(super) const MAX_OPERATIONS: usize = 4096;
 
 const MAGN_OPERATION: &str = "_space_group_symop_magn_operation.xyz";
 const MAGN_CENTERING: &str = "_space_group_symop_magn_centering.xyz";
-const OPERATIONS: [&str; 2] = [
-    "_symmetry_equiv_pos_as_xyz",
-    "_space_group_symop_operation_xyz",
-];
+const OPERATIONS: [&str; 2] = ["_symmetry_equiv_pos_as_xyz", "_space_group_symop_operation_xyz"];
 const HALL: [&str; 2] = ["_symmetry_space_group_name_Hall", "_space_group_name_Hall"];
 const HM: [&str; 4] = [
     "_symmetry_space_group_name_H-M",
@@ -51,45 +48,25 @@ const NUMBER: [&str; 2] = ["_space_group_IT_number", "_symmetry_Int_Tables_numbe
 pub(super) fn read(ctx: &Ctx, lattice: &Lattice) -> Result<Symmetry, ParseError> {
     // With an operation list, the symbol and number are only recorded: an unusable one is
     // dropped rather than rejected.
-    let hermann_mauguin = ctx
-        .single_lenient(&HM)
-        .and_then(|v| v.text())
-        .map(|s| s.trim().to_string());
+    let hermann_mauguin = ctx.single_lenient(&HM).and_then(|v| v.text()).map(|s| s.trim().to_string());
     let recorded_number = || {
         let v = ctx.single_lenient(&NUMBER)?;
-        number::parse(v.text()?)
-            .ok()
-            .filter(|n| n.fract() == 0.0 && (1.0..=230.0).contains(n))
-            .map(|n| n as u16)
+        number::parse(v.text()?).ok().filter(|n| n.fract() == 0.0 && (1.0..=230.0).contains(n)).map(|n| n as u16)
     };
     if let Some((ops, reversal)) = magnetic_operations(ctx)? {
         let number = recorded_number();
-        return Ok(Symmetry {
-            operations: ops,
-            time_reversal: Some(reversal),
-            hermann_mauguin,
-            number,
-        });
+        return Ok(Symmetry { operations: ops, time_reversal: Some(reversal), hermann_mauguin, number });
     }
     if let Some(ops) = operation_list(ctx)? {
         let number = recorded_number();
-        return Ok(Symmetry {
-            operations: ops,
-            time_reversal: None,
-            hermann_mauguin,
-            number,
-        });
+        return Ok(Symmetry { operations: ops, time_reversal: None, hermann_mauguin, number });
     }
     // A symbol that is unknown (or spoilt by stray values) falls through to the next source.
     let mut unknown: Vec<String> = Vec::new();
     type Lookup = fn(&str) -> Result<SpaceGroup, crate::symmetry::UnknownSpaceGroup>;
     let symbols: [(&str, &[&str], Lookup); 2] = [
         ("Hall symbol", &HALL, SpaceGroup::from_hall),
-        (
-            "Hermann-Mauguin symbol",
-            &HM,
-            SpaceGroup::from_hermann_mauguin,
-        ),
+        ("Hermann-Mauguin symbol", &HM, SpaceGroup::from_hermann_mauguin),
     ];
     for (what, tags, lookup) in symbols {
         match ctx.single(tags) {
@@ -97,18 +74,11 @@ pub(super) fn read(ctx: &Ctx, lattice: &Lattice) -> Result<Symmetry, ParseError>
                 let text = v.text().unwrap_or("");
                 match lookup(text) {
                     Ok(group) => return Ok(from_table(group, lattice, hermann_mauguin)),
-                    Err(_) => unknown.push(format!(
-                        "{what} '{text}' ({tag}, line {})",
-                        ctx.doc.line_col(v.pos).0
-                    )),
+                    Err(_) => unknown.push(format!("{what} '{text}' ({tag}, line {})", ctx.doc.line_col(v.pos).0)),
                 }
             }
             Ok(None) => {}
-            Err(e) => unknown.push(format!(
-                "{what}: {} (line {})",
-                e.message,
-                e.line.unwrap_or(0)
-            )),
+            Err(e) => unknown.push(format!("{what}: {} (line {})", e.message, e.line.unwrap_or(0))),
         }
     }
     if let Some((tag, v)) = ctx.single(&NUMBER)? {
@@ -119,11 +89,7 @@ pub(super) fn read(ctx: &Ctx, lattice: &Lattice) -> Result<Symmetry, ParseError>
         }
     }
     if !unknown.is_empty() {
-        let pos = ctx
-            .block
-            .get_any(&HALL)
-            .or_else(|| ctx.block.get_any(&HM))
-            .map_or(ctx.block.pos, |c| c.tag.pos);
+        let pos = ctx.block.get_any(&HALL).or_else(|| ctx.block.get_any(&HM)).map_or(ctx.block.pos, |c| c.tag.pos);
         return Err(ctx.err(
             pos,
             format!(
@@ -132,22 +98,14 @@ pub(super) fn read(ctx: &Ctx, lattice: &Lattice) -> Result<Symmetry, ParseError>
             ),
         ));
     }
-    Ok(Symmetry {
-        operations: vec![SymOp::IDENTITY],
-        time_reversal: None,
-        hermann_mauguin,
-        number: None,
-    })
+    Ok(Symmetry { operations: vec![SymOp::IDENTITY], time_reversal: None, hermann_mauguin, number: None })
 }
 
 /// An IT number 1–230.
 fn table_number(ctx: &Ctx, tag: &str, v: &super::syntax::Value) -> Result<u16, ParseError> {
     let n = ctx.number(tag, v)?;
     if n.fract() != 0.0 || !(1.0..=230.0).contains(&n) {
-        return Err(ctx.err(
-            v.pos,
-            format!("{tag} = {n} is not a space-group number (1-230)"),
-        ));
+        return Err(ctx.err(v.pos, format!("{tag} = {n} is not a space-group number (1-230)")));
     }
     Ok(n as u16)
 }
@@ -167,12 +125,7 @@ fn from_table(group: SpaceGroup, lattice: &Lattice, written: Option<String>) -> 
         _ => group,
     };
     let hermann_mauguin = written.or_else(|| Some(group.hm_short.replace('_', "")));
-    Symmetry {
-        operations: group.operations(),
-        time_reversal: None,
-        hermann_mauguin,
-        number: Some(group.number),
-    }
+    Symmetry { operations: group.operations(), time_reversal: None, hermann_mauguin, number: Some(group.number) }
 }
 
 /// An operation, its time reversal (+1/−1) and the byte offset of its value.
@@ -183,9 +136,7 @@ type MagneticList = (Vec<SymOp>, Vec<i8>);
 
 /// Parses a column of operator strings; `None` when the column is absent or all `?`.
 fn parse_column(ctx: &Ctx, tag: &str, magnetic: bool) -> Result<Option<Vec<Parsed>>, ParseError> {
-    let Some(col) = ctx.block.get(tag) else {
-        return Ok(None);
-    };
+    let Some(col) = ctx.block.get(tag) else { return Ok(None) };
     if col.len() > MAX_OPERATIONS {
         return Err(ctx.err(
             col.tag.pos,
@@ -198,19 +149,9 @@ fn parse_column(ctx: &Ctx, tag: &str, magnetic: bool) -> Result<Option<Vec<Parse
             continue;
         }
         let Some(text) = v.text() else {
-            return Err(ctx.err(
-                v.pos,
-                format!(
-                    "{} must hold 'x,y,z' strings, not a list or table",
-                    col.tag.name
-                ),
-            ));
+            return Err(ctx.err(v.pos, format!("{} must hold 'x,y,z' strings, not a list or table", col.tag.name)));
         };
-        let parsed = if magnetic {
-            SymOp::parse_magnetic(text)
-        } else {
-            SymOp::parse(text).map(|op| (op, 1))
-        };
+        let parsed = if magnetic { SymOp::parse_magnetic(text) } else { SymOp::parse(text).map(|op| (op, 1)) };
         let (op, t) = parsed.map_err(|e| ctx.err(v.pos, format!("{}: {e}", col.tag.name)))?;
         ops.push((op, t, v.pos));
     }
@@ -222,12 +163,7 @@ fn operation_list(ctx: &Ctx) -> Result<Option<Vec<SymOp>>, ParseError> {
         if let Some(ops) = parse_column(ctx, tag, false)? {
             let tag_pos = ctx.block.get(tag).map_or(ctx.block.pos, |c| c.tag.pos);
             let list: Vec<(SymOp, i8)> = ops.into_iter().map(|(op, t, _)| (op, t)).collect();
-            return Ok(Some(
-                finish(ctx, tag_pos, list)?
-                    .into_iter()
-                    .map(|(op, _)| op)
-                    .collect(),
-            ));
+            return Ok(Some(finish(ctx, tag_pos, list)?.into_iter().map(|(op, _)| op).collect()));
         }
     }
     Ok(None)
@@ -235,15 +171,9 @@ fn operation_list(ctx: &Ctx) -> Result<Option<Vec<SymOp>>, ParseError> {
 
 /// Magnetic operations × centring translations (time reversals multiply).
 fn magnetic_operations(ctx: &Ctx) -> Result<Option<MagneticList>, ParseError> {
-    let Some(ops) = parse_column(ctx, MAGN_OPERATION, true)? else {
-        return Ok(None);
-    };
-    let tag_pos = ctx
-        .block
-        .get(MAGN_OPERATION)
-        .map_or(ctx.block.pos, |c| c.tag.pos);
-    let centring = parse_column(ctx, MAGN_CENTERING, true)?
-        .unwrap_or_else(|| vec![(SymOp::IDENTITY, 1, tag_pos)]);
+    let Some(ops) = parse_column(ctx, MAGN_OPERATION, true)? else { return Ok(None) };
+    let tag_pos = ctx.block.get(MAGN_OPERATION).map_or(ctx.block.pos, |c| c.tag.pos);
+    let centring = parse_column(ctx, MAGN_CENTERING, true)?.unwrap_or_else(|| vec![(SymOp::IDENTITY, 1, tag_pos)]);
     if ops.len() * centring.len() > MAX_OPERATIONS {
         return Err(ctx.err(
             tag_pos,
@@ -258,14 +188,7 @@ fn magnetic_operations(ctx: &Ctx) -> Result<Option<MagneticList>, ParseError> {
     for (c, tc, _) in &centring {
         for (op, t, _) in &ops {
             let translation = std::array::from_fn(|i| op.translation[i] + c.translation[i]);
-            all.push((
-                SymOp {
-                    rotation: op.rotation,
-                    translation,
-                }
-                .normalized(),
-                t * tc,
-            ));
+            all.push((SymOp { rotation: op.rotation, translation }.normalized(), t * tc));
         }
     }
     let list = finish(ctx, tag_pos, all)?;
@@ -274,11 +197,7 @@ fn magnetic_operations(ctx: &Ctx) -> Result<Option<MagneticList>, ParseError> {
 
 /// Drops repeated operations and puts the identity first; a list without the identity is
 /// not a space group. (Quadratic, but lists are capped at [`MAX_OPERATIONS`].)
-fn finish(
-    ctx: &Ctx,
-    tag_pos: usize,
-    ops: Vec<(SymOp, i8)>,
-) -> Result<Vec<(SymOp, i8)>, ParseError> {
+fn finish(ctx: &Ctx, tag_pos: usize, ops: Vec<(SymOp, i8)>) -> Result<Vec<(SymOp, i8)>, ParseError> {
     let mut out: Vec<(SymOp, i8)> = Vec::with_capacity(ops.len());
     for (op, t) in ops {
         if !out.iter().any(|(o, _)| o.equivalent(&op)) {
@@ -288,10 +207,7 @@ fn finish(
     match out.iter().position(|(o, t)| o.is_identity() && *t == 1) {
         Some(p) => out.swap(0, p),
         None => {
-            return Err(ctx.err(
-                tag_pos,
-                "the symmetry operations do not include the identity 'x,y,z'",
-            ));
+            return Err(ctx.err(tag_pos, "the symmetry operations do not include the identity 'x,y,z'"));
         }
     }
     Ok(out)

@@ -138,9 +138,7 @@ impl<'b, 'a> Column<'b, 'a> {
     pub fn get(&self, row: usize) -> Option<&'b Value<'a>> {
         match self.inner {
             ColumnInner::Single(v) => (row == 0).then_some(v),
-            ColumnInner::Loop(l, col) => l
-                .values
-                .get(row.checked_mul(l.tags.len())?.checked_add(col)?),
+            ColumnInner::Loop(l, col) => l.values.get(row.checked_mul(l.tags.len())?.checked_add(col)?),
         }
     }
 
@@ -153,6 +151,7 @@ impl<'b, 'a> Column<'b, 'a> {
     pub fn single(&self) -> Option<&'b Value<'a>> {
         (self.len() == 1).then(|| self.get(0)).flatten()
     }
+
 }
 
 impl<'a> Block<'a> {
@@ -162,17 +161,11 @@ impl<'a> Block<'a> {
         Some(match *slot {
             Slot::Pair(i) => {
                 let (tag, value) = self.pairs.get(i)?;
-                Column {
-                    tag: *tag,
-                    inner: ColumnInner::Single(value),
-                }
+                Column { tag: *tag, inner: ColumnInner::Single(value) }
             }
             Slot::Loop(l, c) => {
                 let lp = self.loops.get(l)?;
-                Column {
-                    tag: *lp.tags.get(c)?,
-                    inner: ColumnInner::Loop(lp, c),
-                }
+                Column { tag: *lp.tags.get(c)?, inner: ColumnInner::Loop(lp, c) }
             }
         })
     }
@@ -188,13 +181,8 @@ impl<'a> Block<'a> {
         if self.strays.is_empty() {
             return None;
         }
-        let Some(Slot::Pair(i)) = self.index.get(&Key(tag)).copied() else {
-            return None;
-        };
-        self.strays
-            .iter()
-            .find(|(after, _)| *after == Some(i))
-            .map(|(_, pos)| *pos)
+        let Some(Slot::Pair(i)) = self.index.get(&Key(tag)).copied() else { return None };
+        self.strays.iter().find(|(after, _)| *after == Some(i)).map(|(_, pos)| *pos)
     }
 }
 
@@ -207,21 +195,12 @@ const INDEX_CAPACITY: usize = 64;
 struct Key<'a>(&'a str);
 
 fn fold(b: u8) -> u8 {
-    if b == b'.' {
-        b'_'
-    } else {
-        b.to_ascii_lowercase()
-    }
+    if b == b'.' { b'_' } else { b.to_ascii_lowercase() }
 }
 
 impl PartialEq for Key<'_> {
     fn eq(&self, other: &Self) -> bool {
-        self.0.len() == other.0.len()
-            && self
-                .0
-                .bytes()
-                .zip(other.0.bytes())
-                .all(|(a, b)| fold(a) == fold(b))
+        self.0.len() == other.0.len() && self.0.bytes().zip(other.0.bytes()).all(|(a, b)| fold(a) == fold(b))
     }
 }
 impl Eq for Key<'_> {}
@@ -245,10 +224,7 @@ impl<'a> Document<'a> {
         let line = lines.partition_point(|&start| start <= pos).max(1);
         let start = lines.get(line - 1).copied().unwrap_or(0);
         let end = pos.min(self.text.len());
-        let column = self
-            .text
-            .get(start..end)
-            .map_or(1, |s| s.chars().count() + 1);
+        let column = self.text.get(start..end).map_or(1, |s| s.chars().count() + 1);
         (line, column)
     }
 
@@ -274,35 +250,16 @@ fn line_starts(text: &str) -> Vec<usize> {
 /// Parses a whole file into blocks; `text` must have "\n" line endings (see
 /// [`normalize_newlines`]). Syntax errors are file-level errors.
 pub fn parse<'a>(text: &'a str, file: &str) -> Result<Document<'a>, ParseError> {
-    let version = if is_cif2(text) {
-        Version::Cif2
-    } else {
-        Version::Cif1
-    };
-    let mut doc = Document {
-        text,
-        version,
-        blocks: Vec::new(),
-        lines: OnceLock::new(),
-    };
+    let version = if is_cif2(text) { Version::Cif2 } else { Version::Cif1 };
+    let mut doc = Document { text, version, blocks: Vec::new(), lines: OnceLock::new() };
     if version == Version::Cif2
         && let Some(pos) = too_deep(text)
     {
-        return Err(doc.error_at(
-            file,
-            pos,
-            format!("lists/tables nested deeper than {MAX_NESTING} levels"),
-        ));
+        return Err(doc.error_at(file, pos, format!("lists/tables nested deeper than {MAX_NESTING} levels")));
     }
-    let rule = if version == Version::Cif2 {
-        Rule::cif2
-    } else {
-        Rule::cif1
-    };
+    let rule = if version == Version::Cif2 { Rule::cif2 } else { Rule::cif1 };
     let mut pairs = CifGrammar::parse(rule, text).map_err(|e| syntax_error(&doc, file, e))?;
-    let Some(top) = pairs.next() else {
-        return Ok(doc);
-    };
+    let Some(top) = pairs.next() else { return Ok(doc) };
     let mut blocks = Vec::new();
     for block in top.into_inner() {
         match block.as_rule() {
@@ -317,23 +274,15 @@ pub fn parse<'a>(text: &'a str, file: &str) -> Result<Document<'a>, ParseError> 
 
 /// CIF 2.0 files start with the magic comment `#\#CIF_2.0`.
 fn is_cif2(text: &str) -> bool {
-    text.strip_prefix("#\\#CIF_2.0")
-        .is_some_and(|rest| rest.is_empty() || rest.starts_with(char::is_whitespace))
+    text.strip_prefix("#\\#CIF_2.0").is_some_and(|rest| rest.is_empty() || rest.starts_with(char::is_whitespace))
 }
 
 fn build_block<'a>(pair: Pair<'a, Rule>) -> Block<'a> {
     let pos = pair.as_span().start();
     let mut inner = pair.into_inner();
     let name = inner.next().map_or("", |h| &h.as_str()[5..]);
-    let mut block = Block {
-        name,
-        pos,
-        pairs: Vec::new(),
-        loops: Vec::new(),
-        index: HashMap::with_capacity_and_hasher(INDEX_CAPACITY, Default::default()),
-        problem: None,
-        strays: Vec::new(),
-    };
+    let mut block =
+        Block { name, pos, pairs: Vec::new(), loops: Vec::new(), index: HashMap::with_capacity_and_hasher(INDEX_CAPACITY, Default::default()), problem: None, strays: Vec::new() };
     let mut pending_tag: Option<Tag<'a>> = None;
     // The item that stray values would follow (none right after a loop or frame heading).
     let mut last_pair: Option<usize> = None;
@@ -351,21 +300,13 @@ fn build_block<'a>(pair: Pair<'a, Rule>) -> Block<'a> {
             }
             Rule::save_end => {
                 if save_depth == 0 {
-                    block.note_problem(
-                        start,
-                        "save_ frame end without a matching save_NAME heading",
-                    );
+                    block.note_problem(start, "save_ frame end without a matching save_NAME heading");
                 }
                 save_depth = save_depth.saturating_sub(1);
             }
             Rule::stop | Rule::eof_marker | Rule::comment => {}
             _ if save_depth > 0 => {}
-            Rule::tag => {
-                pending_tag = Some(Tag {
-                    name: p.as_str(),
-                    pos: start,
-                })
-            }
+            Rule::tag => pending_tag = Some(Tag { name: p.as_str(), pos: start }),
             Rule::loop1 | Rule::loop2 => {
                 block.add_loop(p);
                 last_pair = None;
@@ -380,10 +321,7 @@ fn build_block<'a>(pair: Pair<'a, Rule>) -> Block<'a> {
         }
     }
     if save_depth > 0 {
-        block.note_problem(
-            save_start,
-            "save_ frame is never closed (no 'save_' line ends it)",
-        );
+        block.note_problem(save_start, "save_ frame is never closed (no 'save_' line ends it)");
     }
     block
 }
@@ -409,19 +347,14 @@ impl<'a> Block<'a> {
                 // mixing dictionaries; only an exact repeat is an error, and a repeated item
                 // with the same value is redundant rather than ambiguous, so it is accepted.
                 let same_value = match (*e.get(), slot) {
-                    (Slot::Pair(i), Slot::Pair(j)) => {
-                        match (self.pairs.get(i), self.pairs.get(j)) {
-                            (Some(a), Some(b)) => same_value(&a.1, &b.1),
-                            _ => false,
-                        }
-                    }
+                    (Slot::Pair(i), Slot::Pair(j)) => match (self.pairs.get(i), self.pairs.get(j)) {
+                        (Some(a), Some(b)) => same_value(&a.1, &b.1),
+                        _ => false,
+                    },
                     _ => false,
                 };
                 if !same_value && first.is_none_or(|f| f.name.eq_ignore_ascii_case(tag.name)) {
-                    let message = format!(
-                        "duplicate data name {} (each may appear once per data block)",
-                        tag.name
-                    );
+                    let message = format!("duplicate data name {} (each may appear once per data block)", tag.name);
                     self.note_problem(tag.pos, message);
                 }
             }
@@ -443,10 +376,7 @@ impl<'a> Block<'a> {
         for p in inner {
             match p.as_rule() {
                 Rule::loop_kw | Rule::comment => {}
-                Rule::tag => tags.push(Tag {
-                    name: p.as_str(),
-                    pos: p.as_span().start(),
-                }),
+                Rule::tag => tags.push(Tag { name: p.as_str(), pos: p.as_span().start() }),
                 _ => values.push(to_value(p, 0)),
             }
         }
@@ -473,10 +403,7 @@ fn same_value(a: &Value, b: &Value) -> bool {
     if a.kind == b.kind {
         return true;
     }
-    match (
-        a.text().map(super::number::parse),
-        b.text().map(super::number::parse),
-    ) {
+    match (a.text().map(super::number::parse), b.text().map(super::number::parse)) {
         (Some(Ok(x)), Some(Ok(y))) => x == y,
         _ => false,
     }
@@ -494,10 +421,7 @@ fn to_value<'a>(p: Pair<'a, Rule>, depth: usize) -> Value<'a> {
         // The nesting was bounded before parsing (see `too_deep`); this guard only keeps the
         // recursion finite if that check and the grammar ever disagree.
         Rule::list if depth < MAX_NESTING => Kind::List(
-            p.into_inner()
-                .filter(|v| v.as_rule() != Rule::comment)
-                .map(|v| to_value(v, depth + 1))
-                .collect(),
+            p.into_inner().filter(|v| v.as_rule() != Rule::comment).map(|v| to_value(v, depth + 1)).collect(),
         ),
         Rule::table if depth < MAX_NESTING => Kind::Table(
             p.into_inner()
@@ -583,14 +507,9 @@ fn too_deep(text: &str) -> Option<usize> {
                 let triple = b.get(i..i + 3).is_some_and(|t| t.iter().all(|&x| x == c));
                 if triple {
                     let close = [c, c, c];
-                    i = b[i + 3..]
-                        .windows(3)
-                        .position(|w| w == close)
-                        .map_or(b.len(), |p| i + 3 + p + 3);
+                    i = b[i + 3..].windows(3).position(|w| w == close).map_or(b.len(), |p| i + 3 + p + 3);
                 } else {
-                    let end = b[i + 1..]
-                        .iter()
-                        .position(|&x| x == c || x == b'\n' || x == b'\r');
+                    let end = b[i + 1..].iter().position(|&x| x == c || x == b'\n' || x == b'\r');
                     i = end.map_or(b.len(), |p| i + 1 + p + 1);
                 }
                 token_start = false;
@@ -623,20 +542,12 @@ fn syntax_error(doc: &Document, file: &str, e: pest::error::Error<Rule>) -> Pars
     let text = doc.text;
     let rest = text.get(pos..).unwrap_or("");
     // The separator stops before a newline that is followed by ';'.
-    let (pos, rest) = match rest
-        .strip_prefix("\r\n")
-        .or_else(|| rest.strip_prefix('\n'))
-        .or_else(|| rest.strip_prefix('\r'))
-    {
+    let (pos, rest) = match rest.strip_prefix("\r\n").or_else(|| rest.strip_prefix('\n')).or_else(|| rest.strip_prefix('\r')) {
         Some(after) if after.starts_with(';') => (text.len() - after.len(), after),
         _ => (pos, rest),
     };
     let at_line_start = pos == 0 || matches!(text.as_bytes().get(pos - 1), Some(b'\n' | b'\r'));
-    let word: String = rest
-        .chars()
-        .take_while(|c| !c.is_whitespace())
-        .take(40)
-        .collect();
+    let word: String = rest.chars().take_while(|c| !c.is_whitespace()).take(40).collect();
     let message = if rest.starts_with(';') && at_line_start {
         "unterminated text field: no later line starts with ';' to close it".to_string()
     } else if rest.starts_with(['\'', '"']) {
@@ -651,11 +562,7 @@ fn syntax_error(doc: &Document, file: &str, e: pest::error::Error<Rule>) -> Pars
         let mut wanted: Vec<&str> = positives.iter().map(|r| describe(*r)).collect();
         wanted.sort();
         wanted.dedup();
-        let found = if rest.is_empty() {
-            "end of file".to_string()
-        } else {
-            format!("'{word}'")
-        };
+        let found = if rest.is_empty() { "end of file".to_string() } else { format!("'{word}'") };
         if wanted.is_empty() {
             format!("invalid CIF syntax at {found}")
         } else {
@@ -719,9 +626,7 @@ mod tests {
 
     #[test]
     fn text_fields_and_crlf() {
-        let text = normalize_newlines(
-            "data_x\r\n_a\r\n;\r\nline 1\r\nline 2\r\n;\r\n_b ;not-a-field\r_c\r\n;one;\r\n;\r\n",
-        );
+        let text = normalize_newlines("data_x\r\n_a\r\n;\r\nline 1\r\nline 2\r\n;\r\n_b ;not-a-field\r_c\r\n;one;\r\n;\r\n");
         let doc = parse_ok(&text);
         let b = &doc.blocks[0];
         assert_eq!(text_of(b, "_a"), "\nline 1\nline 2");
@@ -736,31 +641,18 @@ mod tests {
         assert_eq!(text_of(&doc.blocks[0], "_x"), "3");
         assert!(doc.blocks[0].problem.is_none());
         let doc = parse_ok("data_d\nsave_a\n_x 1\n");
-        assert!(
-            doc.blocks[0]
-                .problem
-                .as_ref()
-                .unwrap()
-                .1
-                .contains("never closed")
-        );
+        assert!(doc.blocks[0].problem.as_ref().unwrap().1.contains("never closed"));
     }
 
     #[test]
     fn cif2_values() {
-        let doc = parse_ok(
-            "#\\#CIF_2.0\ndata_c\n_l [1 'a b' [x] {'k':v 'n':[]}]\n_t '''multi\nline'''\n",
-        );
+        let doc = parse_ok("#\\#CIF_2.0\ndata_c\n_l [1 'a b' [x] {'k':v 'n':[]}]\n_t '''multi\nline'''\n");
         assert_eq!(doc.version, Version::Cif2);
         let b = &doc.blocks[0];
-        let Kind::List(items) = &b.get("_l").unwrap().single().unwrap().kind else {
-            panic!()
-        };
+        let Kind::List(items) = &b.get("_l").unwrap().single().unwrap().kind else { panic!() };
         assert_eq!(items.len(), 4);
         assert_eq!(items[1].kind, Kind::Quoted("a b"));
-        let Kind::Table(entries) = &items[3].kind else {
-            panic!()
-        };
+        let Kind::Table(entries) = &items[3].kind else { panic!() };
         assert_eq!(entries[0].0, "k");
         assert_eq!(text_of(b, "_t"), "multi\nline");
         // CIF 2.0: a quote closes at the next quote ('it' then a bare s is a syntax error).
@@ -778,22 +670,10 @@ mod tests {
         assert!(msg.contains("3 values, not a multiple of its 2"), "{msg}");
         assert_eq!(doc.line_col(pos).0, 2);
         assert!(parse_ok("data_d\n_a 1\n_a 1\n").blocks[0].problem.is_none());
-        assert!(
-            parse_ok("data_d\n_a 298\n_a 298(2)\n").blocks[0]
-                .problem
-                .is_none()
-        );
-        assert!(
-            parse_ok("data_d\n_a 1\n_b 2\n_eof\n\ndata_e\n_a 1\n_eof\n").blocks[0]
-                .problem
-                .is_none()
-        );
+        assert!(parse_ok("data_d\n_a 298\n_a 298(2)\n").blocks[0].problem.is_none());
+        assert!(parse_ok("data_d\n_a 1\n_b 2\n_eof\n\ndata_e\n_a 1\n_eof\n").blocks[0].problem.is_none());
         // Dotted and underscored spellings of one DDLm name are not duplicates.
-        assert!(
-            parse_ok("data_d\n_a.b 1\n_a_b 1\n").blocks[0]
-                .problem
-                .is_none()
-        );
+        assert!(parse_ok("data_d\n_a.b 1\n_a_b 1\n").blocks[0].problem.is_none());
     }
 
     #[test]
@@ -809,11 +689,7 @@ mod tests {
         assert!(e.message.contains("expected a value"), "{e}");
         let e = parse("_a 1\n", "t.cif").unwrap_err();
         assert!(e.message.contains("data_"), "{e}");
-        let deep = format!(
-            "#\\#CIF_2.0\ndata_x\n_a {}{}\n",
-            "[".repeat(20000),
-            "]".repeat(20000)
-        );
+        let deep = format!("#\\#CIF_2.0\ndata_x\n_a {}{}\n", "[".repeat(20000), "]".repeat(20000));
         let e = parse(&deep, "t.cif").unwrap_err();
         assert!(e.message.contains("nested deeper"), "{e}");
         assert_eq!(e.line, Some(3));

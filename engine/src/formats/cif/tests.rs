@@ -7,18 +7,12 @@ use crate::formats::{self, Format, ReadOptions};
 use std::path::{Path, PathBuf};
 
 fn corpus(dir: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../shared/corpus")
-        .join(dir)
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus").join(dir)
 }
 
 fn read_one(text: &str) -> Crystal {
     let records = read(text, "t.cif", &ReadOptions::default()).unwrap_or_else(|e| panic!("{e}"));
-    let entry = records
-        .into_iter()
-        .next()
-        .unwrap()
-        .unwrap_or_else(|e| panic!("{e}"));
+    let entry = records.into_iter().next().unwrap().unwrap_or_else(|e| panic!("{e}"));
     entry.structure.as_crystal().unwrap().clone()
 }
 
@@ -66,15 +60,9 @@ fn expands_a_symbol_only_file() {
 fn symmetry_sources_in_order() {
     let base = NACL.replace("_symmetry_space_group_name_H-M 'F m -3 m'\n", "");
     // Hall symbol, IT number, operation list, nothing (P1).
-    let hall = base.replace(
-        "_cell_angle_gamma 90\n",
-        "_cell_angle_gamma 90\n_symmetry_space_group_name_Hall '-F 4 2 3'\n",
-    );
+    let hall = base.replace("_cell_angle_gamma 90\n", "_cell_angle_gamma 90\n_symmetry_space_group_name_Hall '-F 4 2 3'\n");
     assert_eq!(read_one(&hall).num_sites(), 8);
-    let number = base.replace(
-        "_cell_angle_gamma 90\n",
-        "_cell_angle_gamma 90\n_space_group_IT_number 225\n",
-    );
+    let number = base.replace("_cell_angle_gamma 90\n", "_cell_angle_gamma 90\n_space_group_IT_number 225\n");
     assert_eq!(read_one(&number).num_sites(), 8);
     let ops = base.replace(
         "_cell_angle_gamma 90\n",
@@ -85,29 +73,17 @@ fn symmetry_sources_in_order() {
     assert_eq!(p1.num_sites(), 2);
     assert_eq!(p1.symmetry.unwrap().operations.len(), 1);
     // An operator list wins over a symbol; an unknown symbol alone is an error.
-    let both = NACL.replace(
-        "_cell_angle_gamma 90\n",
-        "_cell_angle_gamma 90\nloop_\n_symmetry_equiv_pos_as_xyz\nx,y,z\n",
-    );
+    let both = NACL.replace("_cell_angle_gamma 90\n", "_cell_angle_gamma 90\nloop_\n_symmetry_equiv_pos_as_xyz\nx,y,z\n");
     assert_eq!(read_one(&both).num_sites(), 2);
     let e = read_err(&NACL.replace("'F m -3 m'", "'Q 9'"));
-    assert!(
-        e.contains("t.cif:8:1: data block 'NaCl': unknown space group"),
-        "{e}"
-    );
+    assert!(e.contains("t.cif:8:1: data block 'NaCl': unknown space group"), "{e}");
     let e = read_err(&number.replace("225", "0"));
     assert!(e.contains("not a space-group number"), "{e}");
     // An unquoted symbol with spaces is spoilt; the IT number still gives the group.
-    let spoilt = number.replace(
-        "_space_group_IT_number 225",
-        "_space_group_IT_number 225\n_symmetry_space_group_name_H-M F m -3 m",
-    );
+    let spoilt = number.replace("_space_group_IT_number 225", "_space_group_IT_number 225\n_symmetry_space_group_name_H-M F m -3 m");
     assert_eq!(read_one(&spoilt).num_sites(), 8);
     let e = read_err(&spoilt.replace("_space_group_IT_number 225\n", ""));
-    assert!(
-        e.contains("unexpected extra value after _symmetry_space_group_name_H-M"),
-        "{e}"
-    );
+    assert!(e.contains("unexpected extra value after _symmetry_space_group_name_H-M"), "{e}");
 }
 
 #[test]
@@ -140,19 +116,12 @@ Se1 0.33332 0.66668 0 ?
     assert_eq!(fe.occupancy.species().len(), 2);
     assert!((fe.occupancy.total() - 1.0).abs() < 1e-12);
     assert_eq!(c.sites[1].occupancy.species().len(), 2);
-    let se = c
-        .sites
-        .iter()
-        .find(|s| s.occupancy.majority_element().symbol() == "Se")
-        .unwrap();
+    let se = c.sites.iter().find(|s| s.occupancy.majority_element().symbol() == "Se").unwrap();
     assert_eq!(se.frac, [1.0 / 3.0, 2.0 / 3.0, 0.0]);
     assert_eq!(c.symmetry.as_ref().unwrap().orbits, vec![0, 0, 1, 2, 2]);
     // Full occupancies on one position add up above 1: an error at the first row's line.
     let e = read_err(&text.replace("Ni1 -0.25 -0.25 -0.25 0.5", "Ni1 -0.25 -0.25 -0.25 1"));
-    assert!(
-        e.contains("t.cif:15:5:") && e.contains("'Fe1' (line 15) + 'Ni1' (line 16)"),
-        "{e}"
-    );
+    assert!(e.contains("t.cif:15:5:") && e.contains("'Fe1' (line 15) + 'Ni1' (line 16)"), "{e}");
 }
 
 #[test]
@@ -175,17 +144,10 @@ O1 0.5 0.5 0.5
 Wat 0.5 0 0
 ";
     let c = read_one(text);
-    let names: Vec<String> = c
-        .sites
-        .iter()
-        .map(|s| s.occupancy.species()[0].0.to_string())
-        .collect();
+    let names: Vec<String> = c.sites.iter().map(|s| s.occupancy.species()[0].0.to_string()).collect();
     assert_eq!(names, ["Fe3+", "O2-", "O2-"]);
     let e = read_err(&text.replace("FE1a", "Qq1"));
-    assert!(
-        e.contains("t.cif:14:1:") && e.contains("unknown element 'Qq' in _atom_site_label"),
-        "{e}"
-    );
+    assert!(e.contains("t.cif:14:1:") && e.contains("unknown element 'Qq' in _atom_site_label"), "{e}");
 }
 
 #[test]
@@ -256,10 +218,7 @@ Mn1 0 0 3
     let c = read_one(text);
     assert_eq!(c.num_sites(), 2);
     let m = &c.site_properties["magmom"];
-    assert_eq!(
-        m.values,
-        crate::crystal::PropertyValues::Real(vec![0.0, 0.0, 3.0, 0.0, 0.0, -3.0])
-    );
+    assert_eq!(m.values, crate::crystal::PropertyValues::Real(vec![0.0, 0.0, 3.0, 0.0, 0.0, -3.0]));
 }
 
 #[test]
@@ -282,28 +241,14 @@ fn blocks_are_separate_records() {
     let records = read(&text, "t.cif", &ReadOptions::default()).unwrap();
     assert_eq!(records.len(), 2);
     let e = records[0].as_ref().unwrap_err().to_string();
-    assert!(
-        e.contains("data block 'info'") && e.contains("no atom sites"),
-        "{e}"
-    );
+    assert!(e.contains("data block 'info'") && e.contains("no atom sites"), "{e}");
     let entry = records[1].as_ref().unwrap();
-    assert_eq!(
-        (entry.id.as_str(), entry.location.as_str()),
-        ("NaCl", "data block 'NaCl'")
-    );
-    assert!(
-        read("# nothing\n", "t.cif", &ReadOptions::default())
-            .unwrap_err()
-            .to_string()
-            .contains("no data block")
-    );
+    assert_eq!((entry.id.as_str(), entry.location.as_str()), ("NaCl", "data block 'NaCl'"));
+    assert!(read("# nothing\n", "t.cif", &ReadOptions::default()).unwrap_err().to_string().contains("no data block"));
     let e = read_err(&NACL.replace("_cell_length_b 5.64(1)\n", ""));
     assert!(e.contains("_cell_length_b is missing"), "{e}");
     let e = read_err(&NACL.replace("Cl1 Cl- 0.5 0.5 0.5", "Cl1 Cl- 0.5 ? 0.5"));
-    assert!(
-        e.contains("t.cif:16:13:") && e.contains("_atom_site_fract_y is unknown"),
-        "{e}"
-    );
+    assert!(e.contains("t.cif:16:13:") && e.contains("_atom_site_fract_y is unknown"), "{e}");
 }
 
 /// Every malformed CIF of the shared corpus gives a located error quickly, except the two
@@ -334,14 +279,9 @@ fn malformed_corpus_files_fail_cleanly() {
         };
         assert!(!errors.is_empty(), "{name}");
         for e in errors {
-            let Error::Parse(p) = &e else {
-                panic!("{name}: not a parse error: {e}")
-            };
+            let Error::Parse(p) = &e else { panic!("{name}: not a parse error: {e}") };
             assert!(e.to_string().contains(&name), "{name}: {e}");
-            assert!(
-                p.line.is_some() || name == "cif_empty.cif",
-                "{name}: no line in {e}"
-            );
+            assert!(p.line.is_some() || name == "cif_empty.cif", "{name}: no line in {e}");
         }
     }
     assert_eq!(seen, 27);
@@ -355,14 +295,7 @@ fn assert_roundtrip(c: &Crystal) {
     let text = String::from_utf8(out).unwrap();
     let back = read_one(&text);
     let (p, q) = (c.lattice.parameters(), back.lattice.parameters());
-    for (x, y) in [
-        (p.a, q.a),
-        (p.b, q.b),
-        (p.c, q.c),
-        (p.alpha, q.alpha),
-        (p.beta, q.beta),
-        (p.gamma, q.gamma),
-    ] {
+    for (x, y) in [(p.a, q.a), (p.b, q.b), (p.c, q.c), (p.alpha, q.alpha), (p.beta, q.beta), (p.gamma, q.gamma)] {
         assert!((x - y).abs() < 1e-8, "{x} vs {y}\n{text}");
     }
     assert_eq!(back.num_sites(), c.num_sites(), "{text}");
@@ -393,8 +326,7 @@ fn writer_roundtrips_corpus_files() {
     ];
     for f in files {
         let path = corpus("structures/cif").join(f);
-        for record in formats::read_path(&path, Some(Format::Cif), &ReadOptions::default()).unwrap()
-        {
+        for record in formats::read_path(&path, Some(Format::Cif), &ReadOptions::default()).unwrap() {
             let entry = record.unwrap_or_else(|e| panic!("{e}"));
             let c = entry.structure.as_crystal().unwrap();
             assert_roundtrip(c);
@@ -414,13 +346,7 @@ fn writer_uses_the_asymmetric_unit() {
     let text = String::from_utf8(out).unwrap();
     assert!(text.starts_with("data_Na_Cl\n"), "{text}");
     assert!(text.contains("_space_group_IT_number 225"), "{text}");
-    assert_eq!(
-        text.lines()
-            .filter(|l| l.starts_with("Na1 ") || l.starts_with("Cl1 "))
-            .count(),
-        2,
-        "{text}"
-    );
+    assert_eq!(text.lines().filter(|l| l.starts_with("Na1 ") || l.starts_with("Cl1 ")).count(), 2, "{text}");
     // Inconsistent symmetry (a site removed) falls back to P1 with every site.
     let broken = c.select_sites(&[0, 1, 2, 4, 5, 6, 7]);
     let mut out = Vec::new();
@@ -435,10 +361,7 @@ fn writer_uses_the_asymmetric_unit() {
 #[test]
 #[ignore]
 fn cif_throughput() {
-    let max_bytes: usize = std::env::var("CIF_MAX_BYTES")
-        .ok()
-        .and_then(|r| r.parse().ok())
-        .unwrap_or(4096);
+    let max_bytes: usize = std::env::var("CIF_MAX_BYTES").ok().and_then(|r| r.parse().ok()).unwrap_or(4096);
     let mut files: Vec<(String, String)> = Vec::new();
     for entry in std::fs::read_dir(corpus("structures/cif")).unwrap() {
         let path = entry.unwrap().path();
@@ -450,10 +373,7 @@ fn cif_throughput() {
     let small: Vec<&(String, String)> = files.iter().filter(|(_, t)| t.len() <= 4096).collect();
     let opts = ReadOptions::default();
     let only_small = std::env::var("CIF_SMALL_ONLY").is_ok();
-    for (what, set) in [
-        ("all", files.iter().collect::<Vec<_>>()),
-        ("small (<= 4 KiB)", small),
-    ] {
+    for (what, set) in [("all", files.iter().collect::<Vec<_>>()), ("small (<= 4 KiB)", small)] {
         if only_small && what == "all" {
             continue;
         }
@@ -485,10 +405,7 @@ fn cif_throughput() {
 #[test]
 #[ignore]
 fn cif_throughput_stages() {
-    let max_bytes: usize = std::env::var("CIF_MAX_BYTES")
-        .ok()
-        .and_then(|r| r.parse().ok())
-        .unwrap_or(4096);
+    let max_bytes: usize = std::env::var("CIF_MAX_BYTES").ok().and_then(|r| r.parse().ok()).unwrap_or(4096);
     let mut files: Vec<(String, String)> = Vec::new();
     for entry in std::fs::read_dir(corpus("structures/cif")).unwrap() {
         let path = entry.unwrap().path();
@@ -496,17 +413,11 @@ fn cif_throughput_stages() {
         if let Ok(text) = formats::decode_text(&bytes, "x")
             && text.len() <= max_bytes
         {
-            files.push((
-                path.display().to_string(),
-                syntax::normalize_newlines(&text).into_owned(),
-            ));
+            files.push((path.display().to_string(), syntax::normalize_newlines(&text).into_owned()));
         }
     }
     let stage = std::env::var("CIF_STAGE").unwrap_or_else(|_| "full".into());
-    let rounds: usize = std::env::var("CIF_ROUNDS")
-        .ok()
-        .and_then(|r| r.parse().ok())
-        .unwrap_or(50);
+    let rounds: usize = std::env::var("CIF_ROUNDS").ok().and_then(|r| r.parse().ok()).unwrap_or(50);
     let opts = ReadOptions::default();
     let start = std::time::Instant::now();
     for _ in 0..rounds {
@@ -514,14 +425,8 @@ fn cif_throughput_stages() {
             match stage.as_str() {
                 "pest" => {
                     use pest::Parser;
-                    let rule = if text.starts_with("#\\#CIF_2.0") {
-                        syntax::Rule::cif2
-                    } else {
-                        syntax::Rule::cif1
-                    };
-                    let _ = std::hint::black_box(
-                        syntax::CifGrammar::parse(rule, text).map(|p| p.count()),
-                    );
+                    let rule = if text.starts_with("#\\#CIF_2.0") { syntax::Rule::cif2 } else { syntax::Rule::cif1 };
+                    let _ = std::hint::black_box(syntax::CifGrammar::parse(rule, text).map(|p| p.count()));
                 }
                 "syntax" => {
                     let _ = std::hint::black_box(syntax::parse(text, name).map(|d| d.blocks.len()));
@@ -533,20 +438,13 @@ fn cif_throughput_stages() {
         }
     }
     let secs = start.elapsed().as_secs_f64();
-    println!(
-        "{stage}: {} files x {rounds}: {:.0} files/s",
-        files.len(),
-        (files.len() * rounds) as f64 / secs
-    );
+    println!("{stage}: {} files x {rounds}: {:.0} files/s", files.len(), (files.len() * rounds) as f64 / secs);
 }
 
 #[test]
 fn operation_lists_are_bounded() {
     let ops: String = (0..5000).map(|i| format!("'x,y,z+{i}/5000'\n")).collect();
-    let text = NACL.replace(
-        "_symmetry_space_group_name_H-M 'F m -3 m'\n",
-        &format!("loop_\n_symmetry_equiv_pos_as_xyz\n{ops}"),
-    );
+    let text = NACL.replace("_symmetry_space_group_name_H-M 'F m -3 m'\n", &format!("loop_\n_symmetry_equiv_pos_as_xyz\n{ops}"));
     let e = read_err(&text);
     assert!(e.contains("5000 operations, more than the 4096"), "{e}");
 }
@@ -554,11 +452,7 @@ fn operation_lists_are_bounded() {
 /// Truncated and byte-flipped versions of real files never panic (every prefix is tried).
 #[test]
 fn damaged_files_never_panic() {
-    for f in [
-        "cod-tools__tests__inputs__1200017.cif",
-        "cif_api__complex_data.cif",
-        "pymatgen-core__cif__srycoo.cif",
-    ] {
+    for f in ["cod-tools__tests__inputs__1200017.cif", "cif_api__complex_data.cif", "pymatgen-core__cif__srycoo.cif"] {
         let bytes = std::fs::read(corpus("structures/cif").join(f)).unwrap();
         let text = formats::decode_text(&bytes, f).unwrap().into_owned();
         let mut cut = 0;
@@ -568,12 +462,7 @@ fn damaged_files_never_panic() {
             }
             cut += 5;
         }
-        for (i, b) in [b'\'', b'"', b';', b'[', b'_', b'\n', b'#', b' ']
-            .iter()
-            .cycle()
-            .take(200)
-            .enumerate()
-        {
+        for (i, b) in [b'\'', b'"', b';', b'[', b'_', b'\n', b'#', b' '].iter().cycle().take(200).enumerate() {
             let mut damaged = text.clone().into_bytes();
             let at = (i * 7919) % damaged.len();
             if damaged[at].is_ascii() {

@@ -29,10 +29,7 @@ pub fn write(crystal: &Crystal, name: &str, out: &mut dyn Write) -> std::io::Res
     let formula = crystal.composition().formula();
     writeln!(out, "_chemical_formula_sum {}", quote(&formula))?;
 
-    let symmetric = crystal
-        .symmetry
-        .as_ref()
-        .filter(|s| is_consistent(crystal, s));
+    let symmetric = crystal.symmetry.as_ref().filter(|s| is_consistent(crystal, s));
     let (ops, sites): (Vec<SymOp>, Vec<usize>) = match symmetric {
         Some(s) => {
             let reps = s.representatives();
@@ -50,10 +47,7 @@ pub fn write(crystal: &Crystal, name: &str, out: &mut dyn Write) -> std::io::Res
             (vec![SymOp::IDENTITY], (0..crystal.num_sites()).collect())
         }
     };
-    writeln!(
-        out,
-        "loop_\n_symmetry_equiv_pos_site_id\n_symmetry_equiv_pos_as_xyz"
-    )?;
+    writeln!(out, "loop_\n_symmetry_equiv_pos_site_id\n_symmetry_equiv_pos_as_xyz")?;
     for (i, op) in ops.iter().enumerate() {
         writeln!(out, "{} '{op}'", i + 1)?;
     }
@@ -141,47 +135,29 @@ fn is_consistent(crystal: &Crystal, s: &SymmetryInfo) -> bool {
         images.len() == m.len()
             && m.iter().all(|&i| {
                 let site = &crystal.sites[i];
-                same_occupancy(&site.occupancy, &rep.occupancy)
-                    && images.iter().any(|q| same(*q, site.frac))
+                same_occupancy(&site.occupancy, &rep.occupancy) && images.iter().any(|q| same(*q, site.frac))
             })
     })
 }
 
 fn same_occupancy(a: &Occupancy, b: &Occupancy) -> bool {
     a.species().len() == b.species().len()
-        && a.species()
-            .iter()
-            .zip(b.species())
-            .all(|((sa, oa), (sb, ob))| sa == sb && oa == ob)
+        && a.species().iter().zip(b.species()).all(|((sa, oa), (sb, ob))| sa == sb && oa == ob)
 }
 
 /// A data block code: no whitespace or control characters, at most 75 characters.
 fn block_name(name: &str) -> String {
     let clean: String = name
         .chars()
-        .map(|c| {
-            if c.is_whitespace() || c.is_control() {
-                '_'
-            } else {
-                c
-            }
-        })
+        .map(|c| if c.is_whitespace() || c.is_control() { '_' } else { c })
         .take(MAX_NAME)
         .collect();
-    if clean.is_empty() {
-        "structure".into()
-    } else {
-        clean
-    }
+    if clean.is_empty() { "structure".into() } else { clean }
 }
 
 /// A site label usable as an unquoted CIF value.
 fn label(l: &str) -> String {
-    let clean: String = l
-        .chars()
-        .filter(|c| !c.is_whitespace() && !c.is_control())
-        .take(64)
-        .collect();
+    let clean: String = l.chars().filter(|c| !c.is_whitespace() && !c.is_control()).take(64).collect();
     match clean.chars().next() {
         None => String::new(),
         Some('_' | '#' | '\'' | '"' | ';' | '[' | ']' | '$') => format!("x{clean}"),
@@ -191,10 +167,7 @@ fn label(l: &str) -> String {
 
 /// A quoted CIF 1.1 string (quotes that would end it early are replaced).
 fn quote(s: &str) -> String {
-    let one_line: String = s
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect();
+    let one_line: String = s.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
     if !one_line.contains('\'') {
         format!("'{one_line}'")
     } else if !one_line.contains('"') {

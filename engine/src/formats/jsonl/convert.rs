@@ -92,21 +92,10 @@ impl FieldError {
 
 /// Turns a serde_json syntax error in `text` (starting at line `first_line`) into a located
 /// error; serde_json counts columns in bytes, errors count characters.
-pub(crate) fn syntax_error(
-    e: &serde_json::Error,
-    text: &str,
-    file: &str,
-    first_line: usize,
-) -> ParseError {
+pub(crate) fn syntax_error(e: &serde_json::Error, text: &str, file: &str, first_line: usize) -> ParseError {
     let full = e.to_string();
-    let detail = full
-        .rfind(" at line ")
-        .map_or(full.as_str(), |p| &full[..p]);
-    let what = if e.is_eof() {
-        "truncated JSON"
-    } else {
-        "invalid JSON"
-    };
+    let detail = full.rfind(" at line ").map_or(full.as_str(), |p| &full[..p]);
+    let what = if e.is_eof() { "truncated JSON" } else { "invalid JSON" };
     let message = format!("{what}: {detail}");
     if e.line() == 0 {
         return ParseError::at(file, first_line, message);
@@ -118,11 +107,7 @@ pub(crate) fn syntax_error(
         .sum::<usize>();
     let line_text = &text.as_bytes()[line_start.min(text.len())..];
     let end = (e.column().saturating_sub(1)).min(line_text.len());
-    let column = line_text[..end]
-        .iter()
-        .filter(|&&b| b & 0xC0 != 0x80)
-        .count()
-        + 1;
+    let column = line_text[..end].iter().filter(|&&b| b & 0xC0 != 0x80).count() + 1;
     ParseError::at_column(file, e.line() + first_line - 1, column, message)
 }
 
@@ -199,10 +184,8 @@ pub(crate) fn pbc(v: &Value) -> Result<[bool; 3], FieldError> {
     match a.as_slice() {
         [x, y, z] => {
             let b = |i: usize, v: &Value| {
-                v.as_bool().ok_or_else(|| {
-                    FieldError::new(format!("expected a boolean, found {}", describe(v)))
-                        .in_index(i)
-                })
+                v.as_bool()
+                    .ok_or_else(|| FieldError::new(format!("expected a boolean, found {}", describe(v))).in_index(i))
             };
             Ok([b(0, x)?, b(1, y)?, b(2, z)?])
         }
@@ -250,9 +233,7 @@ pub(crate) fn oxidation(ox: f64) -> Result<f64, String> {
     if ox.is_finite() && ox.abs() <= MAX_OXIDATION {
         Ok(ox)
     } else {
-        Err(format!(
-            "oxidation state {ox} is out of range (|ox| ≤ {MAX_OXIDATION})"
-        ))
+        Err(format!("oxidation state {ox} is out of range (|ox| ≤ {MAX_OXIDATION})"))
     }
 }
 
@@ -261,25 +242,16 @@ pub(crate) fn oxidation(ox: f64) -> Result<f64, String> {
 pub(crate) fn occupancy(v: &Value) -> Result<Occupancy, FieldError> {
     match v {
         Value::Number(n) => {
-            let z = n.as_u64().ok_or_else(|| {
-                FieldError::new(format!(
-                    "expected an atomic number (a positive integer), found {n}"
-                ))
-            })?;
+            let z = n
+                .as_u64()
+                .ok_or_else(|| FieldError::new(format!("expected an atomic number (a positive integer), found {n}")))?;
             let element = u32::try_from(z)
                 .ok()
                 .and_then(|z| Element::from_z(z).ok())
-                .ok_or_else(|| {
-                    FieldError::new(format!(
-                        "unknown element Z={z} (known: 1 to {})",
-                        Element::COUNT
-                    ))
-                })?;
+                .ok_or_else(|| FieldError::new(format!("unknown element Z={z} (known: 1 to {})", Element::COUNT)))?;
             Ok(Occupancy::ordered(element))
         }
-        Value::String(s) => Ok(Occupancy::ordered(
-            parse_species(s).map_err(FieldError::new)?,
-        )),
+        Value::String(s) => Ok(Occupancy::ordered(parse_species(s).map_err(FieldError::new)?)),
         Value::Object(m) => {
             if m.is_empty() {
                 return Err(FieldError::new(
@@ -288,8 +260,7 @@ pub(crate) fn occupancy(v: &Value) -> Result<Occupancy, FieldError> {
             }
             let mut species = Vec::with_capacity(m.len());
             for (name, occ) in m {
-                let sp = parse_species(name)
-                    .map_err(|e| FieldError::at(vec![Seg::Key(name.clone())], e))?;
+                let sp = parse_species(name).map_err(|e| FieldError::at(vec![Seg::Key(name.clone())], e))?;
                 let occ = number(occ).map_err(|e| e.in_key(name))?;
                 species.push((sp, occ));
             }
@@ -345,20 +316,14 @@ pub(crate) fn site_property<'a>(values: &[Option<&'a Value>]) -> Result<SiteProp
     // (A Magmom's moment is itself a numpy dict: unwrap a few levels.)
     let unwrap = |mut v: &'a Value| -> &'a Value {
         for _ in 0..4 {
-            match v
-                .as_object()
-                .and_then(|m| m.get("moment").or_else(|| m.get("data")))
-            {
+            match v.as_object().and_then(|m| m.get("moment").or_else(|| m.get("data"))) {
                 Some(inner) => v = inner,
                 None => break,
             }
         }
         v
     };
-    let per_site: Vec<Option<&Value>> = values
-        .iter()
-        .map(|v| v.map(unwrap).filter(|v| !v.is_null()))
-        .collect();
+    let per_site: Vec<Option<&Value>> = values.iter().map(|v| v.map(unwrap).filter(|v| !v.is_null())).collect();
     let first = per_site.iter().flatten().next();
     // Lists per site give the width; scalars mean width 1.
     let list_len = match first {
@@ -394,10 +359,7 @@ pub(crate) fn site_property<'a>(values: &[Option<&'a Value>]) -> Result<SiteProp
     // Path of flat value k: the site, and the list position when values are lists.
     let error = |k: usize, what: &str, found: Option<&Value>| {
         let message = match found {
-            Some(v) => format!(
-                "expected {what} like the other sites, found {}",
-                describe(v)
-            ),
+            Some(v) => format!("expected {what} like the other sites, found {}", describe(v)),
             None => format!("missing value: only numeric properties may be null ({what} expected)"),
         };
         let site = k / width.max(1);
@@ -413,13 +375,9 @@ pub(crate) fn site_property<'a>(values: &[Option<&'a Value>]) -> Result<SiteProp
             |v| v.as_str().map(str::to_string),
             |k, v| error(k, "a string", v),
         )?),
-        Some(Value::Bool(_)) => PropertyValues::Bool(typed(&flat, Value::as_bool, |k, v| {
-            error(k, "a boolean", v)
-        })?),
+        Some(Value::Bool(_)) => PropertyValues::Bool(typed(&flat, Value::as_bool, |k, v| error(k, "a boolean", v))?),
         _ if flat.iter().all(|v| v.is_some_and(Value::is_i64)) => {
-            PropertyValues::Int(typed(&flat, Value::as_i64, |k, v| {
-                error(k, "an integer", v)
-            })?)
+            PropertyValues::Int(typed(&flat, Value::as_i64, |k, v| error(k, "an integer", v))?)
         }
         _ => {
             let mut out = Vec::with_capacity(flat.len());
@@ -498,9 +456,7 @@ pub(crate) fn validation_error(
     properties_path: &dyn Fn(&str) -> Vec<Seg>,
 ) -> FieldError {
     let path = match &e {
-        CrystalError::BadOccupancy { site, .. } | CrystalError::OccupancyAboveOne { site, .. } => {
-            species_path(*site)
-        }
+        CrystalError::BadOccupancy { site, .. } | CrystalError::OccupancyAboveOne { site, .. } => species_path(*site),
         CrystalError::OverlappingSites { second, .. } => site_path(*second),
         CrystalError::PropertyLength { name, .. } => properties_path(name),
         CrystalError::NoSites => species_path(0).into_iter().take(1).collect(),
@@ -526,19 +482,11 @@ mod tests {
     fn species_strings() {
         let fe = Element::from_symbol("Fe").unwrap();
         assert_eq!(parse_species("Fe").unwrap(), Species::new(fe));
-        assert_eq!(
-            parse_species("Fe3+").unwrap(),
-            Species::with_oxidation(fe, 3.0)
-        );
-        assert_eq!(
-            parse_species("Fe2.5+").unwrap(),
-            Species::with_oxidation(fe, 2.5)
-        );
+        assert_eq!(parse_species("Fe3+").unwrap(), Species::with_oxidation(fe, 3.0));
+        assert_eq!(parse_species("Fe2.5+").unwrap(), Species::with_oxidation(fe, 2.5));
         assert_eq!(parse_species("O2-").unwrap().oxidation, Some(-2.0));
         assert_eq!(parse_species("Na+").unwrap().oxidation, Some(1.0));
-        for bad in [
-            "fe", "Xx", "Fe3", "Fe+3+", "FeNaN+", "Fe1e9+", "", "3Fe", "Fe999+",
-        ] {
+        for bad in ["fe", "Xx", "Fe3", "Fe+3+", "FeNaN+", "Fe1e9+", "", "3Fe", "Fe999+"] {
             assert!(parse_species(bad).is_err(), "{bad}");
         }
         for s in ["Fe", "Fe3+", "O2-", "Fe2.5+", "Fe0.30000000000000004+"] {
@@ -553,12 +501,7 @@ mod tests {
             assert_eq!(written, v.to_string());
         }
         assert!(occupancy(&json!(0)).unwrap_err().message.contains("Z=0"));
-        assert!(
-            occupancy(&json!(104))
-                .unwrap_err()
-                .message
-                .contains("Z=104")
-        );
+        assert!(occupancy(&json!(104)).unwrap_err().message.contains("Z=104"));
         assert!(occupancy(&json!(26.5)).is_err());
         assert!(occupancy(&json!(-3)).is_err());
         assert!(occupancy(&json!({})).is_err());
@@ -581,8 +524,7 @@ mod tests {
         let p = site_property(&vals.iter().map(Some).collect::<Vec<_>>()).unwrap();
         assert_eq!(p.values, PropertyValues::Int(vec![1, 2]));
         // Missing and null numeric values read as NaN; Magmom dicts are unwrapped.
-        let m =
-            json!({"@class": "Magmom", "moment": {"@module": "numpy", "data": [0.0, 0.0, 1.0]}});
+        let m = json!({"@class": "Magmom", "moment": {"@module": "numpy", "data": [0.0, 0.0, 1.0]}});
         let p = site_property(&[Some(&m), None]).unwrap();
         assert_eq!(p.width, 3);
         assert!(site_property_value(&p, 1) == json!([null, null, null]));
@@ -621,10 +563,6 @@ mod tests {
         let e = serde_json::from_str::<Value>("{\"a\": [1,\n 2,, 3]}").unwrap_err();
         let p = syntax_error(&e, "{\"a\": [1,\n 2,, 3]}", "g.json", 10);
         assert_eq!((p.line, p.column), (Some(11), Some(4)));
-        assert!(
-            p.message.starts_with("invalid JSON: expected value"),
-            "{}",
-            p.message
-        );
+        assert!(p.message.starts_with("invalid JSON: expected value"), "{}", p.message);
     }
 }

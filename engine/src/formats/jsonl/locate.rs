@@ -151,8 +151,7 @@ impl Scanner<'_> {
             let (start, end) = self.string()?;
             let raw = text.get(start..end)?;
             let matches = if raw.contains('\\') {
-                serde_json::from_str::<String>(text.get(start - 1..end + 1)?)
-                    .is_ok_and(|k| k == key)
+                serde_json::from_str::<String>(text.get(start - 1..end + 1)?).is_ok_and(|k| k == key)
             } else {
                 raw == key
             };
@@ -195,17 +194,7 @@ mod tests {
     #[test]
     fn finds_nested_values() {
         let text = "{\"a\": \"x}]\\\"\", \"b\": [1, {\"c\": [[0,1],[2, 3]]}],\n \"d\": 7}";
-        let at = locate(
-            text,
-            &[
-                key("b"),
-                Seg::Index(1),
-                key("c"),
-                Seg::Index(1),
-                Seg::Index(1),
-            ],
-        )
-        .unwrap();
+        let at = locate(text, &[key("b"), Seg::Index(1), key("c"), Seg::Index(1), Seg::Index(1)]).unwrap();
         assert_eq!(&text[at..at + 1], "3");
         let at = locate(text, &[key("d")]).unwrap();
         assert_eq!(line_column(text, at), (2, 7));

@@ -4,9 +4,7 @@
 use super::species;
 use super::{PoscarParser, Rule};
 use crate::chem::Element;
-use crate::crystal::{
-    Crystal, CrystalError, Entry, Lattice, PropertyValues, Site, SiteProperty, Structure,
-};
+use crate::crystal::{Crystal, CrystalError, Entry, Lattice, PropertyValues, Site, SiteProperty, Structure};
 use crate::error::{ParseError, Result};
 use crate::formats::ReadOptions;
 use crate::math::{self, Mat3, Vec3};
@@ -68,74 +66,39 @@ pub fn read(text: &str, file: &str, opts: &ReadOptions) -> Result<Entry> {
     let counts = ctx.counts(&layout)?;
     let total = counts.iter().sum::<u64>();
     let rows = ctx.coordinate_rows(&layout, total)?;
-    let site_rows: Vec<SiteRow> = rows
-        .iter()
-        .map(|r| ctx.site_row(r, layout.selective))
-        .collect::<Result<_, _>>()?;
+    let site_rows: Vec<SiteRow> = rows.iter().map(|r| ctx.site_row(r, layout.selective)).collect::<Result<_, _>>()?;
     let elements = ctx.elements(&layout, &counts, &site_rows, opts)?;
 
     let sites: Vec<Site> = site_rows
         .iter()
         .zip(&elements)
         .map(|(row, element)| {
-            let frac = if layout.cartesian {
-                lattice.to_fractional(scale.apply(row.coords))
-            } else {
-                row.coords
-            };
-            Site {
-                label: row.label.map(String::from),
-                ..Site::new(*element, frac)
-            }
+            let frac = if layout.cartesian { lattice.to_fractional(scale.apply(row.coords)) } else { row.coords };
+            Site { label: row.label.map(String::from), ..Site::new(*element, frac) }
         })
         .collect();
     let mut crystal = Crystal::new(lattice, sites);
-    crystal.properties.insert(
-        "comment".into(),
-        serde_json::Value::String(layout.comment.trim().to_string()),
-    );
+    crystal.properties.insert("comment".into(), serde_json::Value::String(layout.comment.trim().to_string()));
     if layout.selective {
-        let flags = site_rows
-            .iter()
-            .flat_map(|r| r.flags.unwrap_or([true; 3]))
-            .collect();
-        crystal.site_properties.insert(
-            "selective_dynamics".into(),
-            SiteProperty {
-                width: 3,
-                values: PropertyValues::Bool(flags),
-            },
-        );
-    }
-    if let Some(velocities) = ctx.velocities(
-        &layout.rows[site_rows.len()..],
-        site_rows.len(),
-        &crystal.lattice,
-    )? {
+        let flags = site_rows.iter().flat_map(|r| r.flags.unwrap_or([true; 3])).collect();
         crystal
             .site_properties
-            .insert("velocities".into(), SiteProperty::real(3, velocities));
+            .insert("selective_dynamics".into(), SiteProperty { width: 3, values: PropertyValues::Bool(flags) });
+    }
+    if let Some(velocities) = ctx.velocities(&layout.rows[site_rows.len()..], site_rows.len(), &crystal.lattice)? {
+        crystal.site_properties.insert("velocities".into(), SiteProperty::real(3, velocities));
     }
     let lines: Vec<usize> = site_rows.iter().map(|r| r.line).collect();
-    crystal
-        .validate(opts.min_distance)
-        .map_err(|e| ctx.invalid(e, &lines))?;
-    Ok(Entry {
-        id: entry_id(file),
-        location: file.to_string(),
-        structure: Structure::Crystal(crystal),
-    })
+    crystal.validate(opts.min_distance).map_err(|e| ctx.invalid(e, &lines))?;
+    Ok(Entry { id: entry_id(file), location: file.to_string(), structure: Structure::Crystal(crystal) })
 }
 
 /// The file name without directories and without a `.vasp`/`.poscar`/`.contcar` extension.
 fn entry_id(file: &str) -> String {
-    let name = std::path::Path::new(file)
-        .file_name()
-        .map_or_else(|| file.to_string(), |n| n.to_string_lossy().to_string());
+    let name =
+        std::path::Path::new(file).file_name().map_or_else(|| file.to_string(), |n| n.to_string_lossy().to_string());
     let name = name.strip_suffix(".gz").unwrap_or(&name);
-    for ext in [
-        ".vasp", ".poscar", ".contcar", ".VASP", ".POSCAR", ".CONTCAR",
-    ] {
+    for ext in [".vasp", ".poscar", ".contcar", ".VASP", ".POSCAR", ".CONTCAR"] {
         if let Some(stem) = name.strip_suffix(ext)
             && !stem.is_empty()
         {
@@ -154,27 +117,19 @@ struct Scale {
 
 impl Scale {
     fn apply(self, v: Vec3) -> Vec3 {
-        [
-            v[0] * self.factors[0],
-            v[1] * self.factors[1],
-            v[2] * self.factors[2],
-        ]
+        [v[0] * self.factors[0], v[1] * self.factors[1], v[2] * self.factors[2]]
     }
 }
 
 /// Runs the grammar and sorts its lines into the parts of a POSCAR.
 fn layout<'a>(text: &'a str, file: &str) -> Result<Layout<'a>, ParseError> {
-    let mut pairs =
-        PoscarParser::parse(Rule::poscar, text).map_err(|e| syntax_error(file, text, e))?;
+    let mut pairs = PoscarParser::parse(Rule::poscar, text).map_err(|e| syntax_error(file, text, e))?;
     let Some(top) = pairs.next() else {
         return Err(ParseError::new(file, "invalid POSCAR syntax"));
     };
     let mut layout = Layout {
         comment: "",
-        scale: Line {
-            number: 2,
-            tokens: Vec::new(),
-        },
+        scale: Line { number: 2, tokens: Vec::new() },
         lattice: Vec::with_capacity(3),
         species: Vec::new(),
         counts: Vec::new(),
@@ -212,11 +167,7 @@ fn line<'a>(pair: Pair<'a, Rule>, number: usize, text: &'a str) -> Line<'a> {
         .map(|tok| {
             let offset = tok.as_span().start();
             let column = text.get(start..offset).map_or(1, |s| s.chars().count() + 1);
-            Token {
-                text: tok.as_str(),
-                line: number,
-                column,
-            }
+            Token { text: tok.as_str(), line: number, column }
         })
         .collect();
     Line { number, tokens }
@@ -234,18 +185,11 @@ fn syntax_error(file: &str, text: &str, e: pest::error::Error<Rule>) -> ParseErr
     };
     let found = match text.split('\n').nth(line - 1).map(|l| l.trim()) {
         Some(l) if !l.is_empty() => format!("'{}'", shown(l)),
-        Some(_) if text.split('\n').skip(line).all(|l| l.trim().is_empty()) => {
-            "end of file".to_string()
-        }
+        Some(_) if text.split('\n').skip(line).all(|l| l.trim().is_empty()) => "end of file".to_string(),
         Some(_) => "an empty line".to_string(),
         None => "end of file".to_string(),
     };
-    ParseError::at_column(
-        file,
-        line,
-        column,
-        format!("expected {expected}, found {found}"),
-    )
+    ParseError::at_column(file, line, column, format!("expected {expected}, found {found}"))
 }
 
 /// What line `line` should have been, from its place in the header or from the rules the
@@ -286,43 +230,20 @@ impl Ctx<'_> {
 
     /// A finite number; `what` names the value in errors. Fortran `D` exponents are accepted.
     fn number(&self, tok: &Token, what: &str) -> Result<f64, ParseError> {
-        let value = parse_real(tok.text).ok_or_else(|| {
-            self.at(
-                tok,
-                format!("expected a number for {what}, found '{}'", shown(tok.text)),
-            )
-        })?;
+        let value = parse_real(tok.text)
+            .ok_or_else(|| self.at(tok, format!("expected a number for {what}, found '{}'", shown(tok.text))))?;
         if !value.is_finite() {
-            return Err(self.at(
-                tok,
-                format!(
-                    "{what} must be a finite number, found '{}'",
-                    shown(tok.text)
-                ),
-            ));
+            return Err(self.at(tok, format!("{what} must be a finite number, found '{}'", shown(tok.text))));
         }
         Ok(value)
     }
 
     fn scale(&self, line: &Line) -> Result<Scale, ParseError> {
-        let numbers: Vec<f64> = line
-            .tokens
-            .iter()
-            .take(3)
-            .map_while(|t| parse_real(t.text))
-            .collect();
-        let first = line
-            .tokens
-            .first()
-            .ok_or_else(|| ParseError::at(self.file, line.number, "expected the scale factor"))?;
+        let numbers: Vec<f64> = line.tokens.iter().take(3).map_while(|t| parse_real(t.text)).collect();
+        let first =
+            line.tokens.first().ok_or_else(|| ParseError::at(self.file, line.number, "expected the scale factor"))?;
         match numbers.len() {
-            0 => Err(self.at(
-                first,
-                format!(
-                    "expected the scale factor (a number), found '{}'",
-                    shown(first.text)
-                ),
-            )),
+            0 => Err(self.at(first, format!("expected the scale factor (a number), found '{}'", shown(first.text)))),
             1 => {
                 let s = self.number(first, "the scale factor")?;
                 if s == 0.0 {
@@ -341,13 +262,9 @@ impl Ctx<'_> {
                 for (f, tok) in factors.iter_mut().zip(&line.tokens) {
                     *f = self.number(tok, "a scale factor")?;
                     if *f <= 0.0 {
-                        return Err(self.at(
-                            tok,
-                            format!(
-                                "per-axis scale factors must be positive, found '{}'",
-                                tok.text
-                            ),
-                        ));
+                        return Err(
+                            self.at(tok, format!("per-axis scale factors must be positive, found '{}'", tok.text))
+                        );
                     }
                 }
                 Ok(Scale { factors })
@@ -361,19 +278,12 @@ impl Ctx<'_> {
         let mut raw: Mat3 = [[0.0; 3]; 3];
         for (row, line) in raw.iter_mut().zip(lines) {
             for (axis, (v, tok)) in row.iter_mut().zip(&line.tokens).enumerate() {
-                *v = self.number(
-                    tok,
-                    &format!("lattice vector component {}", ["x", "y", "z"][axis]),
-                )?;
+                *v = self.number(tok, &format!("lattice vector component {}", ["x", "y", "z"][axis]))?;
             }
         }
         let first = lines.first().map_or(3, |l| l.number);
         let located = |e: CrystalError| {
-            ParseError::at(
-                self.file,
-                first,
-                format!("lattice vectors (lines {first}-{}): {e}", first + 2),
-            )
+            ParseError::at(self.file, first, format!("lattice vectors (lines {first}-{}): {e}", first + 2))
         };
         let mut scale = scale;
         if scale.factors[0] < 0.0 {
@@ -414,15 +324,9 @@ impl Ctx<'_> {
                     tok.text
                 )));
             }
-            let n: u64 = digits.parse().map_err(|_| {
-                self.at(
-                    tok,
-                    format!("atom count '{}' is too large", shown(tok.text)),
-                )
-            })?;
-            total = total
-                .checked_add(n)
-                .ok_or_else(|| self.at(tok, "atom counts are too large".into()))?;
+            let n: u64 =
+                digits.parse().map_err(|_| self.at(tok, format!("atom count '{}' is too large", shown(tok.text))))?;
+            total = total.checked_add(n).ok_or_else(|| self.at(tok, "atom counts are too large".into()))?;
             counts.push(n);
         }
         Ok(counts)
@@ -430,33 +334,17 @@ impl Ctx<'_> {
 
     /// The coordinate lines, after checking that the counts fit the file (before anything
     /// is allocated per atom).
-    fn coordinate_rows<'r, 'a>(
-        &self,
-        layout: &'r Layout<'a>,
-        total: u64,
-    ) -> Result<&'r [Line<'a>], ParseError> {
+    fn coordinate_rows<'r, 'a>(&self, layout: &'r Layout<'a>, total: u64) -> Result<&'r [Line<'a>], ParseError> {
         let counts_line = layout.counts.first().map_or(0, |l| l.number);
-        let found = layout
-            .rows
-            .iter()
-            .take_while(|r| !r.tokens.is_empty())
-            .count();
+        let found = layout.rows.iter().take_while(|r| !r.tokens.is_empty()).count();
         if total > found as u64 {
             let line = layout.mode_line + found + 1;
             let total_lines = layout.mode_line + layout.rows.len();
             let message = format!(
                 "expected {total} coordinate lines (atom counts on line {counts_line}), found {found}{}",
-                if line > total_lines {
-                    " before the end of the file".to_string()
-                } else {
-                    String::new()
-                }
+                if line > total_lines { " before the end of the file".to_string() } else { String::new() }
             );
-            return Err(ParseError::at(
-                self.file,
-                line.min(total_lines.max(1)),
-                message,
-            ));
+            return Err(ParseError::at(self.file, line.min(total_lines.max(1)), message));
         }
         Ok(&layout.rows[..total as usize])
     }
@@ -467,11 +355,7 @@ impl Ctx<'_> {
             return Err(ParseError::at(
                 self.file,
                 row.number,
-                format!(
-                    "expected 3 coordinates, found {} value{}",
-                    t.len(),
-                    if t.len() == 1 { "" } else { "s" }
-                ),
+                format!("expected 3 coordinates, found {} value{}", t.len(), if t.len() == 1 { "" } else { "s" }),
             ));
         }
         let mut coords = [0.0; 3];
@@ -493,13 +377,9 @@ impl Ctx<'_> {
                     "T" | "t" | ".TRUE." | ".true." => true,
                     "F" | "f" | ".FALSE." | ".false." => false,
                     other => {
-                        return Err(self.at(
-                            tok,
-                            format!(
-                                "selective dynamics flag must be T or F, found '{}'",
-                                shown(other)
-                            ),
-                        ));
+                        return Err(
+                            self.at(tok, format!("selective dynamics flag must be T or F, found '{}'", shown(other)))
+                        );
                     }
                 };
             }
@@ -508,16 +388,8 @@ impl Ctx<'_> {
         } else {
             None
         };
-        let label = t
-            .get(next)
-            .map(|tok| tok.text)
-            .filter(|s| !s.starts_with(['!', '#']));
-        Ok(SiteRow {
-            coords,
-            flags,
-            label,
-            line: row.number,
-        })
+        let label = t.get(next).map(|tok| tok.text).filter(|s| !s.starts_with(['!', '#']));
+        Ok(SiteRow { coords, flags, label, line: row.number })
     }
 
     /// The element of every site.
@@ -530,11 +402,7 @@ impl Ctx<'_> {
     ) -> Result<Vec<Element>, ParseError> {
         let counts_line = layout.counts.first().map_or(0, |l| l.number);
         let per_type = |types: &[Element]| -> Vec<Element> {
-            types
-                .iter()
-                .zip(counts)
-                .flat_map(|(e, n)| std::iter::repeat_n(*e, *n as usize))
-                .collect()
+            types.iter().zip(counts).flat_map(|(e, n)| std::iter::repeat_n(*e, *n as usize)).collect()
         };
         if !layout.species.is_empty() {
             let names: Vec<&Token> = layout.species.iter().flat_map(|l| &l.tokens).collect();
@@ -556,10 +424,7 @@ impl Ctx<'_> {
                 .iter()
                 .map(|tok| {
                     species::element_of_name(tok.text).ok_or_else(|| {
-                        self.at(
-                            tok,
-                            format!("unknown element '{}' in the species line", shown(tok.text)),
-                        )
+                        self.at(tok, format!("unknown element '{}' in the species line", shown(tok.text)))
                     })
                 })
                 .collect::<Result<Vec<_>, _>>()?;
@@ -600,26 +465,14 @@ impl Ctx<'_> {
     }
 
     /// The velocity block after the coordinates (`after`), in Cartesian Å/fs, if there is one.
-    fn velocities(
-        &self,
-        after: &[Line],
-        n: usize,
-        lattice: &Lattice,
-    ) -> Result<Option<Vec<f64>>, ParseError> {
+    fn velocities(&self, after: &[Line], n: usize, lattice: &Lattice) -> Result<Option<Vec<f64>>, ParseError> {
         let mut rest = after;
-        let starts_with = |l: &Line, letters: &[char]| {
-            l.tokens
-                .first()
-                .is_some_and(|t| t.text.starts_with(letters))
-        };
+        let starts_with = |l: &Line, letters: &[char]| l.tokens.first().is_some_and(|t| t.text.starts_with(letters));
         if rest.first().is_some_and(|l| starts_with(l, &['L', 'l'])) {
             rest = &rest[LATTICE_VELOCITY_LINES.min(rest.len())..];
         }
-        let Some(header) = rest.first() else {
-            return Ok(None);
-        };
-        let is_header =
-            header.tokens.is_empty() || starts_with(header, &['C', 'c', 'K', 'k', 'D', 'd']);
+        let Some(header) = rest.first() else { return Ok(None) };
+        let is_header = header.tokens.is_empty() || starts_with(header, &['C', 'c', 'K', 'k', 'D', 'd']);
         if !is_header {
             let tok = &header.tokens[0];
             return Err(self.at(tok, format!(
@@ -634,14 +487,8 @@ impl Ctx<'_> {
         }
         let found = block.iter().take_while(|l| !l.tokens.is_empty()).count();
         if found < n {
-            let line = block
-                .get(found)
-                .map_or(header.number + found + 1, |l| l.number);
-            return Err(ParseError::at(
-                self.file,
-                line,
-                format!("expected {n} velocity lines, found {found}"),
-            ));
+            let line = block.get(found).map_or(header.number + found + 1, |l| l.number);
+            return Err(ParseError::at(self.file, line, format!("expected {n} velocity lines, found {found}")));
         }
         let mut values = Vec::with_capacity(3 * n);
         for line in &block[..n] {
@@ -649,18 +496,12 @@ impl Ctx<'_> {
                 return Err(ParseError::at(
                     self.file,
                     line.number,
-                    format!(
-                        "expected 3 velocity components, found {}",
-                        line.tokens.len()
-                    ),
+                    format!("expected 3 velocity components, found {}", line.tokens.len()),
                 ));
             }
             let mut v = [0.0; 3];
             for (axis, (c, tok)) in v.iter_mut().zip(&line.tokens).enumerate() {
-                *c = self.number(
-                    tok,
-                    &format!("velocity component {}", ["x", "y", "z"][axis]),
-                )?;
+                *c = self.number(tok, &format!("velocity component {}", ["x", "y", "z"][axis]))?;
             }
             values.extend(if direct { lattice.to_cartesian(v) } else { v });
         }
@@ -670,16 +511,8 @@ impl Ctx<'_> {
     /// A model validation failure located at the lines it concerns.
     fn invalid(&self, e: CrystalError, lines: &[usize]) -> ParseError {
         match e {
-            CrystalError::OverlappingSites {
-                first,
-                second,
-                distance,
-                threshold,
-            } => {
-                let (a, b) = (
-                    lines.get(first).copied().unwrap_or(0),
-                    lines.get(second).copied().unwrap_or(0),
-                );
+            CrystalError::OverlappingSites { first, second, distance, threshold } => {
+                let (a, b) = (lines.get(first).copied().unwrap_or(0), lines.get(second).copied().unwrap_or(0));
                 ParseError::at(
                     self.file,
                     a,

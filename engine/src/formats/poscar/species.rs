@@ -8,9 +8,7 @@ use crate::chem::Element;
 pub(super) fn element_of_name(name: &str) -> Option<Element> {
     let base = name.split('/').next().unwrap_or(name);
     let base = base.split('_').next().unwrap_or(base);
-    Element::from_symbol(base)
-        .or_else(|_| Element::from_symbol_ignore_case(base))
-        .ok()
+    Element::from_symbol(base).or_else(|_| Element::from_symbol_ignore_case(base)).ok()
 }
 
 /// VASP 4 files often name the species on the comment line ("Zn O"); used only when every
@@ -26,10 +24,7 @@ pub(super) fn from_comment(comment: &str, types: usize) -> Option<Vec<Element>> 
 /// pymatgen's VASP 4 rule: when the word after every coordinate is an element symbol, those
 /// are the species (site by site).
 pub(super) fn from_labels(labels: &[Option<&str>]) -> Option<Vec<Element>> {
-    labels
-        .iter()
-        .map(|l| l.and_then(|s| Element::from_symbol(s).ok()))
-        .collect()
+    labels.iter().map(|l| l.and_then(|s| Element::from_symbol(s).ok())).collect()
 }
 
 #[cfg(test)]
@@ -63,10 +58,7 @@ mod tests {
         assert_eq!(from_comment(" Zn O ", 2), Some(vec![el("Zn"), el("O")]));
         assert_eq!(from_comment("Zn O", 3), None);
         assert_eq!(from_comment("# Mn12 O12", 2), None);
-        assert_eq!(
-            from_labels(&[Some("Fe"), Some("O")]),
-            Some(vec![el("Fe"), el("O")])
-        );
+        assert_eq!(from_labels(&[Some("Fe"), Some("O")]), Some(vec![el("Fe"), el("O")]));
         assert_eq!(from_labels(&[Some("Fe"), None]), None);
         assert_eq!(from_labels(&[Some("Fe1")]), None);
     }

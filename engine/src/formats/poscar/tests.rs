@@ -44,10 +44,7 @@ fn error_with(text: &str, opts: &ReadOptions) -> String {
 }
 
 fn elements(c: &Crystal) -> Vec<&'static str> {
-    c.sites
-        .iter()
-        .map(|s| s.occupancy.element().unwrap().symbol())
-        .collect()
+    c.sites.iter().map(|s| s.occupancy.element().unwrap().symbol()).collect()
 }
 
 fn close(a: [f64; 3], b: [f64; 3], tol: f64) -> bool {
@@ -78,29 +75,14 @@ fn vasp4_species_from_option_comment_or_labels() {
     // The comment line names one element per type.
     assert_eq!(elements(&crystal(vasp4)), ["Zn", "Zn", "O", "O"]);
     // The option wins over the comment.
-    let opts = ReadOptions {
-        poscar_species: Some(vec![el("Cd"), el("S")]),
-        ..ReadOptions::default()
-    };
-    assert_eq!(
-        elements(&crystal_with(vasp4, &opts)),
-        ["Cd", "Cd", "S", "S"]
-    );
-    let three = ReadOptions {
-        poscar_species: Some(vec![el("Cd"), el("S"), el("O")]),
-        ..ReadOptions::default()
-    };
-    assert!(
-        error_with(vasp4, &three)
-            .contains("3 species were given (--species) but the file has 2 atom types")
-    );
+    let opts = ReadOptions { poscar_species: Some(vec![el("Cd"), el("S")]), ..ReadOptions::default() };
+    assert_eq!(elements(&crystal_with(vasp4, &opts)), ["Cd", "Cd", "S", "S"]);
+    let three = ReadOptions { poscar_species: Some(vec![el("Cd"), el("S"), el("O")]), ..ReadOptions::default() };
+    assert!(error_with(vasp4, &three).contains("3 species were given (--species) but the file has 2 atom types"));
     // No usable comment: the reader asks for --species, at the counts line.
     let unknown = vasp4.replacen("Zn O", "$cell vectors", 1);
     let e = error(&unknown);
-    assert!(
-        e.starts_with("bad.vasp:6: VASP 4 POSCAR without an element line"),
-        "{e}"
-    );
+    assert!(e.starts_with("bad.vasp:6: VASP 4 POSCAR without an element line"), "{e}");
     assert!(e.contains("--species"), "{e}");
     // Element symbols after every coordinate (pymatgen's rule).
     let labelled = unknown
@@ -112,10 +94,8 @@ fn vasp4_species_from_option_comment_or_labels() {
     assert_eq!(elements(&c), ["Zn", "Zn", "O", "O"]);
     assert_eq!(c.sites[0].label.as_deref(), Some("Zn"));
     // pymatgen's FePO4 test file: VASP 4, labels, negative scale.
-    let text = std::fs::read_to_string(corpus(
-        "structures/poscar/pymatgen-core__io__vasp__inputs__FePO4.vasp",
-    ))
-    .unwrap();
+    let text =
+        std::fs::read_to_string(corpus("structures/poscar/pymatgen-core__io__vasp__inputs__FePO4.vasp")).unwrap();
     let c = crystal(&text);
     assert_eq!(c.composition().reduced_formula(), "FePO4");
     assert!((c.volume() - 300.65685512).abs() < 1e-6);
@@ -123,8 +103,7 @@ fn vasp4_species_from_option_comment_or_labels() {
 
 #[test]
 fn scale_factors() {
-    let base =
-        |scale: &str| format!("x\n{scale}\n2 0 0\n0 2 0\n0 0 2\nSi\n1\nCartesian\n0.5 0.5 0.5\n");
+    let base = |scale: &str| format!("x\n{scale}\n2 0 0\n0 2 0\n0 0 2\nSi\n1\nCartesian\n0.5 0.5 0.5\n");
     // Universal scale: lattice and Cartesian positions.
     let c = crystal(&base("1.5"));
     assert!((c.volume() - 27.0).abs() < 1e-9);
@@ -136,10 +115,7 @@ fn scale_factors() {
     assert!(close(c.cartesian(0), [1.0; 3], 1e-12));
     // Three per-axis factors scale x, y, z components.
     let c = crystal(&base("1 2 3"));
-    assert_eq!(
-        c.lattice.matrix(),
-        &[[2.0, 0.0, 0.0], [0.0, 4.0, 0.0], [0.0, 0.0, 6.0]]
-    );
+    assert_eq!(c.lattice.matrix(), &[[2.0, 0.0, 0.0], [0.0, 4.0, 0.0], [0.0, 0.0, 6.0]]);
     assert!(close(c.cartesian(0), [0.5, 1.0, 1.5], 1e-12));
     assert!(close(c.sites[0].frac, [0.25; 3], 1e-12));
     // A comment after the factor is fine.
@@ -158,20 +134,11 @@ fn selective_dynamics() {
     let c = crystal(text);
     let sd = &c.site_properties["selective_dynamics"];
     assert_eq!(sd.width, 3);
-    assert_eq!(
-        sd.values,
-        PropertyValues::Bool(vec![false, false, false, true, true, false])
-    );
+    assert_eq!(sd.values, PropertyValues::Bool(vec![false, false, false, true, true, false]));
     assert_eq!(c.sites[1].label, None);
     let e = error(&text.replace("T T F", "T Q F"));
-    assert!(
-        e.starts_with("bad.vasp:11:15: selective dynamics flag must be T or F, found 'Q'"),
-        "{e}"
-    );
-    assert!(
-        error(&text.replace("F F F", ""))
-            .starts_with("bad.vasp:10: expected 3 selective dynamics flags")
-    );
+    assert!(e.starts_with("bad.vasp:11:15: selective dynamics flag must be T or F, found 'Q'"), "{e}");
+    assert!(error(&text.replace("F F F", "")).starts_with("bad.vasp:10: expected 3 selective dynamics flags"));
 }
 
 #[test]
@@ -182,48 +149,28 @@ fn cartesian_and_potcar_names() {
     assert_eq!(elements(&c), ["Fe", "O", "Mn", "Si"]);
     assert!(close(c.sites[1].frac, [0.5, 0.0, 0.0], 1e-12));
     let e = error(&text.replace("Mn_sv", "Qq"));
-    assert!(
-        e.starts_with("bad.vasp:6:16: unknown element 'Qq' in the species line"),
-        "{e}"
-    );
+    assert!(e.starts_with("bad.vasp:6:16: unknown element 'Qq' in the species line"), "{e}");
 }
 
 #[test]
 fn velocities() {
-    let text =
-        "v\n1.0\n4 0 0\n0 4 0\n0 0 4\nAr\n2\nDirect\n0 0 0\n0.5 0.5 0.5\n\n0.1 0.2 0.3\n-0.1 0 0\n";
+    let text = "v\n1.0\n4 0 0\n0 4 0\n0 0 4\nAr\n2\nDirect\n0 0 0\n0.5 0.5 0.5\n\n0.1 0.2 0.3\n-0.1 0 0\n";
     let c = crystal(text);
-    assert_eq!(
-        c.site_properties["velocities"].values,
-        PropertyValues::Real(vec![0.1, 0.2, 0.3, -0.1, 0.0, 0.0])
-    );
+    assert_eq!(c.site_properties["velocities"].values, PropertyValues::Real(vec![0.1, 0.2, 0.3, -0.1, 0.0, 0.0]));
     // Direct velocities are converted to Cartesian.
     let direct = text.replace("0.5 0.5 0.5\n\n", "0.5 0.5 0.5\nDirect\n");
-    let PropertyValues::Real(v) = &crystal(&direct).site_properties["velocities"].values else {
-        panic!()
-    };
+    let PropertyValues::Real(v) = &crystal(&direct).site_properties["velocities"].values else { panic!() };
     assert!(close([v[0], v[1], v[2]], [0.4, 0.8, 1.2], 1e-12));
     // A truncated velocity block is an error; a trailing blank line is not a block.
     let e = error(&text.replace("-0.1 0 0\n", ""));
-    assert!(
-        e.starts_with("bad.vasp:13: expected 2 velocity lines, found 1"),
-        "{e}"
-    );
-    assert!(
-        !crystal(&text.replace("\n0.1 0.2 0.3\n-0.1 0 0\n", "\n\n"))
-            .site_properties
-            .contains_key("velocities")
-    );
+    assert!(e.starts_with("bad.vasp:13: expected 2 velocity lines, found 1"), "{e}");
+    assert!(!crystal(&text.replace("\n0.1 0.2 0.3\n-0.1 0 0\n", "\n\n")).site_properties.contains_key("velocities"));
     // A CONTCAR of an NpT run: lattice velocities (skipped), velocities, predictor-corrector.
-    let contcar = std::fs::read_to_string(corpus(
-        "structures/poscar/pymatgen-core__io__vasp__outputs__CONTCAR.MD.npt",
-    ))
-    .unwrap();
+    let contcar =
+        std::fs::read_to_string(corpus("structures/poscar/pymatgen-core__io__vasp__outputs__CONTCAR.MD.npt")).unwrap();
     let c = crystal(&contcar);
     assert_eq!(c.num_sites(), 8);
-    let PropertyValues::Real(v) = &c.site_properties["velocities"].values else {
-        panic!()
-    };
+    let PropertyValues::Real(v) = &c.site_properties["velocities"].values else { panic!() };
     assert_eq!(v.len(), 24);
     assert_eq!(v[0], -0.26486997e-1);
 }
@@ -238,10 +185,7 @@ fn multiline_species_and_crlf() {
     assert_eq!(c.num_sites(), 53);
     assert_eq!(c.composition().formula(), "Cr16 Fe35 Ni2");
     let crlf = SRTIO3.replace('\n', "\r\n");
-    assert_eq!(
-        crystal(&crlf),
-        crystal(SRTIO3).clone_with_comment("SrTiO3 cubic")
-    );
+    assert_eq!(crystal(&crlf), crystal(SRTIO3).clone_with_comment("SrTiO3 cubic"));
 }
 
 trait WithComment {
@@ -259,34 +203,19 @@ impl WithComment for Crystal {
 #[test]
 fn structural_errors() {
     // A comment after the counts is fine, other text is not.
-    assert_eq!(
-        crystal(&SRTIO3.replace("1 1 3", "1 1 3 ! Sr Ti O")).num_sites(),
-        5
-    );
+    assert_eq!(crystal(&SRTIO3.replace("1 1 3", "1 1 3 ! Sr Ti O")).num_sites(), 5);
     let e = error(&SRTIO3.replace("1 1 3", "1 1 3 x"));
     assert!(e.starts_with("bad.vasp:7:"), "{e}");
     let e = error(&SRTIO3.replace("1 1 3", "1 1 30"));
-    assert!(
-        e.starts_with("bad.vasp:14: expected 32 coordinate lines (atom counts on line 7), found 5"),
-        "{e}"
-    );
+    assert!(e.starts_with("bad.vasp:14: expected 32 coordinate lines (atom counts on line 7), found 5"), "{e}");
     let e = error(&SRTIO3.replace("1 1 3", "1 1 100000000000000"));
-    assert!(
-        e.contains("expected 100000000000002 coordinate lines"),
-        "{e}"
-    );
+    assert!(e.contains("expected 100000000000002 coordinate lines"), "{e}");
     let e = error(&SRTIO3.replace("1 1 3", "1 1 99999999999999999999999"));
     assert!(e.contains("too large"), "{e}");
     let e = error(&SRTIO3.replace("1 1 3", "1 3"));
-    assert!(
-        e.starts_with("bad.vasp:7: 3 element names on line 6 but 2 atom counts on line 7"),
-        "{e}"
-    );
+    assert!(e.starts_with("bad.vasp:7: 3 element names on line 6 but 2 atom counts on line 7"), "{e}");
     let e = error(&SRTIO3.replace("1 1 3", "1 0 3"));
-    assert!(
-        e.starts_with("bad.vasp:7:3: atom count must be a positive integer"),
-        "{e}"
-    );
+    assert!(e.starts_with("bad.vasp:7:3: atom count must be a positive integer"), "{e}");
     // Without the mode line, integer coordinates look like more counts.
     let e = error(&SRTIO3.replace("Direct\n", ""));
     assert!(
@@ -299,40 +228,19 @@ fn structural_errors() {
         "{e}"
     );
     let e = error(&SRTIO3.replace("0 3.905 0\n", "0 3.905\n"));
-    assert!(
-        e.starts_with("bad.vasp:4:1: expected a lattice vector (three numbers), found '0 3.905'"),
-        "{e}"
-    );
+    assert!(e.starts_with("bad.vasp:4:1: expected a lattice vector (three numbers), found '0 3.905'"), "{e}");
     let e = error(&SRTIO3.replace("0 0 3.905", "3.905 0 0"));
-    assert!(
-        e.starts_with("bad.vasp:3: lattice vectors (lines 3-5): degenerate lattice"),
-        "{e}"
-    );
+    assert!(e.starts_with("bad.vasp:3: lattice vectors (lines 3-5): degenerate lattice"), "{e}");
     let e = error(&SRTIO3.replace("0.5 0 0.5", "0.5 nan 0.5"));
-    assert!(
-        e.starts_with("bad.vasp:12:5: coordinate y must be a finite number, found 'nan'"),
-        "{e}"
-    );
+    assert!(e.starts_with("bad.vasp:12:5: coordinate y must be a finite number, found 'nan'"), "{e}");
     let e = error(&SRTIO3.replace("0.5 0 0.5", "0.5 1e400 0.5"));
     assert!(e.contains("must be a finite number, found '1e400'"), "{e}");
     let e = error(&SRTIO3.replace("0.5 0 0.5", "0.5 0.5 0"));
-    assert!(
-        e.starts_with("bad.vasp:11: atoms on lines 11 and 12 (sites 3 and 4) overlap"),
-        "{e}"
-    );
-    let no_check = ReadOptions {
-        min_distance: 0.0,
-        ..ReadOptions::default()
-    };
-    assert_eq!(
-        crystal_with(&SRTIO3.replace("0.5 0 0.5", "0.5 0.5 0"), &no_check).num_sites(),
-        5
-    );
+    assert!(e.starts_with("bad.vasp:11: atoms on lines 11 and 12 (sites 3 and 4) overlap"), "{e}");
+    let no_check = ReadOptions { min_distance: 0.0, ..ReadOptions::default() };
+    assert_eq!(crystal_with(&SRTIO3.replace("0.5 0 0.5", "0.5 0.5 0"), &no_check).num_sites(), 5);
     let e = error(&SRTIO3.replace("0 0.5 0.5", "0 0.5 0.5\n0.25 0.25 0.25"));
-    assert!(
-        e.starts_with("bad.vasp:14:1: expected the end of the coordinates"),
-        "{e}"
-    );
+    assert!(e.starts_with("bad.vasp:14:1: expected the end of the coordinates"), "{e}");
     assert!(error("").contains("empty file"));
     assert!(error("   \n\n").contains("empty file"));
 }
@@ -348,18 +256,12 @@ fn round_trip() {
     write(&original, "round trip", &mut out).unwrap();
     let written = String::from_utf8(out).unwrap();
     assert!(written.starts_with("round trip\n1.0\n"), "{written}");
-    assert!(
-        written.contains("  Fe    O   Fe\n   1    2    1\nSelective dynamics\nDirect\n"),
-        "{written}"
-    );
+    assert!(written.contains("  Fe    O   Fe\n   1    2    1\nSelective dynamics\nDirect\n"), "{written}");
     let back = crystal(&written);
     assert_eq!(back.lattice, original.lattice);
     for (a, b) in back.sites.iter().zip(&original.sites) {
         assert!(close(a.frac, b.frac, 1e-15));
-        assert_eq!(
-            (a.occupancy.clone(), a.label.clone()),
-            (b.occupancy.clone(), b.label.clone())
-        );
+        assert_eq!((a.occupancy.clone(), a.label.clone()), (b.occupancy.clone(), b.label.clone()));
     }
     assert_eq!(back.site_properties, original.site_properties);
     // Writing the read-back crystal again gives the same text.
@@ -371,10 +273,7 @@ fn round_trip() {
 #[test]
 fn writer_refuses_what_poscar_cannot_hold() {
     let mut c = crystal(SRTIO3);
-    c.sites[0].occupancy = Occupancy::mixed(vec![
-        (Species::new(el("Sr")), 0.5),
-        (Species::new(el("Ba")), 0.5),
-    ]);
+    c.sites[0].occupancy = Occupancy::mixed(vec![(Species::new(el("Sr")), 0.5), (Species::new(el("Ba")), 0.5)]);
     let e = write(&c, "x", &mut Vec::new()).unwrap_err();
     assert_eq!(e.to_string(), "POSCAR cannot hold partial occupancies");
     // Oxidation states are dropped; the multi-line comment is flattened.
@@ -406,36 +305,24 @@ fn malformed_corpus_files_fail_cleanly() {
                 _ => panic!("{name}: read without error"),
             },
         };
-        let Error::Parse(e) = &error else {
-            panic!("{name}: {error}")
-        };
+        let Error::Parse(e) = &error else { panic!("{name}: {error}") };
         assert!(e.file.ends_with(&name), "{name}: {error}");
         // Every error but the empty file's points at a line.
-        assert!(
-            e.line.is_some() || name == "POSCAR_empty",
-            "{name}: {error}"
-        );
+        assert!(e.line.is_some() || name == "POSCAR_empty", "{name}: {error}");
     }
     assert_eq!(seen, 16);
 }
 
 #[test]
 fn never_panics_on_truncated_or_damaged_files() {
-    let text = std::fs::read_to_string(corpus(
-        "structures/poscar/pyiron__poscar_samples__POSCAR_random",
-    ))
-    .unwrap()
+    let text = std::fs::read_to_string(corpus("structures/poscar/pyiron__poscar_samples__POSCAR_random")).unwrap()
         + "\n0.1 0.2 0.3\n";
     let opts = ReadOptions::default();
     for (i, c) in text.char_indices() {
         let _ = read(&text[..i], "cut.vasp", &opts);
         // Replace one character by a character class that tends to confuse parsers.
         for junk in ["\n", " ", "x", "-", "9"] {
-            let _ = read(
-                &format!("{}{junk}{}", &text[..i], &text[i + c.len_utf8()..]),
-                "damaged.vasp",
-                &opts,
-            );
+            let _ = read(&format!("{}{junk}{}", &text[..i], &text[i + c.len_utf8()..]), "damaged.vasp", &opts);
         }
     }
 }

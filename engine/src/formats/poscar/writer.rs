@@ -27,17 +27,9 @@ pub fn write(crystal: &Crystal, comment: &str, out: &mut dyn Write) -> io::Resul
     text.push_str(&comment.replace(['\n', '\r'], " "));
     text.push_str("\n1.0\n");
     for row in crystal.lattice.matrix() {
-        text.push_str(&format!(
-            " {:>24} {:>24} {:>24}\n",
-            real(row[0]),
-            real(row[1]),
-            real(row[2])
-        ));
+        text.push_str(&format!(" {:>24} {:>24} {:>24}\n", real(row[0]), real(row[1]), real(row[2])));
     }
-    let symbols: Vec<String> = runs
-        .iter()
-        .map(|(e, _)| format!("{:>4}", e.symbol()))
-        .collect();
+    let symbols: Vec<String> = runs.iter().map(|(e, _)| format!("{:>4}", e.symbol())).collect();
     let counts: Vec<String> = runs.iter().map(|(_, n)| format!("{n:>4}")).collect();
     text.push_str(&format!("{}\n{}\n", symbols.join(" "), counts.join(" ")));
     let n = elements.len();
@@ -54,12 +46,7 @@ pub fn write(crystal: &Crystal, comment: &str, out: &mut dyn Write) -> io::Resul
     text.push_str("Direct\n");
     for (i, site) in crystal.sites.iter().enumerate() {
         let f = site.frac;
-        text.push_str(&format!(
-            " {:>24} {:>24} {:>24}",
-            real(f[0]),
-            real(f[1]),
-            real(f[2])
-        ));
+        text.push_str(&format!(" {:>24} {:>24} {:>24}", real(f[0]), real(f[1]), real(f[2])));
         if let Some(flags) = flags {
             for flag in &flags[3 * i..3 * i + 3] {
                 text.push_str(if *flag { "   T" } else { "   F" });
@@ -78,12 +65,7 @@ pub fn write(crystal: &Crystal, comment: &str, out: &mut dyn Write) -> io::Resul
     {
         text.push('\n');
         for c in v.chunks_exact(3) {
-            text.push_str(&format!(
-                " {:>24} {:>24} {:>24}\n",
-                real(c[0]),
-                real(c[1]),
-                real(c[2])
-            ));
+            text.push_str(&format!(" {:>24} {:>24} {:>24}\n", real(c[0]), real(c[1]), real(c[2])));
         }
     }
     out.write_all(text.as_bytes())

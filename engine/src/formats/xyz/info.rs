@@ -44,8 +44,7 @@ pub(super) fn parse(line: &str) -> Result<Info, InfoError> {
     let mut info = Info::default();
     if !text.contains('=') {
         if !text.is_empty() {
-            info.extra
-                .insert("comment".into(), Value::String(text.to_string()));
+            info.extra.insert("comment".into(), Value::String(text.to_string()));
         }
         return Ok(info);
     }
@@ -56,23 +55,16 @@ pub(super) fn parse(line: &str) -> Result<Info, InfoError> {
             if lower.contains("lattice=") || lower.contains("properties=") {
                 return Err(syntax_error(line, e));
             }
-            info.extra
-                .insert("comment".into(), Value::String(text.to_string()));
+            info.extra.insert("comment".into(), Value::String(text.to_string()));
             return Ok(info);
         }
     };
-    for pair in pairs
-        .into_iter()
-        .flatten()
-        .filter(|p| p.as_rule() == Rule::pair)
-    {
+    for pair in pairs.into_iter().flatten().filter(|p| p.as_rule() == Rule::pair) {
         let mut parts = pair.into_inner();
         let Some(key) = parts.next() else { continue };
         let key = key.into_inner().next().map_or_else(String::new, text_of);
         let value = parts.next();
-        let column = value
-            .as_ref()
-            .map_or(1, |v| column_of(line, v.as_span().start()));
+        let column = value.as_ref().map_or(1, |v| column_of(line, v.as_span().start()));
         let raw = value.map(raw_value);
         match key.to_ascii_lowercase().as_str() {
             "lattice" => info.lattice = Some((lattice(raw, column)?, column)),
@@ -82,8 +74,7 @@ pub(super) fn parse(line: &str) -> Result<Info, InfoError> {
                 _ => {
                     return Err((
                         column,
-                        "Properties must be name:type:width triples, e.g. species:S:1:pos:R:3"
-                            .into(),
+                        "Properties must be name:type:width triples, e.g. species:S:1:pos:R:3".into(),
                     ));
                 }
             },
@@ -115,14 +106,10 @@ fn syntax_error(line: &str, e: pest::error::Error<Rule>) -> InfoError {
         }
     }
     if let Some((offset, q)) = open {
-        return (
-            column_of(line, offset),
-            format!("unterminated quoted value: the {q} opened here is never closed"),
-        );
+        return (column_of(line, offset), format!("unterminated quoted value: the {q} opened here is never closed"));
     }
     let column = match e.line_col {
-        pest::error::LineColLocation::Pos((_, c))
-        | pest::error::LineColLocation::Span((_, c), _) => c,
+        pest::error::LineColLocation::Pos((_, c)) | pest::error::LineColLocation::Span((_, c), _) => c,
     };
     (column, "invalid extended XYZ key=value syntax".into())
 }
@@ -130,10 +117,7 @@ fn syntax_error(line: &str, e: pest::error::Error<Rule>) -> InfoError {
 /// Unquoted text of a `quoted`, `bare`, `bare_key` or `scalar` pair.
 fn text_of(pair: Pair<Rule>) -> String {
     match pair.as_rule() {
-        Rule::quoted => pair
-            .into_inner()
-            .next()
-            .map_or_else(String::new, |t| unescape(t.as_str())),
+        Rule::quoted => pair.into_inner().next().map_or_else(String::new, |t| unescape(t.as_str())),
         Rule::item => pair.into_inner().next().map_or_else(String::new, text_of),
         _ => pair.as_str().to_string(),
     }
@@ -162,9 +146,7 @@ fn unescape(s: &str) -> String {
 }
 
 fn raw_value(value: Pair<Rule>) -> Raw {
-    let Some(inner) = value.into_inner().next() else {
-        return Raw::Text(String::new());
-    };
+    let Some(inner) = value.into_inner().next() else { return Raw::Text(String::new()) };
     match inner.as_rule() {
         Rule::array => Raw::Array(
             inner
@@ -190,9 +172,7 @@ fn raw_value(value: Pair<Rule>) -> Raw {
 
 /// Words of a text value, as ASE splits them (whitespace and commas).
 fn words(s: &str) -> Vec<&str> {
-    s.split(|c: char| c.is_whitespace() || c == ',')
-        .filter(|w| !w.is_empty())
-        .collect()
+    s.split(|c: char| c.is_whitespace() || c == ',').filter(|w| !w.is_empty()).collect()
 }
 
 /// Typed values of a list of words: all integers, all reals, all booleans, or `None`.
@@ -200,18 +180,10 @@ fn typed(words: &[&str]) -> Option<Vec<Value>> {
     if words.is_empty() {
         return None;
     }
-    if let Some(ints) = words
-        .iter()
-        .map(|w| w.parse::<i64>().ok().map(Value::from))
-        .collect::<Option<Vec<_>>>()
-    {
+    if let Some(ints) = words.iter().map(|w| w.parse::<i64>().ok().map(Value::from)).collect::<Option<Vec<_>>>() {
         return Some(ints);
     }
-    if let Some(reals) = words
-        .iter()
-        .map(|w| w.parse::<f64>().ok().map(|v| real(v, w)))
-        .collect::<Option<Vec<_>>>()
-    {
+    if let Some(reals) = words.iter().map(|w| w.parse::<f64>().ok().map(|v| real(v, w))).collect::<Option<Vec<_>>>() {
         return Some(reals);
     }
     words.iter().map(|w| boolean(w).map(Value::Bool)).collect()
@@ -236,11 +208,7 @@ fn interpret(raw: Raw) -> Value {
     match raw {
         Raw::Text(s) => {
             if let Some(mut values) = typed(&words(&s)) {
-                return if values.len() == 1 {
-                    values.remove(0)
-                } else {
-                    Value::Array(values)
-                };
+                return if values.len() == 1 { values.remove(0) } else { Value::Array(values) };
             }
             if let Some(json) = s.strip_prefix("_JSON ")
                 && let Ok(v) = serde_json::from_str(json)
@@ -250,29 +218,21 @@ fn interpret(raw: Raw) -> Value {
             Value::String(s)
         }
         Raw::Array(items) => Value::Array({
-            let flat: Option<Vec<&str>> = items
-                .iter()
-                .map(|i| {
-                    if let RawItem::Item(s) = i {
-                        Some(s.as_str())
-                    } else {
-                        None
-                    }
-                })
-                .collect();
+            let flat: Option<Vec<&str>> =
+                items.iter().map(|i| if let RawItem::Item(s) = i { Some(s.as_str()) } else { None }).collect();
             match flat {
-                Some(words) => typed(&words).unwrap_or_else(|| {
-                    words.iter().map(|w| Value::String(w.to_string())).collect()
-                }),
+                Some(words) => {
+                    typed(&words).unwrap_or_else(|| words.iter().map(|w| Value::String(w.to_string())).collect())
+                }
                 None => items
                     .iter()
                     .map(|item| match item {
                         RawItem::Item(s) => interpret(Raw::Text(s.clone())),
                         RawItem::Row(row) => {
                             let words: Vec<&str> = row.iter().map(String::as_str).collect();
-                            Value::Array(typed(&words).unwrap_or_else(|| {
-                                row.iter().cloned().map(Value::String).collect()
-                            }))
+                            Value::Array(
+                                typed(&words).unwrap_or_else(|| row.iter().cloned().map(Value::String).collect()),
+                            )
                         }
                     })
                     .collect(),
@@ -301,23 +261,14 @@ fn lattice(raw: Option<Raw>, column: usize) -> Result<Mat3, InfoError> {
     if words.len() != 9 {
         return Err((
             column,
-            format!(
-                "{expected}, found {} value{}",
-                words.len(),
-                if words.len() == 1 { "" } else { "s" }
-            ),
+            format!("{expected}, found {} value{}", words.len(), if words.len() == 1 { "" } else { "s" }),
         ));
     }
     let mut m = [[0.0; 3]; 3];
     for (i, w) in words.iter().enumerate() {
-        let v: f64 = w
-            .parse()
-            .map_err(|_| (column, format!("{expected}, found '{w}'")))?;
+        let v: f64 = w.parse().map_err(|_| (column, format!("{expected}, found '{w}'")))?;
         if !v.is_finite() {
-            return Err((
-                column,
-                format!("Lattice values must be finite numbers, found '{w}'"),
-            ));
+            return Err((column, format!("Lattice values must be finite numbers, found '{w}'")));
         }
         m[i / 3][i % 3] = v;
     }
@@ -331,10 +282,7 @@ fn pbc(raw: Option<Raw>, column: usize) -> Result<[bool; 3], InfoError> {
     match flags.as_deref() {
         Some([a, b, c]) => Ok([*a, *b, *c]),
         Some([a]) => Ok([*a; 3]),
-        _ => Err((
-            column,
-            format!("pbc must be three T/F flags, found '{}'", words.join(" ")),
-        )),
+        _ => Err((column, format!("pbc must be three T/F flags, found '{}'", words.join(" ")))),
     }
 }
 
@@ -372,10 +320,7 @@ mod tests {
 
     #[test]
     fn pbc_and_free_text() {
-        assert_eq!(
-            parse(r#"pbc="T T F""#).unwrap().pbc,
-            Some([true, true, false])
-        );
+        assert_eq!(parse(r#"pbc="T T F""#).unwrap().pbc, Some([true, true, false]));
         assert_eq!(parse("pbc=F").unwrap().pbc, Some([false; 3]));
         assert!(parse(r#"pbc="T X F""#).is_err());
         let plain = parse("  benzene, optimised  ").unwrap();
@@ -385,34 +330,18 @@ mod tests {
         let odd = parse("\"Title E = 5").unwrap();
         assert_eq!(odd.extra["comment"], json!("\"Title E = 5"));
         let apostrophe = parse("it's E = 5").unwrap();
-        assert_eq!(
-            (
-                apostrophe.extra["it's"].clone(),
-                apostrophe.extra["E"].clone()
-            ),
-            (json!(true), json!(5))
-        );
+        assert_eq!((apostrophe.extra["it's"].clone(), apostrophe.extra["E"].clone()), (json!(true), json!(5)));
         assert!(parse("").unwrap().extra.is_empty());
     }
 
     #[test]
     fn lattice_errors() {
-        let (col, msg) =
-            parse(r#"Lattice="0 1 1 1 0 1" Properties=species:S:1:pos:R:3"#).unwrap_err();
+        let (col, msg) = parse(r#"Lattice="0 1 1 1 0 1" Properties=species:S:1:pos:R:3"#).unwrap_err();
         assert_eq!(col, 9);
-        assert!(
-            msg.contains("9 numbers") && msg.contains("found 6"),
-            "{msg}"
-        );
-        let (col, msg) =
-            parse(r#"Lattice="0 1 1 1 0 1 1 1 0 Properties=species:S:1:pos:R:3"#).unwrap_err();
+        assert!(msg.contains("9 numbers") && msg.contains("found 6"), "{msg}");
+        let (col, msg) = parse(r#"Lattice="0 1 1 1 0 1 1 1 0 Properties=species:S:1:pos:R:3"#).unwrap_err();
         assert_eq!(col, 9);
         assert!(msg.contains("unterminated"), "{msg}");
-        assert!(
-            parse(r#"Lattice="0 1 1 1 0 1 1 1 nan""#)
-                .unwrap_err()
-                .1
-                .contains("finite")
-        );
+        assert!(parse(r#"Lattice="0 1 1 1 0 1 1 1 nan""#).unwrap_err().1.contains("finite"));
     }
 }

@@ -5,8 +5,8 @@ use super::info::{self, Info};
 use super::{Rule, XyzParser};
 use crate::chem::Element;
 use crate::crystal::{
-    Crystal, CrystalError, Entry, Lattice, Molecule, PropertyValues, Site, SiteProperties,
-    SiteProperty, Species, Structure,
+    Crystal, CrystalError, Entry, Lattice, Molecule, PropertyValues, Site, SiteProperties, SiteProperty, Species,
+    Structure,
 };
 use crate::error::{ParseError, Result};
 use crate::formats::{ReadOptions, Records};
@@ -16,10 +16,7 @@ use pest::Parser;
 /// Reads every frame of an XYZ or extended XYZ file. The outer error is for files that are
 /// not XYZ at all (empty, or no atom count on the first line).
 pub fn read(text: &str, file: &str, opts: &ReadOptions) -> Result<Records> {
-    let mut lines: Vec<&str> = text
-        .split('\n')
-        .map(|l| l.strip_suffix('\r').unwrap_or(l))
-        .collect();
+    let mut lines: Vec<&str> = text.split('\n').map(|l| l.strip_suffix('\r').unwrap_or(l)).collect();
     if lines.last() == Some(&"") {
         lines.pop();
     }
@@ -35,11 +32,7 @@ pub fn read(text: &str, file: &str, opts: &ReadOptions) -> Result<Records> {
             break;
         }
         let number = records.len() + 1;
-        let frame = Frame {
-            file,
-            number,
-            first_line: start + 1,
-        };
+        let frame = Frame { file, number, first_line: start + 1 };
         let count = match frame.count(lines[start], lines.len() - start - 1) {
             Ok(count) => count,
             // No atom count on the first line: not an XYZ file at all.
@@ -67,9 +60,8 @@ pub fn read(text: &str, file: &str, opts: &ReadOptions) -> Result<Records> {
 
 /// The file name without directories and without the `.xyz`/`.extxyz` extension.
 fn stem(file: &str) -> String {
-    let name = std::path::Path::new(file)
-        .file_name()
-        .map_or_else(|| file.to_string(), |n| n.to_string_lossy().to_string());
+    let name =
+        std::path::Path::new(file).file_name().map_or_else(|| file.to_string(), |n| n.to_string_lossy().to_string());
     let name = name.strip_suffix(".gz").unwrap_or(&name);
     let lower = name.to_ascii_lowercase();
     for ext in [".extxyz", ".xyz"] {
@@ -125,49 +117,32 @@ impl Frame<'_> {
             (e, Problem::NotACount)
         };
         let pairs = XyzParser::parse(Rule::count_line, line).map_err(|_| bad())?;
-        let digits = pairs
-            .flatten()
-            .find(|p| p.as_rule() == Rule::count)
-            .map_or("", |p| p.as_str());
+        let digits = pairs.flatten().find(|p| p.as_rule() == Rule::count).map_or("", |p| p.as_str());
         let count: u64 = digits.trim_start_matches('+').parse().map_err(|_| bad())?;
         let truncated = |message: String| (self.error(line_no, None, message), Problem::Truncated);
         if remaining == 0 {
-            return Err(truncated(
-                "expected a comment line after the atom count, found the end of the file".into(),
-            ));
+            return Err(truncated("expected a comment line after the atom count, found the end of the file".into()));
         }
         let atom_lines = remaining - 1;
         if count > atom_lines as u64 {
-            return Err(truncated(format!(
-                "expected {count} atom lines, file has {atom_lines}"
-            )));
+            return Err(truncated(format!("expected {count} atom lines, file has {atom_lines}")));
         }
         Ok(count as usize)
     }
 
-    fn read(
-        &self,
-        comment: &str,
-        atoms: &[&str],
-        opts: &ReadOptions,
-    ) -> Result<Structure, ParseError> {
+    fn read(&self, comment: &str, atoms: &[&str], opts: &ReadOptions) -> Result<Structure, ParseError> {
         let comment_line = self.first_line + 1;
         let info = info::parse(comment).map_err(|(c, m)| self.error(comment_line, Some(c), m))?;
         let explicit = info.properties.is_some();
-        let (spec, spec_column) = info
-            .properties
-            .clone()
-            .unwrap_or_else(|| (columns::DEFAULT.to_string(), 1));
-        let columns = columns::parse(&spec)
-            .map_err(|(offset, m)| self.error(comment_line, Some(spec_column + offset), m))?;
+        let (spec, spec_column) = info.properties.clone().unwrap_or_else(|| (columns::DEFAULT.to_string(), 1));
+        let columns =
+            columns::parse(&spec).map_err(|(offset, m)| self.error(comment_line, Some(spec_column + offset), m))?;
         if atoms.is_empty() {
             return Err(self.error(self.first_line, None, "frame has no atoms"));
         }
         let (elements, positions, site_properties) = self.atoms(atoms, &columns, explicit)?;
         match info.lattice {
-            Some(lattice) => {
-                self.crystal(info, lattice, elements, positions, site_properties, opts)
-            }
+            Some(lattice) => self.crystal(info, lattice, elements, positions, site_properties, opts),
             None => self.molecule(info.extra, elements, positions, site_properties, opts),
         }
     }
@@ -187,43 +162,30 @@ impl Frame<'_> {
             .iter()
             .enumerate()
             .map(|(i, c)| {
-                (i != columns.pos && Some(i) != columns.species && Some(i) != columns.z).then(
-                    || match c.kind {
-                        Kind::Real => Values::Real(Vec::new()),
-                        Kind::Int => Values::Int(Vec::new()),
-                        Kind::Bool => Values::Bool(Vec::new()),
-                        Kind::Str => Values::Str(Vec::new()),
-                    },
-                )
+                (i != columns.pos && Some(i) != columns.species && Some(i) != columns.z).then(|| match c.kind {
+                    Kind::Real => Values::Real(Vec::new()),
+                    Kind::Int => Values::Int(Vec::new()),
+                    Kind::Bool => Values::Bool(Vec::new()),
+                    Kind::Str => Values::Str(Vec::new()),
+                })
             })
             .collect();
         let mut fields: Vec<(&str, usize)> = Vec::with_capacity(columns.fields);
         for (k, line) in atoms.iter().enumerate() {
             let line_no = self.first_line + 2 + k;
             fields.clear();
-            let pairs = XyzParser::parse(Rule::atom_line, line)
-                .map_err(|_| self.error(line_no, None, "invalid atom line"))?;
+            let pairs =
+                XyzParser::parse(Rule::atom_line, line).map_err(|_| self.error(line_no, None, "invalid atom line"))?;
             fields.extend(
-                pairs
-                    .flatten()
-                    .filter(|p| p.as_rule() == Rule::field)
-                    .map(|p| (p.as_str(), p.as_span().start())),
+                pairs.flatten().filter(|p| p.as_rule() == Rule::field).map(|p| (p.as_str(), p.as_span().start())),
             );
             if fields.len() < columns.fields || (explicit && fields.len() > columns.fields) {
-                let what = if explicit {
-                    "the Properties key declares"
-                } else {
-                    "an atom line needs (species x y z)"
-                };
+                let what = if explicit { "the Properties key declares" } else { "an atom line needs (species x y z)" };
                 let at_least = if explicit { "" } else { "at least " };
                 return Err(self.error(
                     line_no,
                     None,
-                    format!(
-                        "expected {at_least}{} fields as {what}, found {}",
-                        columns.fields,
-                        fields.len()
-                    ),
+                    format!("expected {at_least}{} fields as {what}, found {}", columns.fields, fields.len()),
                 ));
             }
             let at = |field: usize, message: String| {
@@ -242,12 +204,7 @@ impl Frame<'_> {
                         let text = fields[f].0;
                         p[axis] = match text.parse::<f64>() {
                             Ok(v) if v.is_finite() => v,
-                            Ok(_) => {
-                                return Err(at(
-                                    f,
-                                    format!("position must be a finite number, found '{text}'"),
-                                ));
-                            }
+                            Ok(_) => return Err(at(f, format!("position must be a finite number, found '{text}'"))),
                             Err(_) => {
                                 return Err(at(
                                     f,
@@ -270,10 +227,7 @@ impl Frame<'_> {
                         text.parse::<u32>().map_err(|_| {
                             at(
                                 range.start,
-                                format!(
-                                    "expected an atomic number in the Z column, found '{}'",
-                                    shown(text)
-                                ),
+                                format!("expected an atomic number in the Z column, found '{}'", shown(text)),
                             )
                         })?,
                     ));
@@ -283,31 +237,13 @@ impl Frame<'_> {
                         let name = &column.name;
                         match store {
                             Values::Real(v) => v.push(text.parse().map_err(|_| {
-                                at(
-                                    f,
-                                    format!(
-                                        "expected a real number for '{name}', found '{}'",
-                                        shown(text)
-                                    ),
-                                )
+                                at(f, format!("expected a real number for '{name}', found '{}'", shown(text)))
                             })?),
                             Values::Int(v) => v.push(text.parse().map_err(|_| {
-                                at(
-                                    f,
-                                    format!(
-                                        "expected an integer for '{name}', found '{}'",
-                                        shown(text)
-                                    ),
-                                )
+                                at(f, format!("expected an integer for '{name}', found '{}'", shown(text)))
                             })?),
                             Values::Bool(v) => v.push(column_boolean(text).ok_or_else(|| {
-                                at(
-                                    f,
-                                    format!(
-                                        "expected T or F for '{name}', found '{}'",
-                                        shown(text)
-                                    ),
-                                )
+                                at(f, format!("expected T or F for '{name}', found '{}'", shown(text)))
                             })?),
                             Values::Str(v) => v.push(text.to_string()),
                         }
@@ -316,19 +252,11 @@ impl Frame<'_> {
             }
             let element = match z_value {
                 Some((f, z)) => Element::from_z(z).map_err(|_| {
-                    at(
-                        f,
-                        format!(
-                            "{z} is not an atomic number of a known element (1-{})",
-                            Element::COUNT
-                        ),
-                    )
+                    at(f, format!("{z} is not an atomic number of a known element (1-{})", Element::COUNT))
                 })?,
                 None => {
                     let text = fields[species_field].0;
-                    element_of(text).ok_or_else(|| {
-                        at(species_field, format!("unknown element '{}'", shown(text)))
-                    })?
+                    element_of(text).ok_or_else(|| at(species_field, format!("unknown element '{}'", shown(text))))?
                 }
             };
             elements.push(element);
@@ -342,13 +270,7 @@ impl Frame<'_> {
                 Values::Bool(v) => PropertyValues::Bool(v),
                 Values::Str(v) => PropertyValues::Str(v),
             };
-            site_properties.insert(
-                column.name.clone(),
-                SiteProperty {
-                    width: column.width,
-                    values,
-                },
-            );
+            site_properties.insert(column.name.clone(), SiteProperty { width: column.width, values });
         }
         Ok((elements, positions, site_properties))
     }
@@ -363,20 +285,14 @@ impl Frame<'_> {
         opts: &ReadOptions,
     ) -> Result<Structure, ParseError> {
         let comment_line = self.first_line + 1;
-        let lattice = Lattice::new(matrix)
-            .map_err(|e| self.error(comment_line, Some(column), format!("Lattice: {e}")))?;
-        let sites = elements
-            .iter()
-            .zip(&positions)
-            .map(|(e, p)| Site::new(*e, lattice.to_fractional(*p)))
-            .collect();
+        let lattice =
+            Lattice::new(matrix).map_err(|e| self.error(comment_line, Some(column), format!("Lattice: {e}")))?;
+        let sites = elements.iter().zip(&positions).map(|(e, p)| Site::new(*e, lattice.to_fractional(*p))).collect();
         let mut crystal = Crystal::new(lattice, sites);
         crystal.pbc = info.pbc.unwrap_or([true; 3]);
         crystal.properties = info.extra;
         crystal.site_properties = site_properties;
-        crystal
-            .validate(opts.min_distance)
-            .map_err(|e| self.invalid(e))?;
+        crystal.validate(opts.min_distance).map_err(|e| self.invalid(e))?;
         Ok(Structure::Crystal(crystal))
     }
 
@@ -429,11 +345,9 @@ impl Frame<'_> {
 /// An element from a species field: a symbol in any case (ASE capitalises), or an atomic
 /// number.
 fn element_of(text: &str) -> Option<Element> {
-    Element::from_symbol_ignore_case(text).ok().or_else(|| {
-        text.parse::<u32>()
-            .ok()
-            .and_then(|z| Element::from_z(z).ok())
-    })
+    Element::from_symbol_ignore_case(text)
+        .ok()
+        .or_else(|| text.parse::<u32>().ok().and_then(|z| Element::from_z(z).ok()))
 }
 
 /// A logical atom field: T/F/true/false in any case (chemfiles and QUIP write `t`, `True`).
@@ -463,21 +377,11 @@ fn molecule_overlap(positions: &[Vec3], threshold: f64) -> Option<(usize, usize,
     }
     let pad = 2.0 * threshold + 1.0;
     let size: Vec3 = std::array::from_fn(|k| high[k] - low[k] + pad);
-    let lattice = Lattice::new([
-        [size[0], 0.0, 0.0],
-        [0.0, size[1], 0.0],
-        [0.0, 0.0, size[2]],
-    ])
-    .ok()?;
+    let lattice = Lattice::new([[size[0], 0.0, 0.0], [0.0, size[1], 0.0], [0.0, 0.0, size[2]]]).ok()?;
     let hydrogen = Element::from_z(1).ok()?;
     let sites = positions
         .iter()
-        .map(|p| {
-            Site::new(
-                hydrogen,
-                std::array::from_fn(|k| (p[k] - low[k] + pad / 2.0) / size[k]),
-            )
-        })
+        .map(|p| Site::new(hydrogen, std::array::from_fn(|k| (p[k] - low[k] + pad / 2.0) / size[k])))
         .collect();
     Crystal::new(lattice, sites).find_overlap(threshold)
 }
@@ -495,12 +399,7 @@ mod tests {
 
     #[test]
     fn molecule_overlaps() {
-        let p = [
-            [0.0, 0.0, 0.0],
-            [1.0, 0.0, 0.0],
-            [100.0, 0.0, 0.1],
-            [100.0, 0.0, 0.0],
-        ];
+        let p = [[0.0, 0.0, 0.0], [1.0, 0.0, 0.0], [100.0, 0.0, 0.1], [100.0, 0.0, 0.0]];
         let (i, j, d) = molecule_overlap(&p, 0.5).unwrap();
         assert_eq!((i, j), (2, 3));
         assert!((d - 0.1).abs() < 1e-9);

@@ -22,30 +22,16 @@ pub struct FrameStream {
 
 impl FrameStream {
     pub fn new(reader: Box<dyn BufRead + Send>, file: String, opts: ReadOptions) -> Self {
-        FrameStream {
-            reader,
-            file,
-            opts,
-            line: 0,
-            frames: 0,
-            done: false,
-        }
+        FrameStream { reader, file, opts, line: 0, frames: 0, done: false }
     }
 
     /// Appends the next line (with its newline) to `buf`; false at the end of the input.
     fn line_into(&mut self, buf: &mut Vec<u8>) -> Result<bool> {
         let before = buf.len();
         let limit = MAX_FILE_BYTES.saturating_sub(before as u64);
-        let n = std::io::Read::take(&mut self.reader, limit + 1)
-            .read_until(b'\n', buf)
-            .map_err(|e| Error::io(&self.file, e))?;
+        let n = std::io::Read::take(&mut self.reader, limit + 1).read_until(b'\n', buf).map_err(|e| Error::io(&self.file, e))?;
         if n as u64 > limit {
-            return Err(ParseError::at(
-                &self.file,
-                self.line + 1,
-                format!("frame larger than {MAX_FILE_BYTES} bytes"),
-            )
-            .into());
+            return Err(ParseError::at(&self.file, self.line + 1, format!("frame larger than {MAX_FILE_BYTES} bytes")).into());
         }
         if n > 0 {
             self.line += 1;
@@ -152,8 +138,7 @@ mod tests {
                           3\ncomment\nH 0 0 0\n";
 
     fn stream(text: &str) -> Vec<std::result::Result<(String, String), String>> {
-        let reader: Box<dyn BufRead + Send> =
-            Box::new(std::io::Cursor::new(text.as_bytes().to_vec()));
+        let reader: Box<dyn BufRead + Send> = Box::new(std::io::Cursor::new(text.as_bytes().to_vec()));
         FrameStream::new(reader, "f.xyz".into(), ReadOptions::default())
             .map(|r| r.map(|e| (e.id, e.location)).map_err(|e| e.to_string()))
             .collect()
@@ -172,11 +157,7 @@ mod tests {
         assert_eq!(streamed[2], Ok(("f#3".to_string(), "frame 3".to_string())));
         let e = streamed[1].as_ref().unwrap_err();
         assert!(e.starts_with("f.xyz:8:") && e.contains("frame 2"), "{e}");
-        assert!(
-            streamed[3].as_ref().unwrap_err().contains("frame 4"),
-            "{:?}",
-            streamed[3]
-        );
+        assert!(streamed[3].as_ref().unwrap_err().contains("frame 4"), "{:?}", streamed[3]);
     }
 
     #[test]

@@ -62,13 +62,8 @@ fn symbols(m: &Molecule) -> Vec<&'static str> {
 fn plain_xyz_is_a_molecule() {
     let text = "3\nwater, optimised\nO 0.0 0.0 0.1173\nh 0.0 0.7572 -0.4692 0.41 extra\n1 0.0 -0.7572 -0.4692\n";
     let entry = frames(text).remove(0).unwrap();
-    assert_eq!(
-        (entry.id.as_str(), entry.location.as_str()),
-        ("test#1", "frame 1")
-    );
-    let Structure::Molecule(m) = entry.structure else {
-        panic!()
-    };
+    assert_eq!((entry.id.as_str(), entry.location.as_str()), ("test#1", "frame 1"));
+    let Structure::Molecule(m) = entry.structure else { panic!() };
     // Species in any case or as atomic numbers; extra columns of plain XYZ are ignored.
     assert_eq!(symbols(&m), ["O", "H", "H"]);
     assert_eq!(m.positions[1], [0.0, 0.7572, -0.4692]);
@@ -85,11 +80,7 @@ XX 2.0 2.0 3.0 -0.1 -0.2 -0.3 17 8 f second
 "#;
     let c = crystal(text);
     // Z wins over the species column.
-    let symbols: Vec<_> = c
-        .sites
-        .iter()
-        .map(|s| s.occupancy.element().unwrap().symbol())
-        .collect();
+    let symbols: Vec<_> = c.sites.iter().map(|s| s.occupancy.element().unwrap().symbol()).collect();
     assert_eq!(symbols, ["Na", "Cl"]);
     assert_eq!(c.sites[1].frac, [0.5, 0.5, 0.5]);
     assert_eq!(c.pbc, [true, true, false]);
@@ -99,16 +90,10 @@ XX 2.0 2.0 3.0 -0.1 -0.2 -0.3 17 8 f second
     assert_eq!(c.properties["is_relaxed"], json!(true));
     assert!(!c.properties.contains_key("Lattice") && !c.properties.contains_key("pbc"));
     let sp = &c.site_properties;
-    assert_eq!(
-        sp["forces"],
-        SiteProperty::real(3, vec![0.1, 0.2, 0.3, -0.1, -0.2, -0.3])
-    );
+    assert_eq!(sp["forces"], SiteProperty::real(3, vec![0.1, 0.2, 0.3, -0.1, -0.2, -0.3]));
     assert_eq!(sp["tag"].values, PropertyValues::Int(vec![7, 8]));
     assert_eq!(sp["fixed"].values, PropertyValues::Bool(vec![true, false]));
-    assert_eq!(
-        sp["name"].values,
-        PropertyValues::Str(vec!["first".into(), "second".into()])
-    );
+    assert_eq!(sp["name"].values, PropertyValues::Str(vec!["first".into(), "second".into()]));
     assert!(!sp.contains_key("species") && !sp.contains_key("Z") && !sp.contains_key("pos"));
     // pbc defaults to periodic when a lattice is given.
     let c = crystal("1\nLattice=\"3 0 0 0 3 0 0 0 3\"\nSi 0 0 0\n");
@@ -121,54 +106,30 @@ fn frames_crlf_and_blank_lines() {
     let all = frames(text);
     assert_eq!(all.len(), 2);
     let second = all[1].as_ref().unwrap();
-    assert_eq!(
-        (second.id.as_str(), second.location.as_str()),
-        ("test#2", "frame 2")
-    );
-    let Structure::Molecule(m) = &second.structure else {
-        panic!()
-    };
+    assert_eq!((second.id.as_str(), second.location.as_str()), ("test#2", "frame 2"));
+    let Structure::Molecule(m) = &second.structure else { panic!() };
     assert_eq!(m.positions[1], [0.0, 0.0, 1.2]);
     assert_eq!(m.properties["frame"], json!(2));
     // As in ASE, a blank line where an atom count is expected ends the frames.
-    assert_eq!(
-        frames("1\n\nC 0 0 0\n\nnotes that are not a frame\n").len(),
-        1
-    );
+    assert_eq!(frames("1\n\nC 0 0 0\n\nnotes that are not a frame\n").len(), 1);
     // An error inside a frame is that frame's record; the next frame is still read.
     let all = frames("1\n\nQq 0 0 0\n1\n\nC 0 0 0\n");
-    assert!(
-        all[0]
-            .as_ref()
-            .unwrap_err()
-            .starts_with("dir/test.xyz:3:1: frame 1: unknown element 'Qq'")
-    );
+    assert!(all[0].as_ref().unwrap_err().starts_with("dir/test.xyz:3:1: frame 1: unknown element 'Qq'"));
     assert!(all[1].is_ok());
     // A truncated frame ends the file; earlier frames are kept.
     let all = frames("1\n\nC 0 0 0\n3\n\nC 0 0 0\nC 0 0 1.5\n");
     assert_eq!(all.len(), 2);
     assert!(all[0].is_ok());
-    assert_eq!(
-        all[1].as_ref().unwrap_err(),
-        "dir/test.xyz:4: frame 2: expected 3 atom lines, file has 2"
-    );
+    assert_eq!(all[1].as_ref().unwrap_err(), "dir/test.xyz:4: frame 2: expected 3 atom lines, file has 2");
     // So does text that is not an atom count after a frame.
     let all = frames("1\n\nC 0 0 0\nC 1 1 1\n");
-    assert!(
-        all[1]
-            .as_ref()
-            .unwrap_err()
-            .contains(":4: frame 2: expected the number of atoms")
-    );
+    assert!(all[1].as_ref().unwrap_err().contains(":4: frame 2: expected the number of atoms"));
 }
 
 #[test]
 fn errors_name_line_and_column() {
     let e = error("sixteen\n\nC 0 0 0\n");
-    assert_eq!(
-        e,
-        "bad.xyz:1: frame 1: expected the number of atoms (a non-negative integer), found 'sixteen'"
-    );
+    assert_eq!(e, "bad.xyz:1: frame 1: expected the number of atoms (a non-negative integer), found 'sixteen'");
     assert_eq!(
         error("100000000000000\n\nC 0 0 0\n"),
         "bad.xyz:1: frame 1: expected 100000000000000 atom lines, file has 1"
@@ -181,27 +142,15 @@ fn errors_name_line_and_column() {
         error("-1\n\n"),
         "bad.xyz:1: frame 1: expected the number of atoms (a non-negative integer), found '-1'"
     );
-    assert_eq!(
-        error("0\ncomment\n"),
-        "bad.xyz:1: frame 1: frame has no atoms"
-    );
-    assert_eq!(
-        error("1\n\nC 0 NaN 0\n"),
-        "bad.xyz:3:5: frame 1: position must be a finite number, found 'NaN'"
-    );
-    assert_eq!(
-        error("1\n\nC 0 abc 0\n"),
-        "bad.xyz:3:5: frame 1: expected a number for the y coordinate, found 'abc'"
-    );
+    assert_eq!(error("0\ncomment\n"), "bad.xyz:1: frame 1: frame has no atoms");
+    assert_eq!(error("1\n\nC 0 NaN 0\n"), "bad.xyz:3:5: frame 1: position must be a finite number, found 'NaN'");
+    assert_eq!(error("1\n\nC 0 abc 0\n"), "bad.xyz:3:5: frame 1: expected a number for the y coordinate, found 'abc'");
     assert_eq!(
         error("1\n\nC 0 0\n"),
         "bad.xyz:3: frame 1: expected at least 4 fields as an atom line needs (species x y z), found 3"
     );
     let props = "1\nProperties=species:S:1:pos:R:3:forces:R:3\nC 0 0 0 1 2\n";
-    assert_eq!(
-        error(props),
-        "bad.xyz:3: frame 1: expected 7 fields as the Properties key declares, found 6"
-    );
+    assert_eq!(error(props), "bad.xyz:3: frame 1: expected 7 fields as the Properties key declares, found 6");
     assert_eq!(
         error("1\nProperties=species:S:1:pos:R:3:q:X:1\nC 0 0 0 1\n"),
         "bad.xyz:2:32: frame 1: unknown column type 'X' for 'q' in Properties (expected S, R, I or L)"
@@ -232,10 +181,7 @@ fn errors_name_line_and_column() {
         e,
         "bad.xyz:3: frame 1: atoms on lines 3 and 4 (atoms 1 and 2) overlap: distance 0.2000 Å is below 0.5 Å"
     );
-    let lenient = ReadOptions {
-        min_distance: 0.0,
-        ..ReadOptions::default()
-    };
+    let lenient = ReadOptions { min_distance: 0.0, ..ReadOptions::default() };
     assert!(read("2\n\nC 0 0 0\nC 0 0 0.2\n", "x.xyz", &lenient).unwrap()[0].is_ok());
     assert_eq!(error(""), "bad.xyz: empty file: expected an XYZ atom count");
 }
@@ -262,27 +208,18 @@ Fe 3.1 0.7 5.0 1.5 2.5 3.5 3 T c
     assert_eq!(back.site_properties, original.site_properties);
     for (a, b) in back.sites.iter().zip(&original.sites) {
         assert_eq!(a.occupancy, b.occupancy);
-        assert!(
-            (0..3).all(|k| (a.frac[k] - b.frac[k]).abs() < 1e-8),
-            "{:?} vs {:?}",
-            a.frac,
-            b.frac
-        );
+        assert!((0..3).all(|k| (a.frac[k] - b.frac[k]).abs() < 1e-8), "{:?} vs {:?}", a.frac, b.frac);
     }
 }
 
 #[test]
 fn round_trip_molecule() {
-    let text =
-        "3\nmethanol fragment\nC -0.046 0.663 0.0\nO -0.046 -0.758 1e-7\nH -1.086 0.975 0.0\n";
+    let text = "3\nmethanol fragment\nC -0.046 0.663 0.0\nO -0.046 -0.758 1e-7\nH -1.086 0.975 0.0\n";
     let original = molecule(text);
     let mut out = Vec::new();
     write(&Structure::Molecule(original.clone()), &mut out).unwrap();
     let written = String::from_utf8(out).unwrap();
-    assert!(
-        written.starts_with("3\nProperties=species:S:1:pos:R:3 comment=\"methanol fragment\"\n"),
-        "{written}"
-    );
+    assert!(written.starts_with("3\nProperties=species:S:1:pos:R:3 comment=\"methanol fragment\"\n"), "{written}");
     assert!(!written.contains("Lattice") && !written.contains("pbc"));
     assert_eq!(molecule(&written), original);
 }
@@ -291,15 +228,11 @@ fn round_trip_molecule() {
 fn writer_refuses_disorder_and_keeps_column_names_free() {
     use crate::crystal::{Occupancy, Species};
     let mut c = crystal("1\nLattice=\"3 0 0 0 3 0 0 0 3\"\nSi 0 0 0\n");
-    c.site_properties
-        .insert("species".into(), SiteProperty::real(1, vec![1.0]));
+    c.site_properties.insert("species".into(), SiteProperty::real(1, vec![1.0]));
     let mut out = Vec::new();
     write(&Structure::Crystal(c.clone()), &mut out).unwrap();
     let back = crystal(&String::from_utf8(out).unwrap());
-    assert_eq!(
-        back.site_properties["site_species"],
-        SiteProperty::real(1, vec![1.0])
-    );
+    assert_eq!(back.site_properties["site_species"], SiteProperty::real(1, vec![1.0]));
     let si = Element::from_symbol("Si").unwrap();
     c.sites[0].occupancy = Occupancy::mixed(vec![(Species::new(si), 0.5)]);
     let e = write(&Structure::Crystal(c), &mut Vec::new()).unwrap_err();
@@ -341,38 +274,22 @@ fn malformed_corpus_files_fail_cleanly() {
         };
         // The truncated second frame keeps the first frame and reports the second.
         assert_eq!(errors.len(), 1, "{name}: {errors:?}");
-        let Error::Parse(ParseError { file, line, .. }) = &errors[0] else {
-            panic!("{name}: {}", errors[0])
-        };
+        let Error::Parse(ParseError { file, line, .. }) = &errors[0] else { panic!("{name}: {}", errors[0]) };
         assert!(file.ends_with(&name), "{name}");
-        assert!(
-            line.is_some() || name == "xyz_empty.xyz",
-            "{name}: {}",
-            errors[0]
-        );
+        assert!(line.is_some() || name == "xyz_empty.xyz", "{name}: {}", errors[0]);
     }
     assert_eq!(seen, 13);
 }
 
 #[test]
 fn never_panics_on_truncated_or_damaged_files() {
-    let text =
-        std::fs::read_to_string(corpus("structures/xyz/chemfiles__xyz__extended.xyz")).unwrap();
-    let text: String = text
-        .lines()
-        .take(12)
-        .chain(text.lines().skip(200).take(16))
-        .collect::<Vec<_>>()
-        .join("\n");
+    let text = std::fs::read_to_string(corpus("structures/xyz/chemfiles__xyz__extended.xyz")).unwrap();
+    let text: String = text.lines().take(12).chain(text.lines().skip(200).take(16)).collect::<Vec<_>>().join("\n");
     let opts = ReadOptions::default();
     for (i, c) in text.char_indices() {
         let _ = read(&text[..i], "cut.xyz", &opts);
         for junk in ["\n", " ", "\"", "=", "[", "9"] {
-            let _ = read(
-                &format!("{}{junk}{}", &text[..i], &text[i + c.len_utf8()..]),
-                "damaged.xyz",
-                &opts,
-            );
+            let _ = read(&format!("{}{junk}{}", &text[..i], &text[i + c.len_utf8()..]), "damaged.xyz", &opts);
         }
     }
 }

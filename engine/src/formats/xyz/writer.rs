@@ -29,14 +29,7 @@ pub fn write(structure: &Structure, out: &mut dyn Write) -> io::Result<()> {
                 .collect::<Option<Vec<_>>>()
                 .ok_or_else(|| io::Error::other("XYZ cannot hold partial occupancies"))?;
             let positions = (0..c.num_sites()).map(|i| c.cartesian(i)).collect();
-            (
-                symbols,
-                positions,
-                Some(*c.lattice.matrix()),
-                Some(c.pbc),
-                &c.properties,
-                &c.site_properties,
-            )
+            (symbols, positions, Some(*c.lattice.matrix()), Some(c.pbc), &c.properties, &c.site_properties)
         }
         Structure::Molecule(m) => (
             m.species.iter().map(|s| s.element.symbol()).collect(),
@@ -53,10 +46,7 @@ pub fn write(structure: &Structure, out: &mut dyn Write) -> io::Result<()> {
         .iter()
         .filter(|(_, p)| p.width > 0 && p.values.len() == p.width * n)
         .map(|(name, p)| {
-            let mut name = name.replace(
-                |c: char| c.is_whitespace() || matches!(c, ':' | '=' | '"' | '\''),
-                "_",
-            );
+            let mut name = name.replace(|c: char| c.is_whitespace() || matches!(c, ':' | '=' | '"' | '\''), "_");
             if name.is_empty() || COLUMN_NAMES.contains(&name.as_str()) {
                 name = format!("site_{name}");
             }
@@ -90,22 +80,12 @@ pub fn write(structure: &Structure, out: &mut dyn Write) -> io::Result<()> {
     }
     if let Some(p) = pbc {
         let flag = |b: bool| if b { "T" } else { "F" };
-        header.push(format!(
-            "pbc=\"{} {} {}\"",
-            flag(p[0]),
-            flag(p[1]),
-            flag(p[2])
-        ));
+        header.push(format!("pbc=\"{} {} {}\"", flag(p[0]), flag(p[1]), flag(p[2])));
     }
     text.push_str(&header.join(" "));
     text.push('\n');
     for (i, (symbol, p)) in symbols.iter().zip(&positions).enumerate() {
-        text.push_str(&format!(
-            "{symbol:<3}{:>24}{:>24}{:>24}",
-            real(p[0]),
-            real(p[1]),
-            real(p[2])
-        ));
+        text.push_str(&format!("{symbol:<3}{:>24}{:>24}{:>24}", real(p[0]), real(p[1]), real(p[2])));
         for (_, values, width) in &columns {
             for k in i * width..(i + 1) * width {
                 text.push(' ');
@@ -126,28 +106,18 @@ pub fn write(structure: &Structure, out: &mut dyn Write) -> io::Result<()> {
 /// magnitudes, which ASE and this reader accept).
 fn real(v: f64) -> String {
     let a = v.abs();
-    if a != 0.0 && a.is_finite() && !(1e-5..1e16).contains(&a) {
-        format!("{v:e}")
-    } else {
-        format!("{v:?}")
-    }
+    if a != 0.0 && a.is_finite() && !(1e-5..1e16).contains(&a) { format!("{v:e}") } else { format!("{v:?}") }
 }
 
 /// A string as one atom-line field: whitespace becomes '_', empty becomes '_'.
 fn field(s: &str) -> String {
-    if s.is_empty() {
-        "_".into()
-    } else {
-        s.split_whitespace().collect::<Vec<_>>().join("_")
-    }
+    if s.is_empty() { "_".into() } else { s.split_whitespace().collect::<Vec<_>>().join("_") }
 }
 
 /// A key or string value, quoted (with escapes) when it holds anything but plain characters.
 fn quote_if_needed(s: &str) -> String {
     let plain = !s.is_empty()
-        && s.chars().all(|c| {
-            c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | '+' | '/' | '@' | '#' | '%')
-        });
+        && s.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | '+' | '/' | '@' | '#' | '%'));
     if plain { s.to_string() } else { quote(s) }
 }
 
@@ -177,21 +147,12 @@ fn info_value(value: &Value) -> String {
         Value::Bool(b) => (if *b { "T" } else { "F" }).to_string(),
         Value::Number(n) => n.to_string(),
         Value::String(s) => {
-            let words: Vec<&str> = s
-                .split(|c: char| c.is_whitespace() || c == ',')
-                .filter(|w| !w.is_empty())
-                .collect();
+            let words: Vec<&str> = s.split(|c: char| c.is_whitespace() || c == ',').filter(|w| !w.is_empty()).collect();
             let ambiguous = words.is_empty()
-                || words
-                    .iter()
-                    .all(|w| w.parse::<f64>().is_ok() || super::info::boolean(w).is_some())
+                || words.iter().all(|w| w.parse::<f64>().is_ok() || super::info::boolean(w).is_some())
                 || s.starts_with("_JSON ")
                 || s != s.trim();
-            if ambiguous {
-                json()
-            } else {
-                quote_if_needed(s)
-            }
+            if ambiguous { json() } else { quote_if_needed(s) }
         }
         Value::Array(items) if items.len() >= 2 => {
             if items.iter().all(Value::is_number) {
@@ -202,10 +163,8 @@ fn info_value(value: &Value) -> String {
                     return quote(&words.join(" "));
                 }
             } else if items.iter().all(Value::is_boolean) {
-                let words: Vec<&str> = items
-                    .iter()
-                    .map(|v| if v.as_bool() == Some(true) { "T" } else { "F" })
-                    .collect();
+                let words: Vec<&str> =
+                    items.iter().map(|v| if v.as_bool() == Some(true) { "T" } else { "F" }).collect();
                 return quote(&words.join(" "));
             }
             json()
@@ -220,16 +179,7 @@ mod tests {
 
     #[test]
     fn reals_are_exact() {
-        for v in [
-            0.0,
-            -0.0,
-            1.5,
-            0.1,
-            1.0 / 3.0,
-            1e-7,
-            -2.5e20,
-            12345.678901234567,
-        ] {
+        for v in [0.0, -0.0, 1.5, 0.1, 1.0 / 3.0, 1e-7, -2.5e20, 12345.678901234567] {
             let back: f64 = real(v).parse().unwrap();
             assert_eq!(back.to_bits(), v.to_bits(), "{v} -> {}", real(v));
         }

@@ -24,18 +24,14 @@ pub struct Grouping {
 /// Prepares every crystal (in parallel) and groups them; see [`group_reduced`].
 pub fn group_structures(crystals: &[Crystal], options: &MatcherOptions) -> Grouping {
     let matcher = StructureMatcher::new(*options);
-    let reduced: Vec<Result<ReducedStructure, SymmetryError>> =
-        crystals.par_iter().map(|c| matcher.reduce(c)).collect();
+    let reduced: Vec<Result<ReducedStructure, SymmetryError>> = crystals.par_iter().map(|c| matcher.reduce(c)).collect();
     group_reduced(reduced, options)
 }
 
 /// Groups prepared structures. Buckets by [`super::InvariantKey`]; inside a bucket compares
 /// pairs (skipping pairs already connected) and returns the connected components. The
 /// partition depends only on the structures, never on their order.
-pub fn group_reduced(
-    reduced: Vec<Result<ReducedStructure, SymmetryError>>,
-    options: &MatcherOptions,
-) -> Grouping {
+pub fn group_reduced(reduced: Vec<Result<ReducedStructure, SymmetryError>>, options: &MatcherOptions) -> Grouping {
     let matcher = StructureMatcher::new(*options);
     let mut failures = Vec::new();
     let mut ok: Vec<Option<ReducedStructure>> = Vec::with_capacity(reduced.len());
@@ -51,10 +47,7 @@ pub fn group_reduced(
     let mut buckets: BTreeMap<super::InvariantKey, Vec<usize>> = BTreeMap::new();
     for (i, s) in ok.iter().enumerate() {
         if let Some(s) = s {
-            buckets
-                .entry(s.key(options.comparison))
-                .or_default()
-                .push(i);
+            buckets.entry(s.key(options.comparison)).or_default().push(i);
         }
     }
     let n_buckets = buckets.len();
@@ -70,12 +63,7 @@ pub fn group_reduced(
         pairs += p;
     }
     groups.sort_by_key(|g| g[0]);
-    Grouping {
-        groups,
-        failures,
-        pairs_compared: pairs,
-        buckets: n_buckets,
-    }
+    Grouping { groups, failures, pairs_compared: pairs, buckets: n_buckets }
 }
 
 /// Largest volume-per-site ratio two unscaled structures can have and still match: each
@@ -85,11 +73,7 @@ fn volume_window(options: &MatcherOptions) -> f64 {
 }
 
 /// Connected components of the match graph on one bucket (members sorted ascending).
-fn components(
-    members: &[usize],
-    all: &[Option<ReducedStructure>],
-    matcher: &StructureMatcher,
-) -> (Vec<Vec<usize>>, usize) {
+fn components(members: &[usize], all: &[Option<ReducedStructure>], matcher: &StructureMatcher) -> (Vec<Vec<usize>>, usize) {
     let m = members.len();
     let mut parent: Vec<usize> = (0..m).collect();
     fn find(parent: &mut [usize], mut x: usize) -> usize {
@@ -107,9 +91,7 @@ fn components(
             if ra == rb {
                 continue;
             }
-            let (Some(sa), Some(sb)) = (&all[members[a]], &all[members[b]]) else {
-                continue;
-            };
+            let (Some(sa), Some(sb)) = (&all[members[a]], &all[members[b]]) else { continue };
             if !matcher.options.scale {
                 let r = sa.volume_per_site() / sb.volume_per_site();
                 if r > window || r < 1.0 / window {

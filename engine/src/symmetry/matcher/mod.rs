@@ -56,9 +56,7 @@ impl FromStr for Comparison {
             "species" => Ok(Comparison::Species),
             "element" | "elements" => Ok(Comparison::Element),
             "anonymous" => Ok(Comparison::Anonymous),
-            other => Err(format!(
-                "unknown comparison '{other}' (expected species, element or anonymous)"
-            )),
+            other => Err(format!("unknown comparison '{other}' (expected species, element or anonymous)")),
         }
     }
 }
@@ -95,11 +93,7 @@ impl Default for MatcherOptions {
             primitive_cell: true,
             scale: true,
             comparison: Comparison::Species,
-            symmetry: SymmetryOptions {
-                backend: Backend::Moyo,
-                symprec: 0.1,
-                angle_tolerance: None,
-            },
+            symmetry: SymmetryOptions { backend: Backend::Moyo, symprec: 0.1, angle_tolerance: None },
         }
     }
 }
@@ -150,28 +144,19 @@ impl StructureMatcher {
         }
         kind_maps(a, b, c).into_iter().any(|map| {
             let back = invert(&map);
-            fit::fit_one_way(a, b, &map, &self.options)
-                && fit::fit_one_way(b, a, &back, &self.options)
+            fit::fit_one_way(a, b, &map, &self.options) && fit::fit_one_way(b, a, &back, &self.options)
         })
     }
 }
 
 /// Bijections from the kinds of `a` to those of `b` that keep counts and orbit sizes.
-fn kind_maps(
-    a: &ReducedStructure,
-    b: &ReducedStructure,
-    comparison: Comparison,
-) -> Vec<Vec<usize>> {
+fn kind_maps(a: &ReducedStructure, b: &ReducedStructure, comparison: Comparison) -> Vec<Vec<usize>> {
     let k = a.kinds.len();
     if k != b.kinds.len() {
         return Vec::new();
     }
     if comparison != Comparison::Anonymous {
-        let map: Option<Vec<usize>> = a
-            .kinds
-            .iter()
-            .map(|l| b.kinds.iter().position(|m| m == l))
-            .collect();
+        let map: Option<Vec<usize>> = a.kinds.iter().map(|l| b.kinds.iter().position(|m| m == l)).collect();
         return map.into_iter().collect();
     }
     // Anonymous: permutations restricted to kinds with the same count and orbit sizes.

@@ -53,11 +53,7 @@ impl ReducedStructure {
     pub fn key(&self, comparison: Comparison) -> InvariantKey {
         let mut rows: Vec<(String, usize, Vec<usize>)> = (0..self.kinds.len())
             .map(|k| {
-                let label = if comparison == Comparison::Anonymous {
-                    String::new()
-                } else {
-                    self.kinds[k].clone()
-                };
+                let label = if comparison == Comparison::Anonymous { String::new() } else { self.kinds[k].clone() };
                 (label, self.counts[k], self.wyckoff[k].clone())
             })
             .collect();
@@ -97,10 +93,7 @@ fn canonical_label(occ: &Occupancy) -> String {
 
 /// Prepares one structure: primitive cell at the matcher's symmetry tolerance (when
 /// `primitive_cell`), Niggli reduction, kinds, invariants.
-pub fn reduce(
-    crystal: &Crystal,
-    options: &MatcherOptions,
-) -> Result<ReducedStructure, SymmetryError> {
+pub fn reduce(crystal: &Crystal, options: &MatcherOptions) -> Result<ReducedStructure, SymmetryError> {
     let mut c = crystal.clone();
     for site in &mut c.sites {
         site.occupancy = comparable(&site.occupancy, options.comparison);
@@ -117,17 +110,10 @@ pub fn reduce(
             for rep in 0..n_in {
                 if dataset.orbits[rep] == rep {
                     let size = (0..n_in).filter(|&i| dataset.orbits[i] == rep).count();
-                    sizes.push((
-                        cell.types[rep],
-                        ((size as f64 / per_cell).round() as usize).max(1),
-                    ));
+                    sizes.push((cell.types[rep], ((size as f64 / per_cell).round() as usize).max(1)));
                 }
             }
-            let prim = if options.primitive_cell {
-                prim
-            } else {
-                c.clone()
-            };
+            let prim = if options.primitive_cell { prim } else { c.clone() };
             (prim, Some(dataset.number), sizes)
         }
         // The search failed at this tolerance: compare the cell as given, without symmetry.

@@ -1,9 +1,7 @@
 use super::*;
 use crate::chem::Element;
 use crate::crystal::Lattice;
-use crate::symmetry::setting::{
-    permuted, rebased, rotated, rotation_from_quaternion, supercell, translated,
-};
+use crate::symmetry::setting::{permuted, rebased, rotated, rotation_from_quaternion, supercell, translated};
 
 fn el(s: &str) -> Element {
     Element::from_symbol(s).unwrap()
@@ -14,13 +12,7 @@ fn perovskite(a: &str, b: &str, x: &str, lat: f64) -> Crystal {
     Crystal::from_elements(
         lattice,
         &[el(a), el(b), el(x), el(x), el(x)],
-        &[
-            [0.0, 0.0, 0.0],
-            [0.5, 0.5, 0.5],
-            [0.5, 0.5, 0.0],
-            [0.5, 0.0, 0.5],
-            [0.0, 0.5, 0.5],
-        ],
+        &[[0.0, 0.0, 0.0], [0.5, 0.5, 0.5], [0.5, 0.5, 0.0], [0.5, 0.0, 0.5], [0.0, 0.5, 0.5]],
     )
 }
 
@@ -31,14 +23,7 @@ fn rutile() -> Crystal {
     Crystal::from_elements(
         lattice,
         &[el("Ti"), el("Ti"), el("O"), el("O"), el("O"), el("O")],
-        &[
-            [0.0, 0.0, 0.0],
-            [0.5, 0.5, 0.5],
-            [x, x, 0.0],
-            [1.0 - x, 1.0 - x, 0.0],
-            [0.5 + x, 0.5 - x, 0.5],
-            [0.5 - x, 0.5 + x, 0.5],
-        ],
+        &[[0.0, 0.0, 0.0], [0.5, 0.5, 0.5], [x, x, 0.0], [1.0 - x, 1.0 - x, 0.0], [0.5 + x, 0.5 - x, 0.5], [0.5 - x, 0.5 + x, 0.5]],
     )
 }
 
@@ -51,11 +36,7 @@ fn copies(c: &Crystal) -> Vec<Crystal> {
         translated(c, [0.13, -0.27, 0.61]),
         supercell(c, [2, 1, 1]).unwrap(),
         permuted(c, &order).unwrap(),
-        rebased(
-            &translated(c, [0.4, 0.1, 0.0]),
-            [[1, 1, 0], [0, 1, 0], [-2, 0, 1]],
-        )
-        .unwrap(),
+        rebased(&translated(c, [0.4, 0.1, 0.0]), [[1, 1, 0], [0, 1, 0], [-2, 0, 1]]).unwrap(),
     ]
 }
 
@@ -77,34 +58,16 @@ fn different_species_or_structures_do_not_match() {
     let bto = perovskite("Ba", "Ti", "O", 4.0);
     assert!(!m.fit(&sto, &bto).unwrap());
     assert!(!m.fit(&sto, &rutile()).unwrap());
-    let anonymous = StructureMatcher::new(MatcherOptions {
-        comparison: Comparison::Anonymous,
-        ..Default::default()
-    });
+    let anonymous = StructureMatcher::new(MatcherOptions { comparison: Comparison::Anonymous, ..Default::default() });
     assert!(anonymous.fit(&sto, &bto).unwrap());
     // Swapping the A and B cations is the same prototype.
-    assert!(
-        anonymous
-            .fit(&sto, &perovskite("Ti", "Sr", "O", 3.905))
-            .unwrap()
-    );
+    assert!(anonymous.fit(&sto, &perovskite("Ti", "Sr", "O", 3.905)).unwrap());
     // Scaling: a 10% larger cell matches by default, not without volume scaling.
     let big = perovskite("Sr", "Ti", "O", 3.905 * 1.1);
     assert!(m.fit(&sto, &big).unwrap());
-    let unscaled = StructureMatcher::new(MatcherOptions {
-        scale: false,
-        ..Default::default()
-    });
-    assert!(
-        unscaled
-            .fit(&sto, &perovskite("Sr", "Ti", "O", 3.91))
-            .unwrap()
-    );
-    assert!(
-        !unscaled
-            .fit(&sto, &perovskite("Sr", "Ti", "O", 3.905 * 1.5))
-            .unwrap()
-    );
+    let unscaled = StructureMatcher::new(MatcherOptions { scale: false, ..Default::default() });
+    assert!(unscaled.fit(&sto, &perovskite("Sr", "Ti", "O", 3.91)).unwrap());
+    assert!(!unscaled.fit(&sto, &perovskite("Sr", "Ti", "O", 3.905 * 1.5)).unwrap());
 }
 
 #[test]
@@ -117,10 +80,7 @@ fn site_tolerance_is_respected() {
     let sto = perovskite("Sr", "Ti", "O", 3.905);
     let mut shifted = sto.clone();
     shifted.sites[1].frac[2] += 0.005; // 0.02 Å: a different space group (P4mm) at 1e-3 Å
-    assert!(
-        !m.fit(&sto, &shifted).unwrap(),
-        "different space groups never match"
-    );
+    assert!(!m.fit(&sto, &shifted).unwrap(), "different space groups never match");
     let loose = StructureMatcher::new(MatcherOptions::default()); // symprec 0.1 Å: both Pm-3m
     assert!(loose.fit(&sto, &shifted).unwrap());
     let ra = loose.reduce(&rutile()).unwrap();
@@ -136,22 +96,14 @@ fn grouping_is_symmetric_and_order_independent() {
     let options = MatcherOptions::default();
     let g = group_structures(&all, &options);
     assert!(g.failures.is_empty());
-    let expected: Vec<Vec<usize>> =
-        vec![vec![0, 3, 4, 5, 6, 7], vec![1, 8, 9, 10, 11, 12], vec![2]];
+    let expected: Vec<Vec<usize>> = vec![vec![0, 3, 4, 5, 6, 7], vec![1, 8, 9, 10, 11, 12], vec![2]];
     assert_eq!(g.groups, expected);
     // Reverse and rotate the order: the same partition of the same structures.
     let order: Vec<usize> = (0..all.len()).map(|i| (i * 5 + 3) % all.len()).collect();
     let shuffled: Vec<Crystal> = order.iter().map(|&i| all[i].clone()).collect();
     let h = group_structures(&shuffled, &options);
-    let mut mapped: Vec<Vec<usize>> = h
-        .groups
-        .iter()
-        .map(|g| {
-            let mut v: Vec<usize> = g.iter().map(|&i| order[i]).collect();
-            v.sort();
-            v
-        })
-        .collect();
+    let mut mapped: Vec<Vec<usize>> =
+        h.groups.iter().map(|g| { let mut v: Vec<usize> = g.iter().map(|&i| order[i]).collect(); v.sort(); v }).collect();
     mapped.sort();
     assert_eq!(mapped, expected);
 }
@@ -161,22 +113,14 @@ fn bad_input_is_an_error_not_a_panic() {
     let m = StructureMatcher::default();
     let mut c = perovskite("Sr", "Ti", "O", 3.905);
     c.sites[3].frac = [0.5, 0.5, 0.001]; // on top of the O at (½, ½, 0)
-    assert!(
-        m.reduce(&c).is_err(),
-        "overlapping atoms of one species at symprec 0.1"
-    );
+    assert!(m.reduce(&c).is_err(), "overlapping atoms of one species at symprec 0.1");
     let mut nan = perovskite("Sr", "Ti", "O", 3.905);
     nan.sites[0].frac[0] = f64::NAN;
     assert!(m.reduce(&nan).is_err());
-    let bad = StructureMatcher::new(MatcherOptions {
-        stol: f64::NAN,
-        ..Default::default()
-    });
+    let bad = StructureMatcher::new(MatcherOptions { stol: f64::NAN, ..Default::default() });
     assert!(bad.reduce(&perovskite("Sr", "Ti", "O", 3.9)).is_err());
-    let g = group_structures(
-        &[nan, perovskite("Sr", "Ti", "O", 3.9)],
-        &MatcherOptions::default(),
-    );
+    let g = group_structures(&[nan, perovskite("Sr", "Ti", "O", 3.9)], &MatcherOptions::default());
     assert_eq!(g.failures.len(), 1);
     assert_eq!(g.groups, vec![vec![1]]);
 }
+

@@ -54,10 +54,6 @@ impl Frames for LatticeFrames {
             f3 = scale(f3, -1.0);
         }
         let frame = [f1, f2, f3];
-        Some(if dot(f3, cross(f1, f2)) < 0.0 {
-            frame.map(|f| scale(f, -1.0))
-        } else {
-            frame
-        })
+        Some(if dot(f3, cross(f1, f2)) < 0.0 { frame.map(|f| scale(f, -1.0)) } else { frame })
     }
 }

@@ -2,9 +2,7 @@
 //! attention weight p_ijn, the second to the image maximising attention weight × (1 − |cos|)
 //! in log space, then Gram–Schmidt and a right-handed third axis.
 
-use super::{
-    Frame, FrameMethod, FrameQuery, Frames, SELF_D2, any_perpendicular, gram_schmidt, inside,
-};
+use super::{Frame, FrameMethod, FrameQuery, Frames, SELF_D2, any_perpendicular, gram_schmidt, inside};
 use crate::linalg::{Rng, V3, dot, scale};
 
 /// Images with |cos θ| ≥ this to the first axis cannot define the second (doc §4.1).
@@ -34,29 +32,17 @@ pub struct MaxFrames {
 
 impl MaxFrames {
     pub fn dynamic(noise: f32, seed: u64) -> Self {
-        MaxFrames {
-            noise: noise.max(0.0),
-            seed,
-            static_weights: false,
-        }
+        MaxFrames { noise: noise.max(0.0), seed, static_weights: false }
     }
 
     pub fn static_weights() -> Self {
-        MaxFrames {
-            noise: 0.0,
-            seed: 0,
-            static_weights: true,
-        }
+        MaxFrames { noise: 0.0, seed: 0, static_weights: true }
     }
 }
 
 impl Frames for MaxFrames {
     fn method(&self) -> FrameMethod {
-        if self.static_weights {
-            FrameMethod::MaxStatic
-        } else {
-            FrameMethod::Max
-        }
+        if self.static_weights { FrameMethod::MaxStatic } else { FrameMethod::Max }
     }
 
     fn per_head(&self) -> bool {
@@ -127,9 +113,7 @@ impl Frames for MaxFrames {
             // The winner has a(d² − d²min) ≥ log(1e-5): the near list suffices when it holds
             // every image up to that distance.
             let list = match q.near {
-                Some(near) if exact && d2min - MIN_SIN_TERM.ln() / -q.a <= near[j].cut2 => {
-                    Some(&near[j].images)
-                }
+                Some(near) if exact && d2min - MIN_SIN_TERM.ln() / -q.a <= near[j].cut2 => Some(&near[j].images),
                 _ => None,
             };
             // Value of the edge's nearest valid image: nothing below it can win.
@@ -144,10 +128,7 @@ impl Frames for MaxFrames {
             };
             match (exact, list) {
                 (false, _) => {}
-                (true, Some(images)) => images
-                    .iter()
-                    .filter(|x| inside(x.2, q.range))
-                    .for_each(|x| raise(x.0, x.1)),
+                (true, Some(images)) => images.iter().filter(|x| inside(x.2, q.range)).for_each(|x| raise(x.0, x.1)),
                 (true, None) => for_images!(q.rel[j], t, q.range, |r, d2| {
                     raise(r, d2);
                 }),
@@ -175,10 +156,7 @@ impl Frames for MaxFrames {
                 }
             };
             match list {
-                Some(images) => images
-                    .iter()
-                    .filter(|x| inside(x.2, q.range))
-                    .for_each(|x| consider(x.0, x.1)),
+                Some(images) => images.iter().filter(|x| inside(x.2, q.range)).for_each(|x| consider(x.0, x.1)),
                 None => for_images!(q.rel[j], t, q.range, |r, d2| {
                     consider(r, d2);
                 }),

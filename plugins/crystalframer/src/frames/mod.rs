@@ -199,12 +199,7 @@ impl Frames for NoFrames {
 /// evaluation order `((r + t1·n1) + t2·n2) + t3·n3` and d² = (x² + y²) + z², so that exact
 /// ties are decided as the reference decides them (doc §3.3, §5).
 #[inline(always)]
-pub fn for_each_image(
-    r: V3,
-    t: &[[f32; 3]; 3],
-    range: [i32; 3],
-    mut f: impl FnMut([i32; 3], V3, f32),
-) {
+pub fn for_each_image(r: V3, t: &[[f32; 3]; 3], range: [i32; 3], mut f: impl FnMut([i32; 3], V3, f32)) {
     for n1 in -range[0]..=range[0] {
         let f1 = n1 as f32;
         for n2 in -range[1]..=range[1] {
@@ -223,9 +218,7 @@ pub fn for_each_image(
 /// A unit vector perpendicular to `f` (for degenerate inputs only): the Cartesian axis least
 /// aligned with it, orthogonalised.
 fn any_perpendicular(f: V3) -> V3 {
-    let axis = (0..3)
-        .min_by(|&a, &b| f[a].abs().total_cmp(&f[b].abs()))
-        .unwrap_or(0);
+    let axis = (0..3).min_by(|&a, &b| f[a].abs().total_cmp(&f[b].abs())).unwrap_or(0);
     let mut e = [0.0; 3];
     e[axis] = 1.0;
     let d = crate::linalg::dot(e, f);

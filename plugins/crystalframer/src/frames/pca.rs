@@ -37,10 +37,7 @@ struct Moments {
 
 impl Moments {
     fn of(support: &dyn Support) -> Moments {
-        let mut m = Moments {
-            m2: [[0.0; 3]; 3],
-            m3: [[[0.0; 3]; 3]; 3],
-        };
+        let mut m = Moments { m2: [[0.0; 3]; 3], m3: [[[0.0; 3]; 3]; 3] };
         support.visit(&mut |w, r| m.add(w, r));
         m
     }
@@ -98,9 +95,7 @@ fn signed_axis(e: [f64; 3], moments: &Moments, support: &dyn Support, scale: f64
         support.visit(&mut |w, r| {
             let proj = dot64(r, e);
             let score = w * proj.abs();
-            if proj.abs() > 1e-9 * scale.sqrt()
-                && best.is_none_or(|(s, _)| score > s * (1.0 + 1e-9))
-            {
+            if proj.abs() > 1e-9 * scale.sqrt() && best.is_none_or(|(s, _)| score > s * (1.0 + 1e-9)) {
                 best = Some((score, proj.signum()));
             }
         });
@@ -123,10 +118,9 @@ fn principal_frame(support: &dyn Support) -> Option<Frame> {
     let (vals, vecs) = ([desc[2], desc[1], desc[0]], [vecs[2], vecs[1], vecs[0]]);
     let same = |a: f64, b: f64| (a - b).abs() <= DEGENERATE * scale;
     let (f1, f2) = match (same(vals[0], vals[1]), same(vals[1], vals[2])) {
-        (false, false) => (
-            signed_axis(vecs[0], &moments, support, scale),
-            signed_axis(vecs[1], &moments, support, scale),
-        ),
+        (false, false) => {
+            (signed_axis(vecs[0], &moments, support, scale), signed_axis(vecs[1], &moments, support, scale))
+        }
         (false, true) => {
             let f1 = signed_axis(vecs[0], &moments, support, scale);
             (f1, heaviest_direction(support, &[f1], tiny)?)
@@ -179,10 +173,7 @@ impl Support for AttentionNeighbourhood<'_> {
             let scale = (p / sumw) as f64;
             q.geom.for_each_image_within(q.rel[j], rho2, |r, d2| {
                 if d2 > SELF_D2 {
-                    f(
-                        scale * ((q.a * (d2 - d2min)) as f64).exp(),
-                        r.map(|x| x as f64),
-                    );
+                    f(scale * ((q.a * (d2 - d2min)) as f64).exp(), r.map(|x| x as f64));
                 }
             });
         }
@@ -208,23 +199,16 @@ impl Frames for WeightedPcaFrames {
         let mut edges: Vec<(f32, f32, f32, f32)> = Vec::with_capacity(q.rel.len());
         for &r in q.rel {
             let mut d2box = f32::INFINITY;
-            for_each_image(r, &q.geom.lattice, q.range, |_, _, d2| {
-                d2box = d2box.min(d2)
-            });
+            for_each_image(r, &q.geom.lattice, q.range, |_, _, d2| d2box = d2box.min(d2));
             let rho2 = d2box + LOG_SKIP / -q.a;
             let mut d2min = f32::INFINITY;
-            q.geom
-                .for_each_image_within(r, rho2, |_, d2| d2min = d2min.min(d2));
+            q.geom.for_each_image_within(r, rho2, |_, d2| d2min = d2min.min(d2));
             let mut sumw = 0f32;
-            q.geom
-                .for_each_image_within(r, rho2, |_, d2| sumw += (q.a * (d2 - d2min)).exp());
+            q.geom.for_each_image_within(r, rho2, |_, d2| sumw += (q.a * (d2 - d2min)).exp());
             edges.push((d2min, rho2, sumw, 0.0));
         }
-        let logits: Vec<f32> = edges
-            .iter()
-            .zip(q.scores)
-            .map(|(&(d2min, _, sumw, _), s)| s + sumw.ln() + q.a * d2min)
-            .collect();
+        let logits: Vec<f32> =
+            edges.iter().zip(q.scores).map(|(&(d2min, _, sumw, _), s)| s + sumw.ln() + q.a * d2min).collect();
         let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
         let total: f32 = logits.iter().map(|l| (l - max).exp()).sum();
         for (e, l) in edges.iter_mut().zip(&logits) {
@@ -282,9 +266,7 @@ impl Frames for PcaFrames {
             let r = to64(r);
             [r[0] - mean[0], r[1] - mean[1], r[2] - mean[2]]
         });
-        let support = CellDisplacements {
-            centred: centred.collect(),
-        };
+        let support = CellDisplacements { centred: centred.collect() };
         principal_frame(&support).or_else(|| LatticeFrames.frame(q))
     }
 }
@@ -315,28 +297,17 @@ mod tests {
         for k in 0..3 {
             let expected = rotate(fa[k].map(|x| x as f64));
             for d in 0..3 {
-                assert!(
-                    (fb[k][d] as f64 - expected[d]).abs() < 1e-6,
-                    "axis {k}: {:?} vs {expected:?}",
-                    fb[k]
-                );
+                assert!((fb[k][d] as f64 - expected[d]).abs() < 1e-6, "axis {k}: {:?} vs {expected:?}", fb[k]);
             }
         }
-        let det = dot64(
-            fa[2].map(|x| x as f64),
-            cross64(fa[0].map(|x| x as f64), fa[1].map(|x| x as f64)),
-        );
+        let det = dot64(fa[2].map(|x| x as f64), cross64(fa[0].map(|x| x as f64), fa[1].map(|x| x as f64)));
         assert!((det - 1.0).abs() < 1e-6);
     }
 
     #[test]
     fn frames_are_equivariant_and_right_handed() {
         // Distinct eigenvalues, skewed along every axis.
-        assert_rotates(&Points(vec![
-            (1.0, [2.0, 0.1, 0.0]),
-            (0.5, [-1.0, 1.0, 0.3]),
-            (0.7, [0.2, -0.4, 1.1]),
-        ]));
+        assert_rotates(&Points(vec![(1.0, [2.0, 0.1, 0.0]), (0.5, [-1.0, 1.0, 0.3]), (0.7, [0.2, -0.4, 1.1])]));
         // A degenerate plane: four equal neighbours in xy plus one on +z.
         assert_rotates(&Points(vec![
             (1.0, [1.0, 0.0, 0.0]),

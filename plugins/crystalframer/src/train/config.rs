@@ -133,9 +133,7 @@ fn default_split_field() -> String {
 }
 
 /// `"a"` or `["a", "b"]`.
-fn one_or_many<'de, D: serde::Deserializer<'de>>(
-    d: D,
-) -> std::result::Result<Vec<PathBuf>, D::Error> {
+fn one_or_many<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Vec<PathBuf>, D::Error> {
     #[derive(Deserialize)]
     #[serde(untagged)]
     enum OneOrMany {
@@ -154,10 +152,7 @@ fn default_max_atoms() -> usize {
 
 impl TrainConfig {
     pub fn from_file(path: &Path) -> Result<TrainConfig> {
-        let text = std::fs::read_to_string(path).map_err(|e| Error::Io {
-            path: path.display().to_string(),
-            source: e,
-        })?;
+        let text = std::fs::read_to_string(path).map_err(|e| Error::Io { path: path.display().to_string(), source: e })?;
         TrainConfig::from_toml_str(&text).map_err(|e| match e {
             Error::Config { message, .. } => Error::config(path.display(), message),
             other => other,
@@ -165,8 +160,7 @@ impl TrainConfig {
     }
 
     pub fn from_toml_str(text: &str) -> Result<TrainConfig> {
-        let c: TrainConfig = toml::from_str(text)
-            .map_err(|e| Error::config("training configuration", e.to_string()))?;
+        let c: TrainConfig = toml::from_str(text).map_err(|e| Error::config("training configuration", e.to_string()))?;
         c.check()?;
         Ok(c)
     }
@@ -180,11 +174,7 @@ impl TrainConfig {
             return bad("[data] targets is empty".into());
         }
         if self.data.units.len() != self.data.targets.len() {
-            return bad(format!(
-                "[data] has {} targets but {} units",
-                self.data.targets.len(),
-                self.data.units.len()
-            ));
+            return bad(format!("[data] has {} targets but {} units", self.data.targets.len(), self.data.units.len()));
         }
         let o = &self.optim;
         if o.epochs == 0 || o.batch_size == 0 {
@@ -193,19 +183,11 @@ impl TrainConfig {
         if !(o.lr > 0.0 && o.lr.is_finite()) || !(o.lr_decay_steps > 0.0) {
             return bad("[optim] lr and lr_decay_steps must be positive".into());
         }
-        if o.betas.iter().any(|b| !(0.0..1.0).contains(b))
-            || o.weight_decay < 0.0
-            || o.clip_norm < 0.0
-        {
-            return bad(
-                "[optim] betas must lie in [0, 1), weight_decay and clip_norm must be ≥ 0".into(),
-            );
+        if o.betas.iter().any(|b| !(0.0..1.0).contains(b)) || o.weight_decay < 0.0 || o.clip_norm < 0.0 {
+            return bad("[optim] betas must lie in [0, 1), weight_decay and clip_norm must be ≥ 0".into());
         }
         if o.swa_epochs > o.epochs {
-            return bad(format!(
-                "[optim] swa_epochs = {} exceeds epochs = {}",
-                o.swa_epochs, o.epochs
-            ));
+            return bad(format!("[optim] swa_epochs = {} exceeds epochs = {}", o.swa_epochs, o.epochs));
         }
         if self.model.contains_key("targets") {
             return bad("[model] targets: set the targets in [data]".into());
@@ -217,32 +199,22 @@ impl TrainConfig {
     /// targets of `[data]`; `embedding_dim` follows `model_dim` unless given.
     pub fn model_config(&self) -> Result<Config> {
         let mut base: serde_json::Map<String, serde_json::Value> =
-            serde_json::from_str(DEFAULT_MODEL)
-                .map_err(|e| Error::Unsupported(format!("built-in default model: {e}")))?;
-        let overrides = serde_json::to_value(&self.model)
-            .map_err(|e| Error::config("[model]", e.to_string()))?;
+            serde_json::from_str(DEFAULT_MODEL).map_err(|e| Error::Unsupported(format!("built-in default model: {e}")))?;
+        let overrides = serde_json::to_value(&self.model).map_err(|e| Error::config("[model]", e.to_string()))?;
         if let serde_json::Value::Object(m) = overrides {
             if let (Some(d), false) = (m.get("model_dim"), m.contains_key("embedding_dim")) {
-                base.insert(
-                    "embedding_dim".into(),
-                    serde_json::Value::Array(vec![d.clone()]),
-                );
+                base.insert("embedding_dim".into(), serde_json::Value::Array(vec![d.clone()]));
             }
             base.extend(m);
         }
         base.insert("targets".into(), serde_json::json!(self.data.targets));
         let cfg = Config::from_json_str(&serde_json::Value::Object(base).to_string())
             .map_err(|e| Error::config("[model]", e.to_string()))?;
-        cfg.validate()
-            .map_err(|e| Error::config("[model]", e.to_string()))?;
+        cfg.validate().map_err(|e| Error::config("[model]", e.to_string()))?;
         // The reference configuration format ignores unknown keys; a training file must not.
-        let known =
-            serde_json::to_value(&cfg).map_err(|e| Error::config("[model]", e.to_string()))?;
+        let known = serde_json::to_value(&cfg).map_err(|e| Error::config("[model]", e.to_string()))?;
         if let Some(unknown) = self.model.keys().find(|k| known.get(k.as_str()).is_none()) {
-            return Err(Error::config(
-                "[model]",
-                format!("unknown hyper-parameter '{unknown}'"),
-            ));
+            return Err(Error::config("[model]", format!("unknown hyper-parameter '{unknown}'")));
         }
         Ok(cfg)
     }
@@ -280,15 +252,7 @@ swa_epochs = 1
     fn reads_overrides_onto_the_reference_default() {
         let c = TrainConfig::from_toml_str(MINIMAL).unwrap();
         let m = c.model_config().unwrap();
-        assert_eq!(
-            (
-                m.num_layers,
-                m.model_dim,
-                m.head_num,
-                m.embedding_dim.clone()
-            ),
-            (2, 32, 2, vec![32])
-        );
+        assert_eq!((m.num_layers, m.model_dim, m.head_num, m.embedding_dim.clone()), (2, 32, 2, vec![32]));
         assert_eq!(m.targets, ["e_form"]);
         assert_eq!(m.frame_method, "no");
         assert_eq!(m.value_pe_dist_real, 64);
@@ -297,21 +261,13 @@ swa_epochs = 1
 
     #[test]
     fn rejects_bad_settings_by_name() {
-        let e = TrainConfig::from_toml_str(
-            &MINIMAL.replace("frame_method = \"no\"", "frame_method = \"magic\""),
-        )
-        .unwrap_err();
+        let e = TrainConfig::from_toml_str(&MINIMAL.replace("frame_method = \"no\"", "frame_method = \"magic\"")).unwrap_err();
         assert!(e.to_string().contains("magic"), "{e}");
-        let e = TrainConfig::from_toml_str(&MINIMAL.replace("units = [\"eV/cell\"]", "units = []"))
-            .unwrap_err();
+        let e = TrainConfig::from_toml_str(&MINIMAL.replace("units = [\"eV/cell\"]", "units = []")).unwrap_err();
         assert!(e.to_string().contains("units"), "{e}");
-        let e = TrainConfig::from_toml_str(
-            &MINIMAL.replace("lr = 5e-4", "lr = 5e-4\nlearning_rate = 1"),
-        )
-        .unwrap_err();
+        let e = TrainConfig::from_toml_str(&MINIMAL.replace("lr = 5e-4", "lr = 5e-4\nlearning_rate = 1")).unwrap_err();
         assert!(e.to_string().contains("learning_rate"), "{e}");
-        let e = TrainConfig::from_toml_str(&MINIMAL.replace("num_layers = 2", "num_layer = 2"))
-            .unwrap_err();
+        let e = TrainConfig::from_toml_str(&MINIMAL.replace("num_layers = 2", "num_layer = 2")).unwrap_err();
         assert!(e.to_string().contains("num_layer"), "{e}");
     }
 }

@@ -73,13 +73,7 @@ pub struct Dataset {
 impl Dataset {
     /// Reads `files` in order, keeping records whose `split_field` is train/val/test and
     /// whose targets are finite numbers, with at most `max_atoms` sites that `model` can take.
-    pub fn read(
-        files: &[PathBuf],
-        targets: &[String],
-        split_field: &str,
-        max_atoms: usize,
-        model: &Config,
-    ) -> Result<Dataset> {
+    pub fn read(files: &[PathBuf], targets: &[String], split_field: &str, max_atoms: usize, model: &Config) -> Result<Dataset> {
         let mut data = Dataset::default();
         let mut seen = HashSet::new();
         for file in files {
@@ -104,12 +98,7 @@ impl Dataset {
             let record_no = n + 1;
             let skipped = &mut self.skipped;
             let mut skip = |id: &str, reason: String| {
-                skipped.push(Skipped {
-                    file: file_name.clone(),
-                    record: record_no,
-                    id: id.to_string(),
-                    reason,
-                })
+                skipped.push(Skipped { file: file_name.clone(), record: record_no, id: id.to_string(), reason })
             };
             let entry = match record {
                 Ok(e) => e,
@@ -127,10 +116,7 @@ impl Dataset {
                 continue;
             };
             let Some(split) = Split::from_name(split) else {
-                skip(
-                    &entry.id,
-                    format!("{split_field} = '{split}' is not train/val/test"),
-                );
+                skip(&entry.id, format!("{split_field} = '{split}' is not train/val/test"));
                 continue;
             };
             let mut values = Vec::with_capacity(targets.len());
@@ -165,16 +151,11 @@ impl Dataset {
             }
             let sites = crystal.sites.len();
             if sites > max_atoms {
-                skip(
-                    &entry.id,
-                    format!("{sites} atoms (more than max_atoms = {max_atoms})"),
-                );
+                skip(&entry.id, format!("{sites} atoms (more than max_atoms = {max_atoms})"));
                 continue;
             }
             let input = CrystalInput::from_crystal(crystal);
-            if let Err(e) =
-                Batch::new(std::slice::from_ref(&input)).and_then(|b| b.check_ranges(model))
-            {
+            if let Err(e) = Batch::new(std::slice::from_ref(&input)).and_then(|b| b.check_ranges(model)) {
                 let message = match e {
                     Error::Crystal { message, .. } => message,
                     other => other.to_string(),
@@ -182,12 +163,7 @@ impl Dataset {
                 skip(&entry.id, message);
                 continue;
             }
-            self.samples.push(Sample {
-                id: entry.id,
-                input,
-                targets: values,
-                split,
-            });
+            self.samples.push(Sample { id: entry.id, input, targets: values, split });
         }
         Ok(())
     }
@@ -205,9 +181,7 @@ impl Dataset {
 
     /// Indices of the samples of one split, in file order.
     pub fn indices(&self, split: Split) -> Vec<usize> {
-        (0..self.samples.len())
-            .filter(|&i| self.samples[i].split == split)
-            .collect()
+        (0..self.samples.len()).filter(|&i| self.samples[i].split == split).collect()
     }
 }
 
@@ -215,16 +189,10 @@ impl Dataset {
 /// normalisation, doc §6) of the given samples.
 pub fn target_stats(samples: &[&Sample], num_targets: usize) -> (Vec<f64>, Vec<f64>) {
     let n = samples.len().max(1) as f64;
-    let mean: Vec<f64> = (0..num_targets)
-        .map(|t| samples.iter().map(|s| s.targets[t] as f64).sum::<f64>() / n)
-        .collect();
+    let mean: Vec<f64> = (0..num_targets).map(|t| samples.iter().map(|s| s.targets[t] as f64).sum::<f64>() / n).collect();
     let std: Vec<f64> = (0..num_targets)
         .map(|t| {
-            let var = samples
-                .iter()
-                .map(|s| (s.targets[t] as f64 - mean[t]).powi(2))
-                .sum::<f64>()
-                / n;
+            let var = samples.iter().map(|s| (s.targets[t] as f64 - mean[t]).powi(2)).sum::<f64>() / n;
             // A constant target would divide by zero; leave it unscaled.
             if var > 0.0 { var.sqrt() } else { 1.0 }
         })
@@ -261,32 +229,18 @@ mod tests {
         .unwrap();
         std::fs::write(
             &b,
-            lines(&[
-                record("mp-1", r#","e":9.0,"s":"train""#),
-                record("mp-4", r#","e":2.0,"s":"val""#),
-                record("mp-5", r#","e":3.0"#),
-            ]),
+            lines(&[record("mp-1", r#","e":9.0,"s":"train""#), record("mp-4", r#","e":2.0,"s":"val""#), record("mp-5", r#","e":3.0"#)]),
         )
         .unwrap();
         let toml = "name = \"t\"\nout_dir = \"r\"\n[data]\nfile = \"a\"\ntargets = [\"e\"]\nunits = [\"eV\"]\n";
-        let model = crate::train::TrainConfig::from_toml_str(toml)
-            .unwrap()
-            .model_config()
-            .unwrap();
+        let model = crate::train::TrainConfig::from_toml_str(toml).unwrap().model_config().unwrap();
         let data = Dataset::read(&[a.clone(), b], &["e".into()], "s", 320, &model).unwrap();
-        let ids: Vec<(&str, f32)> = data
-            .samples
-            .iter()
-            .map(|s| (s.id.as_str(), s.targets[0]))
-            .collect();
+        let ids: Vec<(&str, f32)> = data.samples.iter().map(|s| (s.id.as_str(), s.targets[0])).collect();
         assert_eq!(ids, vec![("mp-1", 1.0), ("mp-4", 2.0)]);
         assert_eq!((data.unlabelled, data.duplicates), (2, 1));
         assert_eq!(data.skipped.len(), 1);
         let s = &data.skipped[0];
-        assert_eq!(
-            (s.file.as_str(), s.record, s.id.as_str()),
-            (a.to_str().unwrap(), 3, "mp-3")
-        );
+        assert_eq!((s.file.as_str(), s.record, s.id.as_str()), (a.to_str().unwrap(), 3, "mp-3"));
         assert!(s.reason.contains("not a number"), "{}", s.reason);
         let _ = std::fs::remove_dir_all(&dir);
     }

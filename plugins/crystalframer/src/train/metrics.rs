@@ -17,38 +17,15 @@ impl Metrics {
     pub fn of(pred: &[f64], truth: &[f64]) -> Metrics {
         let n = pred.len().min(truth.len());
         if n == 0 {
-            return Metrics {
-                n,
-                mae: f64::NAN,
-                rmse: f64::NAN,
-                r2: f64::NAN,
-            };
+            return Metrics { n, mae: f64::NAN, rmse: f64::NAN, r2: f64::NAN };
         }
         let nf = n as f64;
-        let mae = pred
-            .iter()
-            .zip(truth)
-            .map(|(p, t)| (p - t).abs())
-            .sum::<f64>()
-            / nf;
-        let sse = pred
-            .iter()
-            .zip(truth)
-            .map(|(p, t)| (p - t).powi(2))
-            .sum::<f64>();
+        let mae = pred.iter().zip(truth).map(|(p, t)| (p - t).abs()).sum::<f64>() / nf;
+        let sse = pred.iter().zip(truth).map(|(p, t)| (p - t).powi(2)).sum::<f64>();
         let mean = truth.iter().take(n).sum::<f64>() / nf;
-        let sst = truth
-            .iter()
-            .take(n)
-            .map(|t| (t - mean).powi(2))
-            .sum::<f64>();
+        let sst = truth.iter().take(n).map(|t| (t - mean).powi(2)).sum::<f64>();
         let r2 = if sst > 0.0 { 1.0 - sse / sst } else { f64::NAN };
-        Metrics {
-            n,
-            mae,
-            rmse: (sse / nf).sqrt(),
-            r2,
-        }
+        Metrics { n, mae, rmse: (sse / nf).sqrt(), r2 }
     }
 }
 

@@ -15,6 +15,4 @@ pub use data::{Dataset, Sample, Skipped, Split, target_stats};
 pub use init::SeededInit;
 pub use metrics::Metrics;
 pub use optim::AdamW;
-pub use trainer::{
-    CHECKPOINT_DIR, EpochLog, LOG_FILE, MODEL_DIR, Observer, Quiet, StepInfo, Trainer, hardware,
-};
+pub use trainer::{CHECKPOINT_DIR, EpochLog, LOG_FILE, MODEL_DIR, Observer, Quiet, StepInfo, Trainer, hardware};

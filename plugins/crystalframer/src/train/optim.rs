@@ -42,21 +42,10 @@ impl AdamW {
             .map(|(name, var)| {
                 let n = var.elem_count();
                 let decay = !name.ends_with("bias");
-                Param {
-                    name,
-                    var,
-                    m: vec![0.0; n],
-                    v: vec![0.0; n],
-                    decay,
-                }
+                Param { name, var, m: vec![0.0; n], v: vec![0.0; n], decay }
             })
             .collect();
-        AdamW {
-            params,
-            step: 0,
-            betas,
-            weight_decay,
-        }
+        AdamW { params, step: 0, betas, weight_decay }
     }
 
     /// Clips the global gradient norm to `clip_norm` (0 = off) and applies one AdamW step
@@ -76,34 +65,18 @@ impl AdamW {
         }
         let norm = sq.sqrt();
         if !norm.is_finite() {
-            return Err(Error::Unsupported(format!(
-                "gradient norm is {norm} at step {}",
-                self.step + 1
-            )));
+            return Err(Error::Unsupported(format!("gradient norm is {norm} at step {}", self.step + 1)));
         }
         // torch.nn.utils.clip_grad_norm_: scale by clip/(norm + 1e-6) when above.
-        let clip = if clip_norm > 0.0 && norm > clip_norm {
-            clip_norm / (norm + 1e-6)
-        } else {
-            1.0
-        };
+        let clip = if clip_norm > 0.0 && norm > clip_norm { clip_norm / (norm + 1e-6) } else { 1.0 };
         self.step += 1;
         let t = self.step as f64;
         let [b1, b2] = self.betas;
         let (bc1, bc2) = (1.0 - b1.powf(t), 1.0 - b2.powf(t));
         for (p, grad) in self.params.iter_mut().zip(g) {
             let Some(grad) = grad else { continue };
-            let mut w = p
-                .var
-                .as_tensor()
-                .to_dtype(DType::F32)?
-                .flatten_all()?
-                .to_vec1::<f32>()?;
-            let shrink = if p.decay {
-                1.0 - lr * self.weight_decay
-            } else {
-                1.0
-            };
+            let mut w = p.var.as_tensor().to_dtype(DType::F32)?.flatten_all()?.to_vec1::<f32>()?;
+            let shrink = if p.decay { 1.0 - lr * self.weight_decay } else { 1.0 };
             for k in 0..w.len() {
                 let gk = grad[k] as f64 * clip;
                 let m = b1 * p.m[k] as f64 + (1.0 - b1) * gk;
@@ -114,8 +87,7 @@ impl AdamW {
                 w[k] = (w[k] as f64 * shrink - lr / bc1 * m / denom) as f32;
             }
             let shape = p.var.shape().clone();
-            p.var
-                .set(&Tensor::from_vec(w, shape, p.var.device())?.to_dtype(p.var.dtype())?)?;
+            p.var.set(&Tensor::from_vec(w, shape, p.var.device())?.to_dtype(p.var.dtype())?)?;
         }
         Ok(StepStats { grad_norm: norm })
     }
@@ -125,14 +97,8 @@ impl AdamW {
         let mut out = HashMap::new();
         for p in &self.params {
             let shape = p.var.shape().clone();
-            out.insert(
-                format!("m.{}", p.name),
-                Tensor::from_slice(&p.m, shape.clone(), &Device::Cpu)?,
-            );
-            out.insert(
-                format!("v.{}", p.name),
-                Tensor::from_slice(&p.v, shape, &Device::Cpu)?,
-            );
+            out.insert(format!("m.{}", p.name), Tensor::from_slice(&p.m, shape.clone(), &Device::Cpu)?);
+            out.insert(format!("v.{}", p.name), Tensor::from_slice(&p.v, shape, &Device::Cpu)?);
         }
         Ok(out)
     }
@@ -142,16 +108,10 @@ impl AdamW {
         for p in &mut self.params {
             for (prefix, dst) in [("m", &mut p.m), ("v", &mut p.v)] {
                 let key = format!("{prefix}.{}", p.name);
-                let t = state
-                    .get(&key)
-                    .ok_or_else(|| Error::Unsupported(format!("optimizer state lacks '{key}'")))?;
+                let t = state.get(&key).ok_or_else(|| Error::Unsupported(format!("optimizer state lacks '{key}'")))?;
                 let v = t.to_dtype(DType::F32)?.flatten_all()?.to_vec1::<f32>()?;
                 if v.len() != dst.len() {
-                    return Err(Error::Unsupported(format!(
-                        "optimizer state '{key}' has {} values, expected {}",
-                        v.len(),
-                        dst.len()
-                    )));
+                    return Err(Error::Unsupported(format!("optimizer state '{key}' has {} values, expected {}", v.len(), dst.len())));
                 }
                 *dst = v;
             }
@@ -170,16 +130,9 @@ mod tests {
     fn matches_the_adamw_update_with_clipping() {
         let w = Var::from_slice(&[1.0f32, -2.0], 2, &Device::Cpu).unwrap();
         let b = Var::from_slice(&[0.5f32], 1, &Device::Cpu).unwrap();
-        let mut opt = AdamW::new(
-            vec![("w".into(), w.clone()), ("x.bias".into(), b.clone())],
-            [0.9, 0.98],
-            0.1,
-        );
+        let mut opt = AdamW::new(vec![("w".into(), w.clone()), ("x.bias".into(), b.clone())], [0.9, 0.98], 0.1);
         // L = 3·w0 + 4·w1 + 12·b: gradient (3, 4, 12), norm 13 → clipped to 1.
-        let loss = ((w.as_tensor() * Tensor::new(&[3f32, 4.0], &Device::Cpu).unwrap())
-            .unwrap()
-            .sum_all()
-            .unwrap()
+        let loss = ((w.as_tensor() * Tensor::new(&[3f32, 4.0], &Device::Cpu).unwrap()).unwrap().sum_all().unwrap()
             + (b.as_tensor() * 12.0).unwrap().sum_all().unwrap())
         .unwrap();
         let grads = loss.backward().unwrap();
@@ -187,21 +140,14 @@ mod tests {
         assert!((stats.grad_norm - 13.0).abs() < 1e-5);
         // First step: m̂ = g, v̂ = g², update = lr·g/(|g| + ε) = lr·sign(g) (clipping cancels).
         let got = w.as_tensor().to_vec1::<f32>().unwrap();
-        let want = [
-            1.0 * (1.0 - 0.01 * 0.1) - 0.01,
-            -2.0 * (1.0 - 0.01 * 0.1) - 0.01,
-        ];
+        let want = [1.0 * (1.0 - 0.01 * 0.1) - 0.01, -2.0 * (1.0 - 0.01 * 0.1) - 0.01];
         for (g, e) in got.iter().zip(want) {
             assert!((*g as f64 - e).abs() < 1e-6, "{got:?} vs {want:?}");
         }
         // No decay on the bias.
         assert!((b.as_tensor().to_vec1::<f32>().unwrap()[0] as f64 - (0.5 - 0.01)).abs() < 1e-6);
         let saved = opt.state_tensors().unwrap();
-        let mut other = AdamW::new(
-            vec![("w".into(), w.clone()), ("x.bias".into(), b.clone())],
-            [0.9, 0.98],
-            0.1,
-        );
+        let mut other = AdamW::new(vec![("w".into(), w.clone()), ("x.bias".into(), b.clone())], [0.9, 0.98], 0.1);
         other.load_state(&saved, opt.step).unwrap();
         assert_eq!(other.params[0].m, opt.params[0].m);
         assert_eq!(other.step, 1);

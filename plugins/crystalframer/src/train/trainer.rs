@@ -137,28 +137,16 @@ impl Trainer {
             history: Vec::new(),
             wall_s: 0.0,
         };
-        Ok(Trainer {
-            state,
-            model_config,
-            data,
-            train,
-            val,
-            vars,
-            model,
-            opt,
-            swa: HashMap::new(),
-            export_note: None,
-        })
+        Ok(Trainer { state, model_config, data, train, val, vars, model, opt, swa: HashMap::new(), export_note: None })
     }
 
     /// Continues the run whose checkpoint is in `config.out_dir`. The configuration must be
     /// the one the run started with, except `optim.epochs` (which may be raised).
     pub fn resume(config: TrainConfig, data: Dataset) -> Result<Trainer> {
         let dir = config.out_dir.join(CHECKPOINT_DIR);
-        let text = std::fs::read_to_string(dir.join("state.json"))
-            .map_err(|e| io_err(&dir.join("state.json"), e))?;
-        let mut state: RunState = serde_json::from_str(&text)
-            .map_err(|e| Error::config(dir.join("state.json").display(), e.to_string()))?;
+        let text = std::fs::read_to_string(dir.join("state.json")).map_err(|e| io_err(&dir.join("state.json"), e))?;
+        let mut state: RunState =
+            serde_json::from_str(&text).map_err(|e| Error::config(dir.join("state.json").display(), e.to_string()))?;
         let mut saved = state.config.clone();
         saved.optim.epochs = config.optim.epochs;
         saved.optim.swa_epochs = config.optim.swa_epochs;
@@ -169,9 +157,7 @@ impl Trainer {
             ));
         }
         let o = &config.optim;
-        if o.swa_epochs != state.config.optim.swa_epochs
-            && state.epochs_done > o.epochs - o.swa_epochs.min(o.epochs)
-        {
+        if o.swa_epochs != state.config.optim.swa_epochs && state.epochs_done > o.epochs - o.swa_epochs.min(o.epochs) {
             // Inside the window the learning rate is frozen and snapshots are averaged: a window
             // that would have begun before this checkpoint cannot be reproduced from it.
             return Err(Error::config(
@@ -190,20 +176,14 @@ impl Trainer {
         let vars = VarMap::new();
         let params = read_safetensors(&dir.join("params.safetensors"))?;
         {
-            let mut slot = vars
-                .data()
-                .lock()
-                .map_err(|_| Error::Unsupported("variable map poisoned".into()))?;
+            let mut slot = vars.data().lock().map_err(|_| Error::Unsupported("variable map poisoned".into()))?;
             for (name, t) in params {
                 slot.insert(name, Var::from_tensor(&t)?);
             }
         }
         let model = build(&vars, &config, &model_config)?;
         let mut opt = optimizer(&vars, &config);
-        opt.load_state(
-            &read_safetensors(&dir.join("optimizer.safetensors"))?,
-            state.step,
-        )?;
+        opt.load_state(&read_safetensors(&dir.join("optimizer.safetensors"))?, state.step)?;
         let swa_path = dir.join("swa.safetensors");
         let o = &config.optim;
         if state.epochs_done <= o.epochs - o.swa_epochs.min(o.epochs) {
@@ -222,18 +202,7 @@ impl Trainer {
         } else {
             HashMap::new()
         };
-        Ok(Trainer {
-            state,
-            model_config,
-            data,
-            train,
-            val,
-            vars,
-            model,
-            opt,
-            swa,
-            export_note: None,
-        })
+        Ok(Trainer { state, model_config, data, train, val, vars, model, opt, swa, export_note: None })
     }
 
     pub fn config(&self) -> &TrainConfig {
@@ -263,11 +232,7 @@ impl Trainer {
 
     fn trainable(&self) -> Vec<(String, Var)> {
         let mut v: Vec<(String, Var)> = match self.vars.data().lock() {
-            Ok(d) => d
-                .iter()
-                .filter(|(k, _)| !is_frozen(k))
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect(),
+            Ok(d) => d.iter().filter(|(k, _)| !is_frozen(k)).map(|(k, v)| (k.clone(), v.clone())).collect(),
             Err(_) => Vec::new(),
         };
         v.sort_by(|a, b| a.0.cmp(&b.0));
@@ -288,8 +253,7 @@ impl Trainer {
     /// Trains until `optim.epochs` (or `max_steps`) are done or `stop_after` more epochs ran,
     /// writing a checkpoint and the log after every epoch.
     pub fn run(&mut self, observer: &mut dyn Observer, stop_after: Option<usize>) -> Result<()> {
-        std::fs::create_dir_all(&self.state.config.out_dir)
-            .map_err(|e| io_err(&self.state.config.out_dir, e))?;
+        std::fs::create_dir_all(&self.state.config.out_dir).map_err(|e| io_err(&self.state.config.out_dir, e))?;
         let mut ran = 0;
         while self.state.epochs_done < self.state.config.optim.epochs && !self.steps_exhausted() {
             if stop_after.is_some_and(|n| ran >= n) {
@@ -321,17 +285,13 @@ impl Trainer {
         observer.on_epoch_start(epoch, batches.len());
         let in_swa = o.swa_epochs > 0 && epoch >= self.swa_start();
         let targets = cfg.data.targets.len();
-        let (mut loss_sum, mut abs_err, mut seen, mut n_batches) =
-            (0f64, vec![0f64; targets], 0usize, 0usize);
+        let (mut loss_sum, mut abs_err, mut seen, mut n_batches) = (0f64, vec![0f64; targets], 0usize, 0usize);
         let mut lr = 0.0;
         for (b, idx) in batches.iter().enumerate() {
             if self.steps_exhausted() {
                 break;
             }
-            let inputs: Vec<CrystalInput> = idx
-                .iter()
-                .map(|&i| self.data.samples[i].input.clone())
-                .collect();
+            let inputs: Vec<CrystalInput> = idx.iter().map(|&i| self.data.samples[i].input.clone()).collect();
             let batch = Arc::new(Batch::new(&inputs)?);
             if self.state.step == 0 {
                 // The reference sets gauss_scale from the first training batch (doc §3.2).
@@ -413,20 +373,11 @@ impl Trainer {
     /// Writes the calibrated `gauss_scale` of every layer into its variable (so checkpoints
     /// and the exported model carry it).
     fn store_gauss_scales(&self) -> Result<()> {
-        let data = self
-            .vars
-            .data()
-            .lock()
-            .map_err(|_| Error::Unsupported("variable map poisoned".into()))?;
+        let data = self.vars.data().lock().map_err(|_| Error::Unsupported("variable map poisoned".into()))?;
         for (l, layer) in self.model.layers().iter().enumerate() {
             let name = format!("encoder.layers.{l}.self_attn.gauss_scale");
-            let var = data
-                .get(&name)
-                .ok_or_else(|| Error::Unsupported(format!("no variable {name}")))?;
-            var.set(&Tensor::new(
-                &layer.self_attn().gauss_scale(),
-                &Device::Cpu,
-            )?)?;
+            let var = data.get(&name).ok_or_else(|| Error::Unsupported(format!("no variable {name}")))?;
+            var.set(&Tensor::new(&layer.self_attn().gauss_scale(), &Device::Cpu)?)?;
         }
         Ok(())
     }
@@ -448,29 +399,16 @@ impl Trainer {
     /// Metrics per target (target units) of the current weights on some samples.
     pub fn evaluate(&self, idx: &[usize]) -> Result<Vec<Metrics>> {
         let (pred, truth) = self.predict(idx)?;
-        Ok((0..pred.len())
-            .map(|t| Metrics::of(&pred[t], &truth[t]))
-            .collect())
+        Ok((0..pred.len()).map(|t| Metrics::of(&pred[t], &truth[t])).collect())
     }
 
     /// Predictions and true values, per target, in target units.
     fn predict(&self, idx: &[usize]) -> Result<(Vec<Vec<f64>>, Vec<Vec<f64>>)> {
         let t = self.state.config.data.targets.len();
-        let (mut pred, mut truth) = (
-            vec![Vec::with_capacity(idx.len()); t],
-            vec![Vec::with_capacity(idx.len()); t],
-        );
+        let (mut pred, mut truth) = (vec![Vec::with_capacity(idx.len()); t], vec![Vec::with_capacity(idx.len()); t]);
         for chunk in idx.chunks(self.state.config.optim.batch_size.max(1)) {
-            let inputs: Vec<CrystalInput> = chunk
-                .iter()
-                .map(|&i| self.data.samples[i].input.clone())
-                .collect();
-            let y = self
-                .model
-                .forward(&Arc::new(Batch::new(&inputs)?))?
-                .detach()
-                .to_dtype(DType::F64)?
-                .to_vec2::<f64>()?;
+            let inputs: Vec<CrystalInput> = chunk.iter().map(|&i| self.data.samples[i].input.clone()).collect();
+            let y = self.model.forward(&Arc::new(Batch::new(&inputs)?))?.detach().to_dtype(DType::F64)?.to_vec2::<f64>()?;
             for (row, &i) in y.iter().zip(chunk) {
                 for k in 0..t {
                     pred[k].push(row[k] * self.state.std[k] + self.state.mean[k]);
@@ -515,26 +453,16 @@ impl Trainer {
         let _ = std::fs::remove_dir_all(&tmp);
         std::fs::create_dir_all(&tmp).map_err(|e| io_err(&tmp, e))?;
         let params: HashMap<String, Tensor> = {
-            let d = self
-                .vars
-                .data()
-                .lock()
-                .map_err(|_| Error::Unsupported("variable map poisoned".into()))?;
-            d.iter()
-                .map(|(k, v)| (k.clone(), v.as_tensor().clone()))
-                .collect()
+            let d = self.vars.data().lock().map_err(|_| Error::Unsupported("variable map poisoned".into()))?;
+            d.iter().map(|(k, v)| (k.clone(), v.as_tensor().clone())).collect()
         };
         save_safetensors(&params, &tmp.join("params.safetensors"))?;
-        save_safetensors(
-            &self.opt.state_tensors()?,
-            &tmp.join("optimizer.safetensors"),
-        )?;
+        save_safetensors(&self.opt.state_tensors()?, &tmp.join("optimizer.safetensors"))?;
         if !self.swa.is_empty() {
             let swa = self.swa_tensors()?;
             save_safetensors(&swa, &tmp.join("swa.safetensors"))?;
         }
-        let state = serde_json::to_string_pretty(&self.state)
-            .map_err(|e| Error::Unsupported(e.to_string()))?;
+        let state = serde_json::to_string_pretty(&self.state).map_err(|e| Error::Unsupported(e.to_string()))?;
         std::fs::write(tmp.join("state.json"), state).map_err(|e| io_err(&tmp, e))?;
         let _ = std::fs::remove_dir_all(&old);
         if dir.exists() {
@@ -546,17 +474,11 @@ impl Trainer {
     }
 
     fn swa_tensors(&self) -> Result<HashMap<String, Tensor>> {
-        let shapes: HashMap<String, candle_core::Shape> = self
-            .trainable()
-            .into_iter()
-            .map(|(k, v)| (k, v.shape().clone()))
-            .collect();
+        let shapes: HashMap<String, candle_core::Shape> =
+            self.trainable().into_iter().map(|(k, v)| (k, v.shape().clone())).collect();
         let mut out = HashMap::new();
         for (k, v) in &self.swa {
-            let shape = shapes
-                .get(k)
-                .cloned()
-                .unwrap_or_else(|| candle_core::Shape::from(v.len()));
+            let shape = shapes.get(k).cloned().unwrap_or_else(|| candle_core::Shape::from(v.len()));
             out.insert(k.clone(), Tensor::from_slice(v, shape, &Device::Cpu)?);
         }
         Ok(out)
@@ -571,14 +493,8 @@ impl Trainer {
     pub fn export(&mut self, dir: &Path) -> Result<Vec<Metrics>> {
         std::fs::create_dir_all(dir).map_err(|e| io_err(dir, e))?;
         let mut tensors: HashMap<String, Tensor> = {
-            let d = self
-                .vars
-                .data()
-                .lock()
-                .map_err(|_| Error::Unsupported("variable map poisoned".into()))?;
-            d.iter()
-                .map(|(k, v)| Ok((k.clone(), v.as_tensor().copy()?)))
-                .collect::<Result<_>>()?
+            let d = self.vars.data().lock().map_err(|_| Error::Unsupported("variable map poisoned".into()))?;
+            d.iter().map(|(k, v)| Ok((k.clone(), v.as_tensor().copy()?))).collect::<Result<_>>()?
         };
         let val_idx = self.val.clone();
         let current = self.evaluate(&val_idx)?;
@@ -588,12 +504,7 @@ impl Trainer {
             let mut averaged = tensors.clone();
             averaged.extend(self.swa_tensors()?);
             let swa_val = self.with_weights(&averaged, |t| t.evaluate(&val_idx))?;
-            let score = |m: &[Metrics]| {
-                m.iter()
-                    .zip(&self.state.std)
-                    .map(|(m, s)| m.mae / s)
-                    .sum::<f64>()
-            };
+            let score = |m: &[Metrics]| m.iter().zip(&self.state.std).map(|(m, s)| m.mae / s).sum::<f64>();
             // Without validation data (NaN scores) the average is kept.
             if !(score(&current) < score(&swa_val)) {
                 use_swa = true;
@@ -605,60 +516,28 @@ impl Trainer {
                 "exported": if use_swa { "swa" } else { "last_epoch" },
             }));
         }
-        let std = Tensor::new(
-            self.state
-                .std
-                .iter()
-                .map(|&x| x as f32)
-                .collect::<Vec<_>>()
-                .as_slice(),
-            &Device::Cpu,
-        )?;
-        let mean = Tensor::new(
-            self.state
-                .mean
-                .iter()
-                .map(|&x| x as f32)
-                .collect::<Vec<_>>()
-                .as_slice(),
-            &Device::Cpu,
-        )?;
-        let w = tensors
-            .get("mlp.3.weight")
-            .ok_or_else(|| Error::Unsupported("no mlp.3.weight".into()))?;
-        let b = tensors
-            .get("mlp.3.bias")
-            .ok_or_else(|| Error::Unsupported("no mlp.3.bias".into()))?;
+        let std = Tensor::new(self.state.std.iter().map(|&x| x as f32).collect::<Vec<_>>().as_slice(), &Device::Cpu)?;
+        let mean = Tensor::new(self.state.mean.iter().map(|&x| x as f32).collect::<Vec<_>>().as_slice(), &Device::Cpu)?;
+        let w = tensors.get("mlp.3.weight").ok_or_else(|| Error::Unsupported("no mlp.3.weight".into()))?;
+        let b = tensors.get("mlp.3.bias").ok_or_else(|| Error::Unsupported("no mlp.3.bias".into()))?;
         let w = w.broadcast_mul(&std.unsqueeze(1)?)?;
         let b = ((b * &std)? + &mean)?;
         tensors.insert("mlp.3.weight".into(), w);
         tensors.insert("mlp.3.bias".into(), b);
         save_safetensors(&tensors, &dir.join(checkpoint::WEIGHTS_FILE))?;
-        let cfg_json = serde_json::to_string_pretty(&self.model_config)
-            .map_err(|e| Error::Unsupported(e.to_string()))?;
+        let cfg_json = serde_json::to_string_pretty(&self.model_config).map_err(|e| Error::Unsupported(e.to_string()))?;
         std::fs::write(dir.join(checkpoint::CONFIG_FILE), cfg_json).map_err(|e| io_err(dir, e))?;
         let metadata = self.metadata(&val, use_swa);
-        let text = serde_json::to_string_pretty(&metadata)
-            .map_err(|e| Error::Unsupported(e.to_string()))?;
+        let text = serde_json::to_string_pretty(&metadata).map_err(|e| Error::Unsupported(e.to_string()))?;
         std::fs::write(dir.join(checkpoint::METADATA_FILE), text).map_err(|e| io_err(dir, e))?;
         Ok(val)
     }
 
     /// Runs `f` with the parameters temporarily replaced by `weights`.
-    fn with_weights<T>(
-        &mut self,
-        weights: &HashMap<String, Tensor>,
-        f: impl FnOnce(&Self) -> Result<T>,
-    ) -> Result<T> {
+    fn with_weights<T>(&mut self, weights: &HashMap<String, Tensor>, f: impl FnOnce(&Self) -> Result<T>) -> Result<T> {
         let current: HashMap<String, Tensor> = {
-            let d = self
-                .vars
-                .data()
-                .lock()
-                .map_err(|_| Error::Unsupported("variable map poisoned".into()))?;
-            d.iter()
-                .map(|(k, v)| Ok((k.clone(), v.as_tensor().copy()?)))
-                .collect::<Result<_>>()?
+            let d = self.vars.data().lock().map_err(|_| Error::Unsupported("variable map poisoned".into()))?;
+            d.iter().map(|(k, v)| Ok((k.clone(), v.as_tensor().copy()?))).collect::<Result<_>>()?
         };
         self.set_weights(weights)?;
         let out = f(self);
@@ -667,11 +546,7 @@ impl Trainer {
     }
 
     fn set_weights(&self, weights: &HashMap<String, Tensor>) -> Result<()> {
-        let d = self
-            .vars
-            .data()
-            .lock()
-            .map_err(|_| Error::Unsupported("variable map poisoned".into()))?;
+        let d = self.vars.data().lock().map_err(|_| Error::Unsupported("variable map poisoned".into()))?;
         for (k, v) in d.iter() {
             if let Some(t) = weights.get(k) {
                 v.set(t)?;
@@ -700,11 +575,7 @@ impl Trainer {
                 .targets
                 .iter()
                 .zip(&cfg.data.units)
-                .map(|(n, u)| Target {
-                    name: n.clone(),
-                    unit: u.clone(),
-                    description: None,
-                })
+                .map(|(n, u)| Target { name: n.clone(), unit: u.clone(), description: None })
                 .collect(),
             training_data: serde_json::json!({
                 "files": cfg.data.files.iter().map(|f| f.display().to_string()).collect::<Vec<_>>(),
@@ -747,36 +618,21 @@ fn split_indices(config: &TrainConfig, data: &Dataset) -> Result<(Vec<usize>, Ve
         val.truncate(config.data.limit_val);
     }
     if train.is_empty() {
-        let files: Vec<String> = config
-            .data
-            .files
-            .iter()
-            .map(|f| f.display().to_string())
-            .collect();
-        return Err(Error::config(
-            files.join(", "),
-            format!("no usable training records ({})", data.summary()),
-        ));
+        let files: Vec<String> = config.data.files.iter().map(|f| f.display().to_string()).collect();
+        return Err(Error::config(files.join(", "), format!("no usable training records ({})", data.summary())));
     }
     Ok((train, val))
 }
 
 fn build(vars: &VarMap, config: &TrainConfig, model_config: &Config) -> Result<CrystalFramer> {
-    let backend = SeededInit {
-        vars: vars.clone(),
-        seed: config.seed,
-    };
+    let backend = SeededInit { vars: vars.clone(), seed: config.seed };
     let vb = VarBuilder::from_backend(Box::new(backend), DType::F32, Device::Cpu);
     CrystalFramer::load(vb, model_config)
 }
 
 fn optimizer(vars: &VarMap, config: &TrainConfig) -> AdamW {
     let trainable: Vec<(String, Var)> = match vars.data().lock() {
-        Ok(d) => d
-            .iter()
-            .filter(|(k, _)| !is_frozen(k))
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect(),
+        Ok(d) => d.iter().filter(|(k, _)| !is_frozen(k)).map(|(k, v)| (k.clone(), v.clone())).collect(),
         Err(_) => Vec::new(),
     };
     AdamW::new(trainable, config.optim.betas, config.optim.weight_decay)
@@ -791,32 +647,22 @@ fn shuffle(v: &mut [usize], rng: &mut Rng) {
 }
 
 fn io_err(path: &Path, e: std::io::Error) -> Error {
-    Error::Io {
-        path: path.display().to_string(),
-        source: e,
-    }
+    Error::Io { path: path.display().to_string(), source: e }
 }
 
 fn save_safetensors(tensors: &HashMap<String, Tensor>, path: &Path) -> Result<()> {
-    candle_core::safetensors::save(tensors, path)
-        .map_err(|e| Error::config(path.display(), e.to_string()))
+    candle_core::safetensors::save(tensors, path).map_err(|e| Error::config(path.display(), e.to_string()))
 }
 
 fn read_safetensors(path: &Path) -> Result<HashMap<String, Tensor>> {
-    candle_core::safetensors::load(path, &Device::Cpu)
-        .map_err(|e| Error::config(path.display(), e.to_string()))
+    candle_core::safetensors::load(path, &Device::Cpu).map_err(|e| Error::config(path.display(), e.to_string()))
 }
 
 /// CPU model and thread count, for the model card.
 pub fn hardware() -> String {
     let cpu = std::fs::read_to_string("/proc/cpuinfo")
         .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("model name"))
-                .and_then(|l| l.split(':').nth(1))
-                .map(|s| s.trim().to_string())
-        })
+        .and_then(|s| s.lines().find(|l| l.starts_with("model name")).and_then(|l| l.split(':').nth(1)).map(|s| s.trim().to_string()))
         .unwrap_or_else(|| std::env::consts::ARCH.to_string());
     format!("{cpu}, {} threads (CPU)", rayon::current_num_threads())
 }
@@ -826,8 +672,7 @@ mod tests {
     use super::*;
 
     fn config(out: &Path, frames: &str) -> TrainConfig {
-        let data = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../../../shared/data/tiny_mp_flla_1000.jsonl.gz");
+        let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/tiny_mp_flla_1000.jsonl.gz");
         let text = format!(
             r#"
 name = "resume-test"
@@ -867,34 +712,14 @@ swa_epochs = 2
 
     fn params(t: &Trainer) -> Vec<(String, Vec<f32>)> {
         let d = t.vars.data().lock().unwrap();
-        let mut v: Vec<(String, Vec<f32>)> = d
-            .iter()
-            .map(|(k, v)| {
-                (
-                    k.clone(),
-                    v.as_tensor()
-                        .flatten_all()
-                        .unwrap()
-                        .to_vec1::<f32>()
-                        .unwrap(),
-                )
-            })
-            .collect();
+        let mut v: Vec<(String, Vec<f32>)> =
+            d.iter().map(|(k, v)| (k.clone(), v.as_tensor().flatten_all().unwrap().to_vec1::<f32>().unwrap())).collect();
         v.sort_by(|a, b| a.0.cmp(&b.0));
         v
     }
 
     fn losses(t: &Trainer) -> Vec<(f64, Vec<f64>, Vec<f64>)> {
-        t.history()
-            .iter()
-            .map(|e| {
-                (
-                    e.train_loss,
-                    e.train_mae.clone(),
-                    e.val.iter().map(|m| m.mae).collect(),
-                )
-            })
-            .collect()
+        t.history().iter().map(|e| (e.train_loss, e.train_mae.clone(), e.val.iter().map(|m| m.mae).collect())).collect()
     }
 
     /// A run stopped after one epoch and resumed from its checkpoint reproduces the
@@ -905,18 +730,8 @@ swa_epochs = 2
         let _ = std::fs::remove_dir_all(&base);
         let (a, b) = (base.join("a"), base.join("b"));
         let ca = config(&a, "max");
-        let data = Dataset::read(
-            &ca.data.files,
-            &ca.data.targets,
-            "split",
-            ca.data.max_atoms,
-            &ca.model_config().unwrap(),
-        )
-        .unwrap();
-        assert!(
-            data.skipped.iter().any(|s| s.reason.contains("max_atoms")),
-            "large cells are reported"
-        );
+        let data = Dataset::read(&ca.data.files, &ca.data.targets, "split", ca.data.max_atoms, &ca.model_config().unwrap()).unwrap();
+        assert!(data.skipped.iter().any(|s| s.reason.contains("max_atoms")), "large cells are reported");
 
         let mut whole = Trainer::new(ca, data.clone()).unwrap();
         whole.run(&mut Quiet, None).unwrap();
@@ -932,10 +747,7 @@ swa_epochs = 2
 
         assert_eq!(losses(&whole), losses(&resumed));
         assert_eq!(params(&whole), params(&resumed));
-        let (ma, mb) = (
-            whole.export(&a.join("model")).unwrap(),
-            resumed.export(&b.join("model")).unwrap(),
-        );
+        let (ma, mb) = (whole.export(&a.join("model")).unwrap(), resumed.export(&b.join("model")).unwrap());
         assert_eq!(ma, mb);
         let wa = std::fs::read(a.join("model").join(checkpoint::WEIGHTS_FILE)).unwrap();
         let wb = std::fs::read(b.join("model").join(checkpoint::WEIGHTS_FILE)).unwrap();
@@ -968,36 +780,20 @@ swa_epochs = 2
             c
         };
         let c = with(&a, 3, 1);
-        let data = Dataset::read(
-            &c.data.files,
-            &c.data.targets,
-            "split",
-            c.data.max_atoms,
-            &c.model_config().unwrap(),
-        )
-        .unwrap();
+        let data = Dataset::read(&c.data.files, &c.data.targets, "split", c.data.max_atoms, &c.model_config().unwrap()).unwrap();
         let mut whole = Trainer::new(c, data.clone()).unwrap();
         whole.run(&mut Quiet, None).unwrap();
 
         let mut first = Trainer::new(with(&b, 2, 0), data.clone()).unwrap();
         first.run(&mut Quiet, None).unwrap();
         drop(first);
-        let e = Trainer::resume(with(&b, 3, 2), data.clone())
-            .err()
-            .map(|e| e.to_string())
-            .unwrap_or_default();
-        assert!(
-            e.contains("swa_epochs = 2 would start weight averaging at epoch 2"),
-            "{e}"
-        );
+        let e = Trainer::resume(with(&b, 3, 2), data.clone()).err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(e.contains("swa_epochs = 2 would start weight averaging at epoch 2"), "{e}");
         let mut extended = Trainer::resume(with(&b, 3, 1), data).unwrap();
         extended.run(&mut Quiet, None).unwrap();
         assert_eq!(losses(&whole), losses(&extended));
         assert_eq!(params(&whole), params(&extended));
-        assert_eq!(
-            whole.export(&a.join("model")).unwrap(),
-            extended.export(&b.join("model")).unwrap()
-        );
+        assert_eq!(whole.export(&a.join("model")).unwrap(), extended.export(&b.join("model")).unwrap());
         let _ = std::fs::remove_dir_all(&base);
     }
 
@@ -1010,14 +806,7 @@ swa_epochs = 2
         let mut c = config(&base, "no");
         c.optim.swa_epochs = 0;
         c.optim.epochs = 1;
-        let data = Dataset::read(
-            &c.data.files,
-            &c.data.targets,
-            "split",
-            c.data.max_atoms,
-            &c.model_config().unwrap(),
-        )
-        .unwrap();
+        let data = Dataset::read(&c.data.files, &c.data.targets, "split", c.data.max_atoms, &c.model_config().unwrap()).unwrap();
         let mut t = Trainer::new(c, data).unwrap();
         t.run(&mut Quiet, None).unwrap();
         let dir = base.join("model");
@@ -1025,18 +814,11 @@ swa_epochs = 2
         let idx = t.val.clone();
         let (pred, _) = t.predict(&idx).unwrap();
         let p = crate::Predictor::from_dir(&dir).unwrap();
-        let inputs: Vec<CrystalInput> = idx
-            .iter()
-            .map(|&i| t.data.samples[i].input.clone())
-            .collect();
+        let inputs: Vec<CrystalInput> = idx.iter().map(|&i| t.data.samples[i].input.clone()).collect();
         let got = p.predict(&inputs).unwrap();
         for (r, row) in got.iter().enumerate() {
             for k in 0..2 {
-                assert!(
-                    (row[k] as f64 - pred[k][r]).abs() < 1e-4 * (1.0 + pred[k][r].abs()),
-                    "{row:?} vs {}",
-                    pred[k][r]
-                );
+                assert!((row[k] as f64 - pred[k][r]).abs() < 1e-4 * (1.0 + pred[k][r].abs()), "{row:?} vs {}", pred[k][r]);
             }
         }
         assert_eq!(p.metadata().targets[0].unit, "eV/atom");
@@ -1053,31 +835,18 @@ swa_epochs = 2
         let mut c = config(&base, "no");
         c.optim.epochs = 2;
         c.optim.swa_epochs = 1;
-        let data = Dataset::read(
-            &c.data.files,
-            &c.data.targets,
-            "split",
-            c.data.max_atoms,
-            &c.model_config().unwrap(),
-        )
-        .unwrap();
+        let data = Dataset::read(&c.data.files, &c.data.targets, "split", c.data.max_atoms, &c.model_config().unwrap()).unwrap();
         let mut t = Trainer::new(c.clone(), data.clone()).unwrap();
         t.run(&mut Quiet, None).unwrap();
         assert_eq!(t.state.swa_count, 1);
         drop(t);
         c.optim.epochs = 4;
         let mut t = Trainer::resume(c, data).unwrap();
-        assert_eq!(
-            (t.state.swa_count, t.swa.len(), t.state.swa_lr),
-            (0, 0, None)
-        );
+        assert_eq!((t.state.swa_count, t.swa.len(), t.state.swa_lr), (0, 0, None));
         t.run(&mut Quiet, None).unwrap();
         assert_eq!(t.epochs_done(), 4);
         assert_eq!(t.state.swa_count, 1);
-        assert_eq!(
-            t.history().iter().map(|e| e.swa).collect::<Vec<_>>(),
-            vec![false, true, false, true]
-        );
+        assert_eq!(t.history().iter().map(|e| e.swa).collect::<Vec<_>>(), vec![false, true, false, true]);
         let _ = std::fs::remove_dir_all(&base);
     }
 }
