@@ -361,7 +361,6 @@ fn writer_uses_the_asymmetric_unit() {
 #[test]
 #[ignore]
 fn cif_throughput() {
-    let max_bytes: usize = std::env::var("CIF_MAX_BYTES").ok().and_then(|r| r.parse().ok()).unwrap_or(4096);
     let mut files: Vec<(String, String)> = Vec::new();
     for entry in std::fs::read_dir(corpus("structures/cif")).unwrap() {
         let path = entry.unwrap().path();
