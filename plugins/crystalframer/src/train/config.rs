@@ -107,6 +107,13 @@ pub enum Loss {
     Mse,
 }
 
+impl OptimConfig {
+    /// The first epoch (0-based) of the weight-averaging window: the last `swa_epochs`.
+    pub fn swa_start(&self) -> usize {
+        self.epochs - self.swa_epochs.min(self.epochs)
+    }
+}
+
 impl Default for OptimConfig {
     fn default() -> Self {
         OptimConfig {

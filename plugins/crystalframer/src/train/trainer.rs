@@ -157,7 +157,7 @@ impl Trainer {
             ));
         }
         let o = &config.optim;
-        if o.swa_epochs != state.config.optim.swa_epochs && state.epochs_done > o.epochs - o.swa_epochs.min(o.epochs) {
+        if o.swa_epochs != state.config.optim.swa_epochs && state.epochs_done > o.swa_start() {
             // Inside the window the learning rate is frozen and snapshots are averaged: a window
             // that would have begun before this checkpoint cannot be reproduced from it.
             return Err(Error::config(
@@ -165,7 +165,7 @@ impl Trainer {
                 format!(
                     "swa_epochs = {} would start weight averaging at epoch {}, before the {} epochs already done",
                     o.swa_epochs,
-                    o.epochs - o.swa_epochs.min(o.epochs) + 1,
+                    o.swa_start() + 1,
                     state.epochs_done
                 ),
             ));
@@ -186,7 +186,7 @@ impl Trainer {
         opt.load_state(&read_safetensors(&dir.join("optimizer.safetensors"))?, state.step)?;
         let swa_path = dir.join("swa.safetensors");
         let o = &config.optim;
-        if state.epochs_done <= o.epochs - o.swa_epochs.min(o.epochs) {
+        if state.epochs_done <= o.swa_start() {
             // Raising optim.epochs moved the averaging window past the epochs already done: the
             // snapshots (and frozen learning rate) of the old window are not part of the new one.
             state.swa_count = 0;
@@ -246,8 +246,7 @@ impl Trainer {
     }
 
     fn swa_start(&self) -> usize {
-        let o = &self.state.config.optim;
-        o.epochs - o.swa_epochs.min(o.epochs)
+        self.state.config.optim.swa_start()
     }
 
     /// Trains until `optim.epochs` (or `max_steps`) are done or `stop_after` more epochs ran,
