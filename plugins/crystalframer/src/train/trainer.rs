@@ -157,9 +157,10 @@ impl Trainer {
             ));
         }
         let o = &config.optim;
-        if o.swa_epochs != state.config.optim.swa_epochs && state.epochs_done > o.swa_start() {
+        if o.swa_start() != state.config.optim.swa_start() && state.epochs_done > o.swa_start() {
             // Inside the window the learning rate is frozen and snapshots are averaged: a window
-            // that would have begun before this checkpoint cannot be reproduced from it.
+            // that would have begun before this checkpoint cannot be reproduced from it. One that
+            // keeps its first epoch and only grows at the end continues exactly.
             return Err(Error::config(
                 dir.display(),
                 format!(
@@ -766,8 +767,9 @@ swa_epochs = 2
         let _ = std::fs::remove_dir_all(&base);
     }
 
-    /// `swa_epochs` may change on --resume while its new window lies after the checkpoint: a
-    /// run extended that way is the uninterrupted run with the final configuration.
+    /// `swa_epochs` may change on --resume while its new window lies after the checkpoint, or
+    /// keeps its first epoch and grows at the end: a run extended either way is the
+    /// uninterrupted run with the final configuration.
     #[test]
     fn averaging_window_moves_with_an_extended_run() {
         let base = std::env::temp_dir().join(format!("screen-train-swa-{}", std::process::id()));
@@ -788,11 +790,23 @@ swa_epochs = 2
         drop(first);
         let e = Trainer::resume(with(&b, 3, 2), data.clone()).err().map(|e| e.to_string()).unwrap_or_default();
         assert!(e.contains("swa_epochs = 2 would start weight averaging at epoch 2"), "{e}");
-        let mut extended = Trainer::resume(with(&b, 3, 1), data).unwrap();
+        let mut extended = Trainer::resume(with(&b, 3, 1), data.clone()).unwrap();
         extended.run(&mut Quiet, None).unwrap();
         assert_eq!(losses(&whole), losses(&extended));
         assert_eq!(params(&whole), params(&extended));
         assert_eq!(whole.export(&a.join("model")).unwrap(), extended.export(&b.join("model")).unwrap());
+        drop(extended);
+
+        // The window that began at epoch 3 goes on for one more epoch: 4 epochs, the last 2 averaged.
+        let mut longer = Trainer::new(with(&base.join("c"), 4, 2), data.clone()).unwrap();
+        longer.run(&mut Quiet, None).unwrap();
+        let mut grown = Trainer::resume(with(&b, 4, 2), data.clone()).unwrap();
+        assert_eq!(grown.state.swa_count, 1, "the averaged snapshot is kept");
+        grown.run(&mut Quiet, None).unwrap();
+        assert_eq!(losses(&longer), losses(&grown));
+        assert_eq!(longer.export(&base.join("c").join("model")).unwrap(), grown.export(&b.join("model")).unwrap());
+        let e = Trainer::resume(with(&b, 5, 2), data).err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(e.contains("would start weight averaging at epoch 4"), "{e}");
         let _ = std::fs::remove_dir_all(&base);
     }
 
