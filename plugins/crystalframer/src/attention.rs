@@ -6,7 +6,7 @@ use crate::error::{Error, Result};
 use crate::frames::Frames;
 use crate::gbf::{AngleGbf, DistanceGbf};
 use crate::geometry::{Batch, RangeRule};
-use crate::kernel::{self, AtomRecord, Inputs, LayerSpec};
+use crate::kernel::{self, AtomRecord, HeadSums, Inputs, LayerSpec};
 use candle_core::{CpuStorage, CustomOp3, DType, Device, Layout, Shape, Tensor};
 use candle_nn::{Init, Linear, Module, VarBuilder};
 use rayon::prelude::*;
@@ -37,6 +37,41 @@ pub struct PeriodicAttentionOp {
     pub spec: LayerSpec,
     pub frames: Arc<dyn Frames>,
     pub trace: Option<Arc<Mutex<AttentionTrace>>>,
+    /// Whether the forward pass keeps its image sums for `bwd` (when training).
+    pub keep_sums: bool,
+    /// The kept sums per atom of the batch (`None` for crystals too large to keep).
+    kept: Mutex<Vec<Option<Vec<HeadSums>>>>,
+}
+
+/// Floats of image sums kept for one crystal at most (16 MB): larger crystals, which have
+/// the most work per float kept, are visited again in the backward pass instead.
+const KEEP_FLOATS_PER_CRYSTAL: usize = 1 << 22;
+
+/// Floats of image sums kept for one layer and batch at most (256 MB).
+const KEEP_FLOATS_PER_BATCH: usize = 1 << 26;
+
+impl PeriodicAttentionOp {
+    pub fn new(batch: Arc<Batch>, spec: LayerSpec, frames: Arc<dyn Frames>, trace: Option<Arc<Mutex<AttentionTrace>>>, keep_sums: bool) -> Self {
+        PeriodicAttentionOp { batch, spec, frames, trace, keep_sums, kept: Mutex::new(Vec::new()) }
+    }
+
+    /// Per crystal of the batch, whether its image sums fit the bounds above.
+    fn keepable(&self) -> Vec<bool> {
+        let mut total = 0usize;
+        self.batch
+            .crystals
+            .iter()
+            .map(|geom| {
+                let n = geom.num_atoms();
+                let floats = n * self.spec.heads * HeadSums::floats(n, self.spec.pe_width());
+                let keep = self.keep_sums && floats <= KEEP_FLOATS_PER_CRYSTAL && total + floats <= KEEP_FLOATS_PER_BATCH;
+                if keep {
+                    total += floats;
+                }
+                keep
+            })
+            .collect()
+    }
 }
 
 impl CustomOp3 for PeriodicAttentionOp {
@@ -82,17 +117,24 @@ impl CustomOp3 for PeriodicAttentionOp {
         let inputs = Inputs { qkv, num_atoms: atoms, a, pe_weight: w };
         let owner = self.batch.atom_crystal();
         let recording = self.trace.is_some();
+        let keepable = self.keepable();
         let mut out = vec![0f32; atoms * width];
-        let records: Vec<Option<AtomRecord>> = out
+        let (records, kept): (Vec<Option<AtomRecord>>, Vec<Option<Vec<HeadSums>>>) = out
             .par_chunks_mut(width.max(1))
             .enumerate()
             .map(|(atom, row)| {
                 let geom = &self.batch.crystals[owner[atom]];
                 let mut record = recording.then(AtomRecord::default);
-                kernel::attend(spec, self.frames.as_ref(), geom, atom - geom.offset, &inputs, row, record.as_mut());
-                record
+                let mut sums = keepable[owner[atom]].then(Vec::new);
+                kernel::attend(spec, self.frames.as_ref(), geom, atom - geom.offset, &inputs, row, record.as_mut(), sums.as_mut());
+                (record, sums)
             })
-            .collect();
+            .unzip();
+        if self.keep_sums
+            && let Ok(mut slot) = self.kept.lock()
+        {
+            *slot = kept;
+        }
         if let Some(trace) = &self.trace {
             let mut t = AttentionTrace {
                 z: Vec::with_capacity(self.batch.num_edges() * spec.heads),
@@ -136,11 +178,16 @@ impl CustomOp3 for PeriodicAttentionOp {
             return Err(candle_core::Error::Msg("periodic attention backward: input sizes do not match the batch".into()));
         }
         let inputs = Inputs { qkv: &qkv_v, num_atoms: atoms, a: &a_v, pe_weight: &w_v };
+        // The forward pass's sums serve one backward pass; a second one visits the images again.
+        let kept = self.kept.lock().map(|mut k| std::mem::take(&mut *k)).unwrap_or_default();
         let grads: Vec<crate::gradient::CrystalGrad> = self
             .batch
             .crystals
             .par_iter()
-            .map(|geom| crate::gradient::crystal_backward(spec, self.frames.as_ref(), geom, &inputs, &g_v))
+            .map(|geom| {
+                let own = kept.get(geom.offset..geom.offset + geom.num_atoms()).unwrap_or_default();
+                crate::gradient::crystal_backward(spec, self.frames.as_ref(), geom, &inputs, &g_v, own)
+            })
             .collect();
         let mut dqkv = vec![0f32; 3 * atoms * width];
         let mut da = vec![0f32; atoms * spec.heads];
@@ -309,12 +356,8 @@ impl PeriodicAttention {
         let a = self.decay(&q)?;
         let qkv = Tensor::stack(&[&q, &k, &v], 0)?;
         let recorder = trace.is_some().then(|| Arc::new(Mutex::new(AttentionTrace::default())));
-        let op = PeriodicAttentionOp {
-            batch: batch.clone(),
-            spec: self.spec.clone(),
-            frames: frames.clone(),
-            trace: recorder.clone(),
-        };
+        // A forward pass that autograd records (training) keeps its image sums for the backward pass.
+        let op = PeriodicAttentionOp::new(batch.clone(), self.spec.clone(), frames.clone(), recorder.clone(), qkv.track_op());
         // The op runs on the CPU; on other devices its inputs make a round trip.
         let device = x.device();
         let cpu = |t: &Tensor| -> Result<Tensor> { Ok(t.to_device(&Device::Cpu)?.to_dtype(DType::F32)?.contiguous()?) };

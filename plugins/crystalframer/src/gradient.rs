@@ -15,13 +15,13 @@
 //! δ = d² − d²min and ⟨·⟩_j is the w-weighted image average. Frames and the image boxes
 //! are piecewise constant in the inputs and carry no gradient (doc §4.1).
 //!
-//! The image sums are recomputed exactly as the forward pass does them (same lists, same
-//! order, same frames), with a second GBF accumulator weighted by δ.
+//! The image sums ([`HeadSums`], with a second GBF accumulator weighted by δ) are those the
+//! forward pass kept when it ran for training, or are computed again exactly as it computes
+//! them (same lists, same order, same frames).
 
-use crate::frames::{Frame, FrameQuery, Frames, NearImages, SELF_D2, inside};
+use crate::frames::Frames;
 use crate::geometry::CrystalGeom;
-use crate::kernel::{Inputs, LOG_SKIP, LayerSpec};
-use crate::linalg::{V3, dot};
+use crate::kernel::{HeadSums, Inputs, LayerSpec, Neighbourhood, scores};
 
 /// Gradients of one crystal's atoms (rows in the crystal's atom order).
 #[derive(Clone, Debug)]
@@ -37,13 +37,16 @@ pub struct CrystalGrad {
 }
 
 /// Backward pass for every atom of `geom`; `grad_out` is ∂L/∂out of the whole batch
-/// (atoms × heads·head_dim).
+/// (atoms × heads·head_dim). `kept` holds the forward pass's image sums per atom of the
+/// crystal ([`crate::kernel::attend`] with `keep`); where they are missing (`None`, or an
+/// empty slice) the images are visited again.
 pub fn crystal_backward(
     spec: &LayerSpec,
     frames: &dyn Frames,
     geom: &CrystalGeom,
     input: &Inputs,
     grad_out: &[f32],
+    kept: &[Option<Vec<HeadSums>>],
 ) -> CrystalGrad {
     let width = spec.heads * spec.head_dim;
     let n = geom.num_atoms();
@@ -56,11 +59,13 @@ pub fn crystal_backward(
     };
     for i in 0..n {
         let go = &grad_out[(geom.offset + i) * width..][..width];
-        atom_backward(spec, frames, geom, i, input, go, &mut g);
+        let sums = kept.get(i).and_then(|s| s.as_deref());
+        atom_backward(spec, frames, geom, i, input, go, sums, &mut g);
     }
     g
 }
 
+#[allow(clippy::too_many_arguments)]
 fn atom_backward(
     spec: &LayerSpec,
     frames: &dyn Frames,
@@ -68,24 +73,26 @@ fn atom_backward(
     i: usize,
     input: &Inputs,
     grad_out: &[f32],
+    kept: Option<&[HeadSums]>,
     g: &mut CrystalGrad,
 ) {
     #[cfg(target_arch = "x86_64")]
     {
         if std::arch::is_x86_feature_detected!("avx512f") && std::arch::is_x86_feature_detected!("avx2") {
             // SAFETY: the CPU supports the features the function is compiled for.
-            return unsafe { atom_backward_avx512(spec, frames, geom, i, input, grad_out, g) };
+            return unsafe { atom_backward_avx512(spec, frames, geom, i, input, grad_out, kept, g) };
         }
         if std::arch::is_x86_feature_detected!("avx2") {
             // SAFETY: as above.
-            return unsafe { atom_backward_avx2(spec, frames, geom, i, input, grad_out, g) };
+            return unsafe { atom_backward_avx2(spec, frames, geom, i, input, grad_out, kept, g) };
         }
     }
-    atom_backward_generic(spec, frames, geom, i, input, grad_out, g)
+    atom_backward_generic(spec, frames, geom, i, input, grad_out, kept, g)
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f,avx2")]
+#[allow(clippy::too_many_arguments)]
 fn atom_backward_avx512(
     spec: &LayerSpec,
     frames: &dyn Frames,
@@ -93,13 +100,15 @@ fn atom_backward_avx512(
     i: usize,
     input: &Inputs,
     grad_out: &[f32],
+    kept: Option<&[HeadSums]>,
     g: &mut CrystalGrad,
 ) {
-    atom_backward_generic(spec, frames, geom, i, input, grad_out, g)
+    atom_backward_generic(spec, frames, geom, i, input, grad_out, kept, g)
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
+#[allow(clippy::too_many_arguments)]
 fn atom_backward_avx2(
     spec: &LayerSpec,
     frames: &dyn Frames,
@@ -107,12 +116,14 @@ fn atom_backward_avx2(
     i: usize,
     input: &Inputs,
     grad_out: &[f32],
+    kept: Option<&[HeadSums]>,
     g: &mut CrystalGrad,
 ) {
-    atom_backward_generic(spec, frames, geom, i, input, grad_out, g)
+    atom_backward_generic(spec, frames, geom, i, input, grad_out, kept, g)
 }
 
 #[inline(always)]
+#[allow(clippy::too_many_arguments)]
 fn atom_backward_generic(
     spec: &LayerSpec,
     frames: &dyn Frames,
@@ -120,6 +131,7 @@ fn atom_backward_generic(
     i: usize,
     input: &Inputs,
     grad_out: &[f32],
+    kept: Option<&[HeadSums]>,
     g: &mut CrystalGrad,
 ) {
     let (h_num, hd) = (spec.heads, spec.head_dim);
@@ -127,135 +139,36 @@ fn atom_backward_generic(
     let n = geom.num_atoms();
     let gi = geom.offset + i;
     let row = |part: usize, atom: usize| &input.qkv[(part * input.num_atoms + atom) * width..][..width];
-    let pi = geom.positions[i];
-    let rel: Vec<V3> = geom.positions.iter().map(|p| [p[0] - pi[0], p[1] - pi[1], p[2] - pi[2]]).collect();
-    let worst = spec.range.worst_case(geom, spec.r0, spec.lb);
-    let clamp = |r: [i32; 3]| [r[0].min(worst[0]), r[1].min(worst[1]), r[2].min(worst[2])];
-
-    // Same frames as the forward pass (kernel::attend).
-    let static_frame = if frames.per_head() || spec.angle.is_none() {
-        None
-    } else {
-        let zeros = vec![0f32; n];
-        frames.frame(&FrameQuery {
-            geom,
-            i,
-            rel: &rel,
-            range: clamp(spec.range.range(geom, spec.static_a)),
-            a: spec.static_a,
-            scores: &zeros,
-            stream: [spec.layer as u64, i as u64, 0],
-            near: None,
-        })
-    };
-    let a_heads: Vec<f32> = (0..h_num).map(|h| input.a[gi * h_num + h]).collect();
-    let ranges: Vec<[i32; 3]> = a_heads.iter().map(|&a| clamp(spec.range.range(geom, a))).collect();
-    let rmax = ranges.iter().fold([0; 3], |m, r| [m[0].max(r[0]), m[1].max(r[1]), m[2].max(r[2])]);
-    let a_least = a_heads.iter().fold(f32::NEG_INFINITY, |m, &a| m.max(a));
-    let reach2 = if a_least < 0.0 { LOG_SKIP / -a_least } else { f32::INFINITY };
-    let mut near = vec![NearImages::default(); n];
-    for (j, list) in near.iter_mut().enumerate() {
-        NearImages::collect(rel[j], &geom.lattice, rmax, reach2, list);
-    }
+    // Without the forward pass's sums, the same images, frames and sums again.
+    let kept = kept.filter(|k| k.len() == h_num);
+    let near = kept.is_none().then(|| Neighbourhood::new(spec, frames, geom, i, input));
+    let mut own = HeadSums::default();
 
     let pe_w = spec.pe_width();
     let k_num = spec.dist.num;
-    let a_num = spec.angle.as_ref().map_or(0, |a| a.num);
     let coef = |m: usize| if m < k_num { spec.dist_coef } else { spec.angle_coef };
-    let mut feats = vec![0f32; n * pe_w];
-    // Σ_n w_n δ_n b_n / Σ_n w_n per j.
-    let mut feats_d = vec![0f32; n * pe_w];
-    let mut dbar = vec![0f32; n];
-    let mut d2mins = vec![0f32; n];
-    let mut scores = vec![0f32; n];
+    let mut scores_ij = vec![0f32; n];
     let mut p = vec![0f32; n];
     let mut mixed = vec![0f32; pe_w];
     let mut u = vec![0f32; pe_w];
     let mut val = vec![0f32; n];
+    let mut ub = vec![0f32; n];
     let scale = 1.0 / (hd as f32).sqrt();
 
     for h in 0..h_num {
-        let (a, range) = (a_heads[h], ranges[h]);
+        let a = input.a[gi * h_num + h];
         let q_raw = &row(0, gi)[h * hd..(h + 1) * hd];
-        let q: Vec<f32> = q_raw.iter().map(|x| x / (hd as f32).sqrt()).collect();
-        for (j, s) in scores.iter_mut().enumerate() {
-            let k = &row(1, geom.offset + j)[h * hd..(h + 1) * hd];
-            *s = q.iter().zip(k).map(|(x, y)| x * y).sum();
-        }
-        let frame: Option<Frame> = match spec.angle {
-            None => None,
-            Some(_) if frames.per_head() => frames.frame(&FrameQuery {
-                geom,
-                i,
-                rel: &rel,
-                range,
-                a,
-                scores: &scores,
-                stream: [spec.layer as u64, i as u64, h as u64],
-                near: Some(&near),
-            }),
-            Some(_) => static_frame,
+        scores(spec, geom, i, h, input, &mut scores_ij);
+        let s: &HeadSums = match (kept, &near) {
+            (Some(k), _) => &k[h],
+            (None, Some(near)) => {
+                near.head_sums(spec, frames, geom, i, h, &scores_ij, true, &mut own);
+                &own
+            }
+            (None, None) => return,
         };
-
-        feats.fill(0.0);
-        feats_d.fill(0.0);
-        for j in 0..n {
-            let f = &mut feats[j * pe_w..(j + 1) * pe_w];
-            let fd = &mut feats_d[j * pe_w..(j + 1) * pe_w];
-            let (dist_acc, angle_acc) = f.split_at_mut(k_num);
-            let (dist_acc_d, angle_acc_d) = fd.split_at_mut(k_num);
-            let mut sumw = 0f32;
-            let mut sumwd = 0f32;
-            macro_rules! add_image {
-                ($r:expr, $d2:expr, $d2min:expr) => {{
-                    let (r, d2): (V3, f32) = ($r, $d2);
-                    let delta = d2 - $d2min;
-                    let w = (a * delta).exp();
-                    let wd = w * delta;
-                    sumw += w;
-                    sumwd += wd;
-                    let d = d2.sqrt();
-                    spec.dist.accumulate2(d, [w, wd], [&mut *dist_acc, &mut *dist_acc_d]);
-                    if let (Some(fr), Some(gbf)) = (&frame, &spec.angle) {
-                        if d2 > SELF_D2 {
-                            let inv = 1.0 / d;
-                            for t in 0..3 {
-                                let c = dot(r, fr[t]) * inv;
-                                let part = t * a_num..(t + 1) * a_num;
-                                gbf.accumulate2(c, [w, wd], [&mut angle_acc[part.clone()], &mut angle_acc_d[part]]);
-                            }
-                        }
-                    }
-                }};
-            }
-            let d2min;
-            if near[j].nearest_within(range) {
-                d2min = near[j].d2min;
-                let d2_skip = d2min + LOG_SKIP / -a;
-                for &(r, d2, nn) in &near[j].images {
-                    if d2 <= d2_skip && inside(nn, range) {
-                        add_image!(r, d2, d2min);
-                    }
-                }
-            } else {
-                let mut m = f32::INFINITY;
-                for_images!(rel[j], &geom.lattice, range, |_r, d2| {
-                    m = m.min(d2);
-                });
-                d2min = m;
-                let d2_skip = d2min + LOG_SKIP / -a;
-                for_images!(rel[j], &geom.lattice, range, |r, d2| {
-                    if d2 <= d2_skip {
-                        add_image!(r, d2, d2min);
-                    }
-                });
-            }
-            p[j] = scores[j] + sumw.ln() + a * d2min;
-            let inv = 1.0 / sumw;
-            f.iter_mut().for_each(|x| *x *= inv);
-            fd.iter_mut().for_each(|x| *x *= inv);
-            dbar[j] = sumwd * inv;
-            d2mins[j] = d2min;
+        for (j, l) in p.iter_mut().enumerate() {
+            *l = s.logit(j, scores_ij[j], a);
         }
 
         // Softmax over j, as in the forward pass.
@@ -271,7 +184,7 @@ fn atom_backward_generic(
         let w_h = &input.pe_weight[h * hd * pe_w..(h + 1) * hd * pe_w];
         mixed.fill(0.0);
         for (j, &pj) in p.iter().enumerate() {
-            mixed.iter_mut().zip(&feats[j * pe_w..(j + 1) * pe_w]).for_each(|(x, y)| *x += pj * y);
+            mixed.iter_mut().zip(&s.feats[j * pe_w..(j + 1) * pe_w]).for_each(|(x, y)| *x += pj * y);
         }
         // ∂L/∂W_h[d][m] += G_d · c_m · M_m and u_m = c_m Σ_d W_h[d][m] G_d.
         u.fill(0.0);
@@ -287,10 +200,9 @@ fn atom_backward_generic(
         }
         // val_j = v_j·G + u·B_j; ∂L/∂ℓ_j = p_j (val_j − Σ_k p_k val_k).
         let mut vbar = 0f32;
-        let mut ub = vec![0f32; n];
         for j in 0..n {
             let v = &row(2, geom.offset + j)[h * hd..(h + 1) * hd];
-            ub[j] = u.iter().zip(&feats[j * pe_w..(j + 1) * pe_w]).map(|(x, y)| x * y).sum();
+            ub[j] = u.iter().zip(&s.feats[j * pe_w..(j + 1) * pe_w]).map(|(x, y)| x * y).sum();
             val[j] = v.iter().zip(go).map(|(x, y)| x * y).sum::<f32>() + ub[j];
             vbar += p[j] * val[j];
         }
@@ -304,8 +216,8 @@ fn atom_backward_generic(
             dk.iter_mut().zip(q_raw).for_each(|(x, y)| *x += dl * scale * y);
             let dv = &mut g.dv[j * width + h * hd..j * width + (h + 1) * hd];
             dv.iter_mut().zip(go).for_each(|(x, y)| *x += p[j] * y);
-            let ufd: f32 = u.iter().zip(&feats_d[j * pe_w..(j + 1) * pe_w]).map(|(x, y)| x * y).sum();
-            da += dl * (dbar[j] + d2mins[j]) + p[j] * (ufd - dbar[j] * ub[j]);
+            let ufd: f32 = u.iter().zip(&s.feats_d[j * pe_w..(j + 1) * pe_w]).map(|(x, y)| x * y).sum();
+            da += dl * (s.dbar[j] + s.d2min[j]) + p[j] * (ufd - s.dbar[j] * ub[j]);
         }
         g.da[i * h_num + h] += da;
     }
@@ -348,7 +260,7 @@ mod tests {
         for geom in &batch.crystals {
             for i in 0..geom.num_atoms() {
                 let mut out = vec![0f32; width];
-                attend(spec, frames, geom, i, &input, &mut out, None);
+                attend(spec, frames, geom, i, &input, &mut out, None, None);
                 let rr = &r[(geom.offset + i) * width..][..width];
                 total += out.iter().zip(rr).map(|(x, y)| *x as f64 * *y as f64).sum::<f64>();
             }
@@ -373,7 +285,7 @@ mod tests {
         let r: Vec<f32> = (0..atoms * width).map(|_| rng.uniform() - 0.5).collect();
 
         let input = Inputs { qkv: &qkv, num_atoms: atoms, a: &a, pe_weight: &w };
-        let grads: Vec<CrystalGrad> = batch.crystals.iter().map(|geom| crystal_backward(&spec, frames, geom, &input, &r)).collect();
+        let grads: Vec<CrystalGrad> = batch.crystals.iter().map(|geom| crystal_backward(&spec, frames, geom, &input, &r, &[])).collect();
         let mut dqkv = vec![0f32; 3 * atoms * width];
         let mut da = vec![0f32; atoms * heads];
         let mut dw = vec![0f32; w.len()];
@@ -425,6 +337,47 @@ mod tests {
         }
         assert!(checked > 100);
         assert!(dw.iter().any(|x| *x != 0.0) && da.iter().all(|x| x.is_finite()));
+    }
+
+    /// The forward pass's kept sums give the gradient that visiting the images again gives,
+    /// bit for bit, with and without frames; the forward output does not change either.
+    #[test]
+    fn kept_sums_give_the_recomputed_gradient_bit_for_bit() {
+        for (with_angles, frames) in [(true, &MaxFrames::dynamic(0.0, 0) as &dyn Frames), (false, &NoFrames)] {
+            let spec = spec(with_angles);
+            let width = spec.heads * spec.head_dim;
+            let c1 = CrystalInput::new([[3.1, 0.2, 0.0], [0.4, 3.6, 0.1], [-0.3, 0.5, 4.2]], vec![8, 22, 38], vec![[0.1, 0.2, 0.3], [1.7, 1.9, 2.2], [0.4, 2.6, 3.1]]);
+            let batch = Batch::new(&[c1]).unwrap();
+            let atoms = batch.num_atoms;
+            let mut rng = Rng::new(5, &[]);
+            let qkv: Vec<f32> = (0..3 * atoms * width).map(|_| rng.uniform() - 0.5).collect();
+            let a: Vec<f32> = (0..atoms * spec.heads).map(|_| -0.2 - 0.2 * rng.uniform()).collect();
+            let w: Vec<f32> = (0..width * spec.pe_width()).map(|_| 0.5 * (rng.uniform() - 0.5)).collect();
+            let r: Vec<f32> = (0..atoms * width).map(|_| rng.uniform() - 0.5).collect();
+            let input = Inputs { qkv: &qkv, num_atoms: atoms, a: &a, pe_weight: &w };
+            let geom = &batch.crystals[0];
+            let mut kept = Vec::new();
+            for i in 0..atoms {
+                let (mut plain, mut keeping) = (vec![0f32; width], vec![0f32; width]);
+                let mut sums = Vec::new();
+                attend(&spec, frames, geom, i, &input, &mut plain, None, None);
+                attend(&spec, frames, geom, i, &input, &mut keeping, None, Some(&mut sums));
+                assert_eq!(plain, keeping);
+                assert_eq!(sums.len(), spec.heads);
+                kept.push(Some(sums));
+            }
+            let fresh = crystal_backward(&spec, frames, geom, &input, &r, &[]);
+            let reused = crystal_backward(&spec, frames, geom, &input, &r, &kept);
+            assert_eq!((&fresh.dq, &fresh.dk, &fresh.dv), (&reused.dq, &reused.dk, &reused.dv));
+            assert_eq!((&fresh.da, &fresh.dw), (&reused.da, &reused.dw));
+            assert!(fresh.dw.iter().any(|x| *x != 0.0));
+            // The kept sums are the ones used.
+            let mut altered = kept.clone();
+            if let Some(Some(heads)) = altered.first_mut() {
+                heads[0].dbar[0] += 1.0;
+            }
+            assert_ne!(fresh.da, crystal_backward(&spec, frames, geom, &input, &r, &altered).da);
+        }
     }
 
     #[test]
