@@ -26,7 +26,8 @@ pub struct Args {
     #[arg(long, value_name = "N")]
     epochs: Option<usize>,
     /// Override optim.swa_epochs: with --resume and --epochs, put the weight-averaging window
-    /// at the end of the extended run (allowed while that window has not begun).
+    /// at the end of the extended run (allowed while that window has not begun), or grow a
+    /// window that has begun by as many epochs as the run grows (same first epoch).
     #[arg(long, value_name = "N")]
     swa_epochs: Option<usize>,
     /// Override the run directory (out_dir).
