@@ -122,6 +122,14 @@ fn atom_backward_avx2(
     atom_backward_generic(spec, frames, geom, i, input, grad_out, kept, g)
 }
 
+/// Where one query atom's image sums come from in the backward pass.
+enum Source<'k> {
+    /// Kept by the forward pass, one per head.
+    Kept(&'k [HeadSums]),
+    /// Computed again, head by head, into the buffer.
+    Visit(Box<Neighbourhood>, HeadSums),
+}
+
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
 fn atom_backward_generic(
@@ -140,9 +148,10 @@ fn atom_backward_generic(
     let gi = geom.offset + i;
     let row = |part: usize, atom: usize| &input.qkv[(part * input.num_atoms + atom) * width..][..width];
     // Without the forward pass's sums, the same images, frames and sums again.
-    let kept = kept.filter(|k| k.len() == h_num);
-    let near = kept.is_none().then(|| Neighbourhood::new(spec, frames, geom, i, input));
-    let mut own = HeadSums::default();
+    let mut source = match kept.filter(|k| k.len() == h_num) {
+        Some(k) => Source::Kept(k),
+        None => Source::Visit(Box::new(Neighbourhood::new(spec, frames, geom, i, input)), HeadSums::default()),
+    };
 
     let pe_w = spec.pe_width();
     let k_num = spec.dist.num;
@@ -159,13 +168,12 @@ fn atom_backward_generic(
         let a = input.a[gi * h_num + h];
         let q_raw = &row(0, gi)[h * hd..(h + 1) * hd];
         scores(spec, geom, i, h, input, &mut scores_ij);
-        let s: &HeadSums = match (kept, &near) {
-            (Some(k), _) => &k[h],
-            (None, Some(near)) => {
-                near.head_sums(spec, frames, geom, i, h, &scores_ij, true, &mut own);
-                &own
+        let s: &HeadSums = match &mut source {
+            Source::Kept(k) => &k[h],
+            Source::Visit(near, own) => {
+                near.head_sums(spec, frames, geom, i, h, &scores_ij, true, own);
+                own
             }
-            (None, None) => return,
         };
         for (j, l) in p.iter_mut().enumerate() {
             *l = s.logit(j, scores_ij[j], a);
