@@ -439,5 +439,24 @@ fn resume_refuses_a_different_run_and_models_resolve_by_name() {
     let stderr = String::from_utf8_lossy(&missing.stderr);
     let available = stderr.split("available: ").nth(1).unwrap_or("");
     assert!(available.split(|c: char| c == ',' || c == ')').any(|m| m.trim() == "tiny"), "{stderr}");
+
+    // An ensemble (here of the same network twice: spread 0) adds a spread column per target.
+    let pair = models.join("pair");
+    std::fs::create_dir_all(&pair).unwrap();
+    let card = serde_json::json!({"targets": [{"name": "formation_energy", "unit": "eV/atom"}], "members": ["../tiny", "../tiny"]});
+    std::fs::write(pair.join("metadata.json"), card.to_string()).unwrap();
+    let ensemble = Command::new(env!("CARGO_BIN_EXE_screen"))
+        .current_dir(dir.join("cwd"))
+        .args(["score", "--model", "pair", &input, "--out", "pair.csv"])
+        .output()
+        .unwrap();
+    assert_eq!(ensemble.status.code(), Some(1), "{}", String::from_utf8_lossy(&ensemble.stderr));
+    let single = std::fs::read_to_string(dir.join("cwd/named.csv")).unwrap();
+    let pair = std::fs::read_to_string(dir.join("cwd/pair.csv")).unwrap();
+    let (single_header, pair_header) = (single.lines().next().unwrap(), pair.lines().next().unwrap());
+    assert_eq!(pair_header, format!("{single_header},formation_energy_std[eV/atom]"));
+    for (a, b) in single.lines().zip(pair.lines()).skip(1) {
+        assert_eq!(b, format!("{a},0"), "the mean of one network twice is that network");
+    }
     let _ = std::fs::remove_dir_all(&dir);
 }

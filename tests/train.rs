@@ -1,6 +1,7 @@
 //! End to end through the command line: `screen train` trains a tiny model for a few steps on
 //! 1,000 MP crystals (no accuracy expected), `screen eval` evaluates the exported model
-//! directory, and `screen predict` loads it.
+//! directory, and `screen predict` loads it; two snapshots of the run make an ensemble that
+//! `screen eval` and `screen predict` take like any model.
 
 mod common;
 
@@ -47,6 +48,13 @@ fn train_eval_predict_a_tiny_model() {
     assert_eq!(meta["training"]["epochs"], 2);
     assert!(meta["training"]["wall_time_s"].as_f64().unwrap() > 0.0);
 
+    // The 2-epoch export, kept as an ensemble member.
+    let snapshot = dir.join("ensemble/epoch2");
+    std::fs::create_dir_all(&snapshot).unwrap();
+    for f in ["model.safetensors", "config.json", "metadata.json"] {
+        std::fs::copy(model.join(f), snapshot.join(f)).unwrap();
+    }
+
     // Resuming a finished run with more epochs continues it.
     let out = screen(&["train", config.to_str().unwrap(), "--out-dir", run.to_str().unwrap(), "--quiet", "--resume", "--epochs", "3"]);
     assert!(text(&out).contains("resuming after epoch 2") && text(&out).contains("epoch 3/3"), "{}", text(&out));
@@ -77,6 +85,36 @@ fn train_eval_predict_a_tiny_model() {
     let out = screen(&["predict", "--model", model.to_str().unwrap(), "tests/data/SrTiO3.cif", "--out", pred.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     assert!(std::fs::read_to_string(&pred).unwrap().starts_with("id,formula,formation_energy_per_atom[eV/atom]"));
+
+    // An ensemble of the 2- and 3-epoch exports: mean and spread, scored member by member.
+    let ensemble = dir.join("ensemble");
+    let card = serde_json::json!({
+        "name": "tiny-ensemble",
+        "targets": [{"name": "formation_energy_per_atom", "unit": "eV/atom"}],
+        "members": ["epoch2", "../run/model"],
+    });
+    std::fs::write(ensemble.join("metadata.json"), card.to_string()).unwrap();
+    let out = screen(&["eval", "--model", ensemble.to_str().unwrap(), "--data", data.to_str().unwrap(), "--split", "test", "--update-card"]);
+    assert!(out.status.code() == Some(0) || out.status.code() == Some(1), "{}", text(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(stdout.matches("member ").count(), 2, "{stdout}");
+    assert!(stdout.contains("spread"), "{stdout}");
+    let metrics: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(ensemble.join("eval/metrics_test.json")).unwrap()).unwrap();
+    let m = &metrics["targets"]["formation_energy_per_atom"];
+    assert_eq!(m["members"].as_array().map(Vec::len), Some(2), "{m}");
+    assert!(m["spread"]["mean_std"].as_f64().unwrap() > 0.0, "{m}");
+    let predictions = std::fs::read_to_string(ensemble.join("eval/predictions_test.csv")).unwrap();
+    assert!(predictions.starts_with("id,formation_energy_per_atom_true,formation_energy_per_atom_pred,formation_energy_per_atom_std\n"));
+    let card: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(ensemble.join("metadata.json")).unwrap()).unwrap();
+    assert!(card["metrics"]["formation_energy_per_atom"]["test_members"].is_array(), "{card}");
+    let out = screen(&["predict", "--model", ensemble.to_str().unwrap(), "tests/data/SrTiO3.cif", "--out", pred.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let body = std::fs::read_to_string(&pred).unwrap();
+    assert!(
+        body.starts_with("id,formula,formation_energy_per_atom[eV/atom],formation_energy_per_atom_std[eV/atom]\n"),
+        "{body}"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 

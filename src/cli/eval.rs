@@ -1,6 +1,7 @@
 //! `screen eval`: accuracy of a model directory on a labelled data set (MAE, RMSE, R² per
 //! target and split, next to a mean predictor), with predicted-vs-true parity plots and the
-//! learning curve of its training log as SVG.
+//! learning curve of its training log as SVG. An ensemble is scored as a whole and member by
+//! member, so what averaging gains is on record.
 
 use super::Status;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -18,7 +19,7 @@ use std::path::{Path, PathBuf};
 /// the model card), per-crystal predictions (CSV), parity plots and the learning curve (SVG).
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// Model directory (model.safetensors, config.json, metadata.json).
+    /// Model directory (model.safetensors, config.json, metadata.json), or an ensemble's.
     #[arg(long, value_name = "DIR")]
     model: PathBuf,
     /// Labelled data (JSON Lines, the ../shared/data layout) holding the model's targets; several
@@ -93,7 +94,10 @@ pub fn run(args: Args) -> Result<Status> {
             .progress_chars("=> "),
     );
     let t = targets.len();
+    let n_members = predictor.members().len();
     let (mut pred, mut truth, mut ids) = (vec![Vec::new(); t], vec![Vec::new(); t], Vec::new());
+    // [member][target][crystal], and the ensemble's spread [target][crystal].
+    let (mut member_pred, mut spread) = (vec![vec![Vec::new(); t]; n_members], vec![Vec::new(); t]);
     let mut failed = 0usize;
     for chunk in chosen.chunks(args.batch_size.max(1) * 8) {
         let inputs: Vec<CrystalInput> = chunk.iter().map(|&i| data.samples[i].input.clone()).collect();
@@ -102,8 +106,14 @@ pub fn run(args: Args) -> Result<Status> {
                 Ok(y) => {
                     ids.push(data.samples[i].id.clone());
                     for k in 0..t {
-                        pred[k].push(y[k] as f64);
+                        pred[k].push(y.mean[k] as f64);
                         truth[k].push(data.samples[i].targets[k] as f64);
+                        for (m, row) in y.members.iter().enumerate() {
+                            member_pred[m][k].push(row[k] as f64);
+                        }
+                        if let Some(std) = &y.std {
+                            spread[k].push(std[k] as f64);
+                        }
                     }
                 }
                 Err(e) => {
@@ -128,7 +138,30 @@ pub fn run(args: Args) -> Result<Status> {
             "{:<14} {:<6} {:>6} {:>10.5} {:>10.5} {:>8.4} {:>14.5}   ({})",
             meta.name, split_name, m.n, m.mae, m.rmse, m.r2, base.mae, meta.unit
         );
-        report.insert(meta.name.clone(), json!({"unit": meta.unit, "model": m, "mean_predictor": base}));
+        let mut entry = json!({"unit": meta.unit, "model": m, "mean_predictor": base});
+        if n_members > 1 {
+            let mut members = Vec::new();
+            for (member, p) in predictor.members().iter().zip(&member_pred) {
+                let mm = Metrics::of(&p[k], &truth[k]);
+                println!("{:<14} {:<6} {:>6} {:>10.5} {:>10.5} {:>8.4}   member {}", "", "", mm.n, mm.mae, mm.rmse, mm.r2, member.source.display());
+                members.push(json!({"member": member.source.display().to_string(), "metrics": mm}));
+            }
+            let calibration = spread_calibration(&pred[k], &truth[k], &spread[k]);
+            let num = |key: &str| calibration[key].as_f64().unwrap_or(f64::NAN);
+            println!(
+                "{:<14} {:<6} {:>6} spread: mean {:.5}; |error| vs spread Spearman {:.3}; MAE of the most / least certain half {:.5} / {:.5}",
+                "",
+                "",
+                m.n,
+                num("mean_std"),
+                num("spearman"),
+                num("mae_most_certain_half"),
+                num("mae_least_certain_half")
+            );
+            entry["members"] = json!(members);
+            entry["spread"] = calibration;
+        }
+        report.insert(meta.name.clone(), entry);
         let svg = out.join(format!("parity_{}_{split_name}.svg", meta.name));
         parity_plot(&svg, &format!("{} ({split_name}, n = {}): MAE {:.4} {}", meta.name, m.n, m.mae, meta.unit), &meta.unit, &truth[k], &pred[k])
             .map_err(|e| Error::Usage(format!("{}: {e}", svg.display())))?;
@@ -136,7 +169,7 @@ pub fn run(args: Args) -> Result<Status> {
     let metrics_path = out.join(format!("metrics_{split_name}.json"));
     let body = json!({"model": args.model.display().to_string(), "data": data_names, "split": split_name, "failed": failed, "targets": report});
     std::fs::write(&metrics_path, serde_json::to_string_pretty(&body).unwrap_or_default()).map_err(|e| Error::io(metrics_path.display(), e))?;
-    write_predictions(&out.join(format!("predictions_{split_name}.csv")), &metadata, &ids, &truth, &pred)?;
+    write_predictions(&out.join(format!("predictions_{split_name}.csv")), &metadata, &ids, &truth, &pred, &spread)?;
     let log = args.model.join("training_log.csv");
     if log.exists() {
         let svg = out.join("learning_curve.svg");
@@ -149,21 +182,74 @@ pub fn run(args: Args) -> Result<Status> {
     Ok(if failed > 0 || !data.skipped.is_empty() { Status::InputErrors } else { Status::Success })
 }
 
-fn write_predictions(path: &Path, metadata: &Metadata, ids: &[String], truth: &[Vec<f64>], pred: &[Vec<f64>]) -> Result<()> {
+/// `id,<t>_true,<t>_pred[,<t>_std]` per crystal (the spread column for ensembles).
+fn write_predictions(path: &Path, metadata: &Metadata, ids: &[String], truth: &[Vec<f64>], pred: &[Vec<f64>], spread: &[Vec<f64>]) -> Result<()> {
+    let has_spread = spread.iter().all(|s| s.len() == ids.len()) && !ids.is_empty();
     let mut text = String::from("id");
     for t in &metadata.targets {
         text += &format!(",{0}_true,{0}_pred", t.name);
+        if has_spread {
+            text += &format!(",{}_std", t.name);
+        }
     }
     text.push('\n');
     for (r, id) in ids.iter().enumerate() {
         text += &format!("\"{}\"", id.replace('"', "\"\""));
         for k in 0..truth.len() {
             text += &format!(",{},{}", truth[k][r], pred[k][r]);
+            if has_spread {
+                text += &format!(",{}", spread[k][r]);
+            }
         }
         text.push('\n');
     }
     let mut f = std::fs::File::create(path).map_err(|e| Error::io(path.display(), e))?;
     f.write_all(text.as_bytes()).map_err(|e| Error::io(path.display(), e))
+}
+
+/// Whether an ensemble's spread tells large errors from small ones: the mean spread, the
+/// Spearman rank correlation of |error| with the spread, and the MAE of the most and least
+/// certain halves of the crystals.
+fn spread_calibration(pred: &[f64], truth: &[f64], std: &[f64]) -> serde_json::Value {
+    let n = pred.len().min(std.len());
+    if n < 2 {
+        return json!({"mean_std": f64::NAN, "spearman": f64::NAN});
+    }
+    let err: Vec<f64> = (0..n).map(|i| (pred[i] - truth[i]).abs()).collect();
+    let ranks = |x: &[f64]| {
+        let mut order: Vec<usize> = (0..x.len()).collect();
+        order.sort_by(|&a, &b| x[a].total_cmp(&x[b]));
+        let mut r = vec![0.0; x.len()];
+        let mut i = 0;
+        while i < order.len() {
+            let mut j = i;
+            while j + 1 < order.len() && x[order[j + 1]] == x[order[i]] {
+                j += 1;
+            }
+            for &o in &order[i..=j] {
+                r[o] = (i + j) as f64 / 2.0;
+            }
+            i = j + 1;
+        }
+        r
+    };
+    let (re, rs) = (ranks(&err), ranks(&std[..n]));
+    let mean = (n as f64 - 1.0) / 2.0;
+    let (mut cov, mut ve, mut vs) = (0.0, 0.0, 0.0);
+    for i in 0..n {
+        cov += (re[i] - mean) * (rs[i] - mean);
+        ve += (re[i] - mean).powi(2);
+        vs += (rs[i] - mean).powi(2);
+    }
+    let mut by_spread: Vec<usize> = (0..n).collect();
+    by_spread.sort_by(|&a, &b| std[a].total_cmp(&std[b]));
+    let half_mae = |idx: &[usize]| idx.iter().map(|&i| err[i]).sum::<f64>() / idx.len().max(1) as f64;
+    json!({
+        "mean_std": std[..n].iter().sum::<f64>() / n as f64,
+        "spearman": cov / (ve * vs).sqrt(),
+        "mae_most_certain_half": half_mae(&by_spread[..n / 2]),
+        "mae_least_certain_half": half_mae(&by_spread[n / 2..]),
+    })
 }
 
 /// Writes `metrics.<target>.<split>` into the model's metadata.json.
@@ -180,6 +266,11 @@ fn update_card(model: &Path, split: &str, report: &serde_json::Map<String, serde
         }
         meta["metrics"][target][split] = r["model"].clone();
         meta["metrics"][target][format!("{split}_mean_predictor")] = r["mean_predictor"].clone();
+        for part in ["members", "spread"] {
+            if let Some(v) = r.get(part) {
+                meta["metrics"][target][format!("{split}_{part}")] = v.clone();
+            }
+        }
     }
     let text = serde_json::to_string_pretty(&meta).unwrap_or_default();
     std::fs::write(&path, text).map_err(|e| Error::io(path.display(), e))

@@ -5,7 +5,7 @@ use super::input::{InputOptions, expand_inputs, for_each_record};
 use super::model_args::ModelArgs;
 use indicatif::{ProgressBar, ProgressStyle};
 use screen_crystalframer::geometry::CrystalInput;
-use screen_crystalframer::Metadata;
+use screen_crystalframer::{Estimate, Metadata};
 use screen_engine::crystal::{Entry, Structure};
 use screen_engine::{Error, Result};
 use serde_json::{Map, Value};
@@ -13,7 +13,8 @@ use std::io::{BufWriter, Write};
 use std::path::PathBuf;
 
 /// Predict properties with a CrystalFramer model. Writes one row per crystal (id, reduced
-/// formula, each target with its unit) to a CSV or JSON Lines file, chosen by extension.
+/// formula, each target with its unit; for an ensemble also `<target>_std`, the spread of its
+/// members) to a CSV or JSON Lines file, chosen by extension.
 /// Structures that cannot be read or predicted are reported and skipped (exit code 1).
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -44,11 +45,12 @@ pub fn run(args: Args) -> Result<Status> {
         Some("jsonl") | Some("ndjson") => OutFormat::Jsonl,
         _ => return Err(Error::Usage(format!("--out '{}': expected a .csv or .jsonl file", args.out.display()))),
     };
-    let predictor = args.model.load(&args.model.files()?)?.with_batch_size(args.batch_size);
+    let predictor = args.model.load()?.with_batch_size(args.batch_size);
     let metadata = predictor.metadata().clone();
+    let ensemble = predictor.members().len() > 1;
 
     let file = std::fs::File::create(&args.out).map_err(|e| Error::io(args.out.display(), e))?;
-    let mut sink = Sink { out: BufWriter::new(file), path: args.out.clone(), format: out_format, metadata };
+    let mut sink = Sink { out: BufWriter::new(file), path: args.out.clone(), format: out_format, metadata, ensemble };
     sink.header()?;
 
     let progress = ProgressBar::new_spinner();
@@ -64,8 +66,8 @@ pub fn run(args: Args) -> Result<Status> {
         let crystals: Vec<CrystalInput> = pending.iter().map(|(_, c)| c.clone()).collect();
         for ((entry, _), result) in pending.drain(..).zip(predictor.predict_each(&crystals)) {
             match result {
-                Ok(values) => {
-                    sink.row(&entry, &values)?;
+                Ok(estimate) => {
+                    sink.row(&entry, &estimate)?;
                     *written += 1;
                 }
                 Err(e) => {
@@ -124,6 +126,8 @@ struct Sink {
     path: PathBuf,
     format: OutFormat,
     metadata: Metadata,
+    /// Spread columns after the targets.
+    ensemble: bool,
 }
 
 impl Sink {
@@ -132,15 +136,20 @@ impl Sink {
             return Ok(());
         }
         let mut cols = vec!["id".to_string(), "formula".to_string()];
-        for t in &self.metadata.targets {
-            cols.push(if t.unit.is_empty() { t.name.clone() } else { format!("{}[{}]", t.name, t.unit) });
+        let suffixes: &[&str] = if self.ensemble { &["", "_std"] } else { &[""] };
+        for suffix in suffixes {
+            for t in &self.metadata.targets {
+                let name = format!("{}{suffix}", t.name);
+                cols.push(if t.unit.is_empty() { name } else { format!("{name}[{}]", t.unit) });
+            }
         }
         let line = cols.iter().map(|c| csv_field(c)).collect::<Vec<_>>().join(",");
         writeln!(self.out, "{line}").map_err(|e| Error::io(self.path.display(), e))
     }
 
-    fn row(&mut self, entry: &Entry, values: &[f32]) -> Result<()> {
+    fn row(&mut self, entry: &Entry, estimate: &Estimate) -> Result<()> {
         let formula = entry.structure.composition().reduced_formula();
+        let values: Vec<f32> = estimate.mean.iter().chain(estimate.std.iter().flatten()).copied().collect();
         let line = match self.format {
             OutFormat::Csv => {
                 let mut fields = vec![csv_field(&entry.id), csv_field(&formula)];
@@ -152,9 +161,12 @@ impl Sink {
                 obj.insert("id".into(), Value::from(entry.id.clone()));
                 obj.insert("formula".into(), Value::from(formula));
                 let mut units = Map::new();
-                for (t, v) in self.metadata.targets.iter().zip(values) {
+                for (t, v) in self.metadata.targets.iter().zip(&estimate.mean) {
                     obj.insert(t.name.clone(), serde_json::json!(v));
                     units.insert(t.name.clone(), Value::from(t.unit.clone()));
+                }
+                for (t, v) in self.metadata.targets.iter().zip(estimate.std.iter().flatten()) {
+                    obj.insert(format!("{}_std", t.name), serde_json::json!(v));
                 }
                 obj.insert("units".into(), Value::Object(units));
                 Value::Object(obj).to_string()

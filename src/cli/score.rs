@@ -11,7 +11,7 @@
 
 use super::Status;
 use super::input::{InputOptions, expand_inputs};
-use super::model_args::{ModelArgs, ModelFiles};
+use super::model_args::ModelArgs;
 use indicatif::{ProgressBar, ProgressStyle};
 use screen_crystalframer::geometry::CrystalInput;
 use screen_crystalframer::Predictor;
@@ -26,7 +26,7 @@ use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::time::Instant;
 
 /// Score structures with a model: one row per structure (record, id, source, formula, each
-/// target with its unit) into CSV, JSON Lines or SQLite, committed in batches so that a killed
+/// target with its unit; an ensemble adds `<target>_std`, its members' spread) into CSV, JSON Lines or SQLite, committed in batches so that a killed
 /// run continues with --resume. Structures that cannot be read or scored go to the errors
 /// file (text outputs: OUT.errors.jsonl) or the `errors` table (.db) with the reason; the exit
 /// code is then 1.
@@ -86,15 +86,25 @@ fn file_digest(path: &Path) -> Result<String> {
     Ok(format!("{hash:016x}"))
 }
 
+/// Digest of each member's weights (`file` 0) or configuration (1): a string for one
+/// network, a list for an ensemble.
+fn member_digests(predictor: &Predictor, file: usize) -> Result<serde_json::Value> {
+    let digests = predictor.members().iter().map(|m| file_digest(&m.files[file])).collect::<Result<Vec<_>>>()?;
+    Ok(match digests.as_slice() {
+        [one] => serde_json::Value::from(one.clone()),
+        _ => serde_json::Value::from(digests),
+    })
+}
+
 /// The settings that decide a table's contents; a resume must match them.
-fn run_settings(args: &Args, files: &ModelFiles, inputs: &[PathBuf]) -> Result<serde_json::Value> {
+fn run_settings(args: &Args, predictor: &Predictor, inputs: &[PathBuf]) -> Result<serde_json::Value> {
     let sizes: Vec<serde_json::Value> = inputs
         .iter()
         .map(|p| serde_json::json!([p.display().to_string(), p.metadata().map(|m| m.len()).unwrap_or(0)]))
         .collect();
     Ok(serde_json::json!({
-        "weights": file_digest(&files.weights)?,
-        "config": file_digest(&files.config)?,
+        "weights": member_digests(predictor, 0)?,
+        "config": member_digests(predictor, 1)?,
         "inputs": sizes,
         "commit_every": args.commit_every,
         "batch_size": args.batch_size,
@@ -251,12 +261,12 @@ fn score_batch(batch: Vec<Item>, predictor: &Predictor, max_sites: usize) -> (Ve
     let mut rows = Vec::with_capacity(good.len());
     for ((record, source, entry), result) in good.into_iter().zip(predictions) {
         match result {
-            Ok(values) => rows.push(Row {
+            Ok(estimate) => rows.push(Row {
                 record,
                 formula: entry.structure.composition().reduced_formula(),
                 id: entry.id,
                 source: source.to_string(),
-                values,
+                values: estimate.mean.into_iter().chain(estimate.std.into_iter().flatten()).collect(),
             }),
             Err(e) => {
                 let message = match e {
@@ -289,15 +299,13 @@ pub fn run(args: Args) -> Result<Status> {
     if let Some(missing) = inputs.iter().find(|p| !p.exists()) {
         return Err(Error::Usage(format!("{}: no such file or directory", missing.display())));
     }
-    let files = args.model.files()?;
-    let predictor = args.model.load(&files)?.with_batch_size(args.batch_size);
-    let targets: Vec<Target> = predictor
-        .metadata()
-        .targets
-        .iter()
-        .map(|t| Target { name: t.name.clone(), unit: t.unit.clone() })
-        .collect();
-    let info = RunInfo::new(run_settings(&args, &files, &inputs)?, shard, targets);
+    let predictor = args.model.load()?.with_batch_size(args.batch_size);
+    let model_targets = &predictor.metadata().targets;
+    let mut targets: Vec<Target> = model_targets.iter().map(|t| Target { name: t.name.clone(), unit: t.unit.clone() }).collect();
+    if predictor.members().len() > 1 {
+        targets.extend(model_targets.iter().map(|t| Target { name: format!("{}_std", t.name), unit: t.unit.clone() }));
+    }
+    let info = RunInfo::new(run_settings(&args, &predictor, &inputs)?, shard, targets);
     let mut store = results::store::open(&args.out, args.errors.as_deref(), &info, args.resume)?;
     let resumed = store.progress();
     if resumed.complete {

@@ -1,7 +1,8 @@
 //! Model files: safetensors weights with the reference parameter names, the hyper-parameter
 //! JSON, and a metadata file describing what the model predicts.
 //!
-//! A model directory holds `model.safetensors`, `config.json` and `metadata.json`.
+//! A model directory holds `model.safetensors`, `config.json` and `metadata.json`, or, for
+//! an ensemble, a `metadata.json` whose `members` name such directories.
 //!
 //! Reference checkpoints are PyTorch-Lightning `.ckpt` pickles; convert their `state_dict` to
 //! safetensors on the Python side (`safetensors.torch.save_file(ckpt["state_dict"], path)`)
@@ -51,6 +52,10 @@ pub struct Metadata {
     /// hardware, throughput (free-form JSON; absent for converted reference checkpoints).
     #[serde(default, skip_serializing_if = "serde_json::Value::is_null")]
     pub training: serde_json::Value,
+    /// For an ensemble: its member model directories, relative to this file's directory; the
+    /// prediction is their mean (see [`crate::Predictor`]). Empty for a single network.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub members: Vec<String>,
 }
 
 impl Metadata {
@@ -64,6 +69,7 @@ impl Metadata {
             training_data: serde_json::Value::Null,
             metrics: serde_json::Value::Null,
             training: serde_json::Value::Null,
+            members: Vec::new(),
         }
     }
 

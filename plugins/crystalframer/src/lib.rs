@@ -75,4 +75,4 @@ pub use checkpoint::{Metadata, Target};
 pub use config::Config;
 pub use error::{Error, Result};
 pub use model::CrystalFramer;
-pub use predictor::Predictor;
+pub use predictor::{Estimate, FramesFor, Member, Predictor};

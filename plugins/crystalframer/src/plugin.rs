@@ -1,8 +1,9 @@
 //! CrystalFramer models as a `screen` predictor stage: a model directory (`model.safetensors`,
 //! `config.json`, `metadata.json`) named in a script (`s.predict("perovskite-eform")`) adds one
-//! field per target, with the unit from the metadata.
+//! field per target, with the unit from the metadata; an ensemble also adds `<target>_std`,
+//! the spread of its members' predictions in the same unit.
 
-use crate::checkpoint::{CONFIG_FILE, WEIGHTS_FILE};
+use crate::checkpoint::{CONFIG_FILE, METADATA_FILE, WEIGHTS_FILE};
 use crate::geometry::CrystalInput;
 use screen_engine::candidate::{Candidate, Rejection, Value};
 use screen_engine::plugin::{Column, Plugin, Predictor as PredictorStage, Registry};
@@ -15,7 +16,8 @@ pub struct CrystalFramerPlugin;
 impl Plugin for CrystalFramerPlugin {
     fn build(&self, registry: &mut Registry) {
         registry.add_model_loader(|dir| {
-            if !(dir.join(WEIGHTS_FILE).is_file() && dir.join(CONFIG_FILE).is_file()) {
+            let single = dir.join(WEIGHTS_FILE).is_file() && dir.join(CONFIG_FILE).is_file();
+            if !(single || is_ensemble(dir)) {
                 return None;
             }
             Some(ModelStage::load(dir).map(|m| Arc::new(m) as Arc<dyn PredictorStage>))
@@ -23,10 +25,16 @@ impl Plugin for CrystalFramerPlugin {
     }
 }
 
+/// Whether `dir` holds an ensemble's metadata (a `members` list).
+fn is_ensemble(dir: &Path) -> bool {
+    crate::Metadata::from_file(&dir.join(METADATA_FILE)).is_ok_and(|m| !m.members.is_empty())
+}
+
 /// A loaded model as a pipeline stage.
 pub struct ModelStage {
     name: String,
     predictor: crate::Predictor,
+    /// One per target, then (for an ensemble) one spread per target.
     columns: Vec<Column>,
 }
 
@@ -34,12 +42,12 @@ impl ModelStage {
     pub fn load(dir: &Path) -> Result<ModelStage, String> {
         let predictor = crate::Predictor::from_dir(dir).map_err(|e| e.to_string())?;
         let name = dir.file_name().map_or_else(|| dir.display().to_string(), |n| n.to_string_lossy().into_owned());
-        let columns = predictor
-            .metadata()
-            .targets
-            .iter()
-            .map(|t| Column::new(t.name.clone(), Some(t.unit.as_str()).filter(|u| !u.is_empty())))
-            .collect();
+        let targets = &predictor.metadata().targets;
+        let unit = |t: &crate::Target| Some(t.unit.as_str()).filter(|u| !u.is_empty()).map(String::from);
+        let mut columns: Vec<Column> = targets.iter().map(|t| Column::new(t.name.clone(), unit(t).as_deref())).collect();
+        if predictor.members().len() > 1 {
+            columns.extend(targets.iter().map(|t| Column::new(format!("{}_std", t.name), unit(t).as_deref())));
+        }
         Ok(ModelStage { name, predictor, columns })
     }
 }
@@ -66,7 +74,8 @@ impl PredictorStage for ModelStage {
             .iter_mut()
             .zip(results)
             .map(|(c, r)| match r {
-                Ok(values) => {
+                Ok(estimate) => {
+                    let values = estimate.mean.into_iter().chain(estimate.std.into_iter().flatten());
                     for (col, v) in self.columns.iter().zip(values) {
                         if !v.is_finite() {
                             return Err(Rejection::new("prediction not finite").with_detail(format!("{} = {v}", col.name)));
@@ -89,6 +98,24 @@ mod tests {
     fn shortest_widening() {
         assert_eq!(widen(-1.2345), -1.2345);
         assert_eq!(widen(0.1).to_string(), "0.1");
+    }
+
+    #[test]
+    fn an_ensemble_is_a_stage_with_spread_columns() {
+        let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models/perovskite-eform");
+        let dir = std::env::temp_dir().join(format!("screen-ensemble-stage-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let card = serde_json::json!({"targets": [{"name": "e_form", "unit": "eV/cell"}], "members": [shipped, shipped]});
+        std::fs::write(dir.join(METADATA_FILE), card.to_string()).unwrap();
+        let mut r = Registry::new();
+        r.add_plugin(&CrystalFramerPlugin);
+        let columns: Vec<(String, Option<String>)> = r.model(&dir).unwrap().columns().into_iter().map(|c| (c.name, c.unit)).collect();
+        let unit = Some("eV/cell".to_string());
+        assert_eq!(columns, [("e_form".to_string(), unit.clone()), ("e_form_std".to_string(), unit)]);
+        let single = r.model(&shipped).unwrap().columns();
+        assert_eq!(single.len(), 1);
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]

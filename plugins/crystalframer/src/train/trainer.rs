@@ -603,6 +603,7 @@ impl Trainer {
                 "parameters": self.num_parameters(),
                 "hardware": hardware(),
             }),
+            members: Vec::new(),
         }
     }
 }
