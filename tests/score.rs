@@ -442,8 +442,13 @@ fn resume_refuses_a_different_run_and_models_resolve_by_name() {
 
     // An ensemble (here of the same network twice: spread 0) adds a spread column per target.
     let pair = models.join("pair");
-    std::fs::create_dir_all(&pair).unwrap();
-    let card = serde_json::json!({"targets": [{"name": "formation_energy", "unit": "eV/atom"}], "members": ["../tiny", "../tiny"]});
+    for member in ["a", "b"] {
+        std::fs::create_dir_all(pair.join(member)).unwrap();
+        for f in ["model.safetensors", "config.json", "metadata.json"] {
+            std::fs::copy(named.join(f), pair.join(member).join(f)).unwrap();
+        }
+    }
+    let card = serde_json::json!({"targets": [{"name": "formation_energy", "unit": "eV/atom"}], "members": ["a", "b"]});
     std::fs::write(pair.join("metadata.json"), card.to_string()).unwrap();
     let ensemble = Command::new(env!("CARGO_BIN_EXE_screen"))
         .current_dir(dir.join("cwd"))

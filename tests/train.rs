@@ -88,10 +88,14 @@ fn train_eval_predict_a_tiny_model() {
 
     // An ensemble of the 2- and 3-epoch exports: mean and spread, scored member by member.
     let ensemble = dir.join("ensemble");
+    std::fs::create_dir_all(ensemble.join("epoch3")).unwrap();
+    for f in ["model.safetensors", "config.json", "metadata.json"] {
+        std::fs::copy(model.join(f), ensemble.join("epoch3").join(f)).unwrap();
+    }
     let card = serde_json::json!({
         "name": "tiny-ensemble",
         "targets": [{"name": "formation_energy_per_atom", "unit": "eV/atom"}],
-        "members": ["epoch2", "../run/model"],
+        "members": ["epoch2", "epoch3"],
     });
     std::fs::write(ensemble.join("metadata.json"), card.to_string()).unwrap();
     let out = screen(&["eval", "--model", ensemble.to_str().unwrap(), "--data", data.to_str().unwrap(), "--split", "test", "--update-card"]);

@@ -105,8 +105,13 @@ mod tests {
         let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models/perovskite-eform");
         let dir = std::env::temp_dir().join(format!("screen-ensemble-stage-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        let card = serde_json::json!({"targets": [{"name": "e_form", "unit": "eV/cell"}], "members": [shipped, shipped]});
+        for member in ["a", "b"] {
+            std::fs::create_dir_all(dir.join(member)).unwrap();
+            for f in [CONFIG_FILE, METADATA_FILE, WEIGHTS_FILE] {
+                std::fs::copy(shipped.join(f), dir.join(member).join(f)).unwrap();
+            }
+        }
+        let card = serde_json::json!({"targets": [{"name": "e_form", "unit": "eV/cell"}], "members": ["a", "b"]});
         std::fs::write(dir.join(METADATA_FILE), card.to_string()).unwrap();
         let mut r = Registry::new();
         r.add_plugin(&CrystalFramerPlugin);

@@ -2,8 +2,8 @@
 //! batches.
 //!
 //! A model directory holds one network (`model.safetensors`, `config.json`, `metadata.json`)
-//! or an ensemble: a `metadata.json` whose `members` name model directories (relative to it)
-//! trained independently, e.g. from different seeds. An ensemble predicts the members' mean,
+//! or an ensemble: a `metadata.json` whose `members` name model directories inside its own
+//! (so the whole moves and ships as one directory), trained independently, e.g. from different seeds. An ensemble predicts the members' mean,
 //! which is more accurate than any one member, and their spread (sample standard deviation),
 //! an estimate of the model's uncertainty for that crystal (Lakshminarayanan et al., "Simple
 //! and scalable predictive uncertainty estimation using deep ensembles", NeurIPS 2017).
@@ -91,6 +91,10 @@ impl Predictor {
         for name in &metadata.members {
             let member_dir = dir.join(name);
             let at = |e: Error| Error::config(meta_path.display(), format!("member '{name}': {e}"));
+            let inside = Path::new(name).components().all(|c| matches!(c, std::path::Component::Normal(_)));
+            if !inside || name.is_empty() {
+                return Err(at(Error::Unsupported("members are directories inside the ensemble's (relative, no '..')".into())));
+            }
             let member_meta = Metadata::from_file(&member_dir.join(checkpoint::METADATA_FILE)).map_err(at)?;
             if !member_meta.members.is_empty() {
                 return Err(at(Error::Unsupported("a member is itself an ensemble".into())));
@@ -300,8 +304,18 @@ mod tests {
         ensemble_card(&dir, &["a", "missing"], "eV/cell");
         let e = Predictor::from_dir(&dir).unwrap_err().to_string();
         assert!(e.contains("member 'missing'") && e.contains("missing/metadata.json"), "{e}");
+        // Members live inside the ensemble's directory.
+        for outside in ["../a", "/tmp", ""] {
+            ensemble_card(&dir, &["a", outside], "eV/cell");
+            let e = Predictor::from_dir(&dir).unwrap_err().to_string();
+            assert!(e.contains("inside the ensemble's"), "{outside}: {e}");
+        }
         // No ensembles of ensembles, and an ensemble card is not a single network's metadata.
-        ensemble_card(&dir.join("b"), &["../a"], "eV/cell");
+        std::fs::create_dir_all(dir.join("b/a")).unwrap();
+        for f in [checkpoint::CONFIG_FILE, checkpoint::METADATA_FILE, checkpoint::WEIGHTS_FILE] {
+            std::fs::copy(dir.join("a").join(f), dir.join("b/a").join(f)).unwrap();
+        }
+        ensemble_card(&dir.join("b"), &["a"], "eV/cell");
         ensemble_card(&dir, &["a", "b"], "eV/cell");
         let e = Predictor::from_dir(&dir).unwrap_err().to_string();
         assert!(e.contains("member 'b'") && e.contains("itself an ensemble"), "{e}");
