@@ -102,7 +102,8 @@ mod tests {
 
     #[test]
     fn an_ensemble_is_a_stage_with_spread_columns() {
-        let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models/perovskite-eform");
+        // A single network shipped in the repository, twice.
+        let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models/perovskite-gap");
         let dir = std::env::temp_dir().join(format!("screen-ensemble-stage-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         for member in ["a", "b"] {
@@ -111,13 +112,13 @@ mod tests {
                 std::fs::copy(shipped.join(f), dir.join(member).join(f)).unwrap();
             }
         }
-        let card = serde_json::json!({"targets": [{"name": "e_form", "unit": "eV/cell"}], "members": ["a", "b"]});
+        let card = serde_json::json!({"targets": [{"name": "gap_gllbsc", "unit": "eV"}], "members": ["a", "b"]});
         std::fs::write(dir.join(METADATA_FILE), card.to_string()).unwrap();
         let mut r = Registry::new();
         r.add_plugin(&CrystalFramerPlugin);
         let columns: Vec<(String, Option<String>)> = r.model(&dir).unwrap().columns().into_iter().map(|c| (c.name, c.unit)).collect();
-        let unit = Some("eV/cell".to_string());
-        assert_eq!(columns, [("e_form".to_string(), unit.clone()), ("e_form_std".to_string(), unit)]);
+        let unit = Some("eV".to_string());
+        assert_eq!(columns, [("gap_gllbsc".to_string(), unit.clone()), ("gap_gllbsc_std".to_string(), unit)]);
         let single = r.model(&shipped).unwrap().columns();
         assert_eq!(single.len(), 1);
         let _ = std::fs::remove_dir_all(&dir);

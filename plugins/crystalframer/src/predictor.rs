@@ -232,27 +232,24 @@ mod tests {
     use candle_core::Tensor;
     use std::collections::HashMap;
 
-    /// The shipped perovskite model: a real trained network to build ensembles from.
-    fn shipped() -> PathBuf {
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models/perovskite-eform")
-    }
-
-    /// A copy of the shipped model in `dir` whose predictions are shifted by `shift` (eV/cell):
-    /// the head's bias is the last term of the output.
-    fn shifted_member(dir: &Path, shift: f32) {
+    /// The smallest reference parity model (../shared fixtures), as a model directory in `dir`
+    /// whose predictions are shifted by `shift` eV/atom: the head's bias is the output's last term.
+    fn fixture_member(dir: &Path, shift: f32) {
+        let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures/crystalframer_parity");
+        let name = "crystalframer_max_small_lightweight";
         std::fs::create_dir_all(dir).unwrap();
-        for f in [checkpoint::CONFIG_FILE, checkpoint::METADATA_FILE] {
-            std::fs::copy(shipped().join(f), dir.join(f)).unwrap();
-        }
-        let mut w: HashMap<String, Tensor> = candle_core::safetensors::load(shipped().join(checkpoint::WEIGHTS_FILE), &Device::Cpu).unwrap();
-        let key = w.keys().find(|k| k.ends_with("mlp.3.bias")).unwrap().clone();
-        let b = (w[&key].clone() + shift as f64).unwrap();
-        w.insert(key, b);
+        std::fs::copy(fixtures.join(format!("{name}.config.json")), dir.join(checkpoint::CONFIG_FILE)).unwrap();
+        let card = serde_json::json!({"targets": [{"name": "formation_energy", "unit": "eV/atom"}]});
+        std::fs::write(dir.join(checkpoint::METADATA_FILE), card.to_string()).unwrap();
+        let mut w: HashMap<String, Tensor> =
+            candle_core::safetensors::load(fixtures.join(format!("{name}.weights.safetensors")), &Device::Cpu).unwrap();
+        let b = (w["mlp.3.bias"].clone() + shift as f64).unwrap();
+        w.insert("mlp.3.bias".into(), b);
         candle_core::safetensors::save(&w, dir.join(checkpoint::WEIGHTS_FILE)).unwrap();
     }
 
     fn ensemble_card(dir: &Path, members: &[&str], unit: &str) {
-        let card = serde_json::json!({"targets": [{"name": "e_form", "unit": unit}], "members": members});
+        let card = serde_json::json!({"targets": [{"name": "formation_energy", "unit": unit}], "members": members});
         std::fs::write(dir.join(checkpoint::METADATA_FILE), card.to_string()).unwrap();
     }
 
@@ -281,16 +278,16 @@ mod tests {
     fn an_ensemble_averages_its_members() {
         let dir = std::env::temp_dir().join(format!("screen-ensemble-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
-        shifted_member(&dir.join("a"), 0.0);
-        shifted_member(&dir.join("b"), 0.5);
-        ensemble_card(&dir, &["a", "b"], "eV/cell");
-        let single = Predictor::from_dir(&shipped()).unwrap().predict(&perovskites()).unwrap();
+        fixture_member(&dir.join("a"), 0.0);
+        fixture_member(&dir.join("b"), 0.5);
+        ensemble_card(&dir, &["a", "b"], "eV/atom");
+        let single = Predictor::from_dir(&dir.join("a")).unwrap().predict(&perovskites()).unwrap();
         let ensemble = Predictor::from_dir(&dir).unwrap();
         assert_eq!(ensemble.members().len(), 2);
         assert_eq!(ensemble.members()[1].source, dir.join("b"));
         for (e, s) in ensemble.predict_each(&perovskites()).into_iter().zip(&single) {
             let e = e.unwrap();
-            assert_eq!(e.members[0], *s, "member a is the shipped model");
+            assert_eq!(e.members[0], *s, "member a alone predicts the same");
             assert!((e.members[1][0] - s[0] - 0.5).abs() < 1e-5, "{:?} vs {s:?}", e.members[1]);
             assert!((e.mean[0] - s[0] - 0.25).abs() < 1e-5, "{:?} vs {s:?}", e.mean);
             let std = e.std.unwrap()[0];
@@ -298,15 +295,15 @@ mod tests {
         }
 
         // Members must predict what the ensemble says it predicts, in its units.
-        ensemble_card(&dir, &["a", "b"], "eV/atom");
+        ensemble_card(&dir, &["a", "b"], "eV/cell");
         let e = Predictor::from_dir(&dir).unwrap_err().to_string();
-        assert!(e.contains("metadata.json") && e.contains("member 'a'") && e.contains("eV/atom"), "{e}");
-        ensemble_card(&dir, &["a", "missing"], "eV/cell");
+        assert!(e.contains("metadata.json") && e.contains("member 'a'") && e.contains("eV/cell"), "{e}");
+        ensemble_card(&dir, &["a", "missing"], "eV/atom");
         let e = Predictor::from_dir(&dir).unwrap_err().to_string();
         assert!(e.contains("member 'missing'") && e.contains("missing/metadata.json"), "{e}");
         // Members live inside the ensemble's directory.
         for outside in ["../a", "/tmp", ""] {
-            ensemble_card(&dir, &["a", outside], "eV/cell");
+            ensemble_card(&dir, &["a", outside], "eV/atom");
             let e = Predictor::from_dir(&dir).unwrap_err().to_string();
             assert!(e.contains("inside the ensemble's"), "{outside}: {e}");
         }
@@ -315,8 +312,8 @@ mod tests {
         for f in [checkpoint::CONFIG_FILE, checkpoint::METADATA_FILE, checkpoint::WEIGHTS_FILE] {
             std::fs::copy(dir.join("a").join(f), dir.join("b/a").join(f)).unwrap();
         }
-        ensemble_card(&dir.join("b"), &["a"], "eV/cell");
-        ensemble_card(&dir, &["a", "b"], "eV/cell");
+        ensemble_card(&dir.join("b"), &["a"], "eV/atom");
+        ensemble_card(&dir, &["a", "b"], "eV/atom");
         let e = Predictor::from_dir(&dir).unwrap_err().to_string();
         assert!(e.contains("member 'b'") && e.contains("itself an ensemble"), "{e}");
         let cpu_frames: FramesFor = &|cfg: &Config| Arc::from(cfg.frame_method().build(0.0, 0));
