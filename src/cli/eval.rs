@@ -353,3 +353,25 @@ fn learning_curve(log: &Path, svg: &Path, metadata: &Metadata) -> PlotResult {
     root.present()?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spread_calibration_ranks_errors_against_spread() {
+        let truth = [0.0; 4];
+        let pred = [0.1, -0.2, 0.3, 0.4];
+        // Spread in the errors' order: perfect rank agreement, halves split by certainty.
+        let c = spread_calibration(&pred, &truth, &[0.01, 0.02, 0.03, 0.04]);
+        assert!((c["spearman"].as_f64().unwrap() - 1.0).abs() < 1e-12, "{c}");
+        assert!((c["mae_most_certain_half"].as_f64().unwrap() - 0.15).abs() < 1e-12, "{c}");
+        assert!((c["mae_least_certain_half"].as_f64().unwrap() - 0.35).abs() < 1e-12, "{c}");
+        assert!((c["mean_std"].as_f64().unwrap() - 0.025).abs() < 1e-12, "{c}");
+        // Reversed order, and ties share their mean rank.
+        let c = spread_calibration(&pred, &truth, &[0.04, 0.03, 0.02, 0.01]);
+        assert!((c["spearman"].as_f64().unwrap() + 1.0).abs() < 1e-12, "{c}");
+        let c = spread_calibration(&pred, &truth, &[0.01, 0.01, 0.02, 0.02]);
+        assert!((c["spearman"].as_f64().unwrap() - 0.8944271909999159).abs() < 1e-12, "{c}");
+    }
+}
