@@ -96,8 +96,9 @@ pub fn run(args: Args) -> Result<Status> {
     let t = targets.len();
     let n_members = predictor.members().len();
     let (mut pred, mut truth, mut ids) = (vec![Vec::new(); t], vec![Vec::new(); t], Vec::new());
-    // [member][target][crystal], and the ensemble's spread [target][crystal].
-    let (mut member_pred, mut spread) = (vec![vec![Vec::new(); t]; n_members], vec![Vec::new(); t]);
+    // For an ensemble: [member][target][crystal] and the spread [target][crystal].
+    let kept_members = if n_members > 1 { n_members } else { 0 };
+    let (mut member_pred, mut spread) = (vec![vec![Vec::new(); t]; kept_members], vec![Vec::new(); t]);
     let mut failed = 0usize;
     for chunk in chosen.chunks(args.batch_size.max(1) * 8) {
         let inputs: Vec<CrystalInput> = chunk.iter().map(|&i| data.samples[i].input.clone()).collect();
@@ -108,8 +109,8 @@ pub fn run(args: Args) -> Result<Status> {
                     for k in 0..t {
                         pred[k].push(y.mean[k] as f64);
                         truth[k].push(data.samples[i].targets[k] as f64);
-                        for (m, row) in y.members.iter().enumerate() {
-                            member_pred[m][k].push(row[k] as f64);
+                        for (m, row) in member_pred.iter_mut().zip(&y.members) {
+                            m[k].push(row[k] as f64);
                         }
                         if let Some(std) = &y.std {
                             spread[k].push(std[k] as f64);
