@@ -102,8 +102,9 @@ mod tests {
 
     #[test]
     fn an_ensemble_is_a_stage_with_spread_columns() {
-        // A single network shipped in the repository, twice.
-        let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models/perovskite-gap");
+        // A single network shipped in the repository (a member of perovskite-gap), twice.
+        let models = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models");
+        let shipped = models.join("perovskite-gap/members/crystalformer-seed123");
         let dir = std::env::temp_dir().join(format!("screen-ensemble-stage-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         for member in ["a", "b"] {
@@ -121,6 +122,7 @@ mod tests {
         assert_eq!(columns, [("gap_gllbsc".to_string(), unit.clone()), ("gap_gllbsc_std".to_string(), unit)]);
         let single = r.model(&shipped).unwrap().columns();
         assert_eq!(single.len(), 1);
+        assert_eq!(r.model(&models.join("perovskite-gap")).unwrap().columns().len(), 2, "the shipped ensemble");
         let _ = std::fs::remove_dir_all(&dir);
     }
 
