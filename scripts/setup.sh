@@ -14,9 +14,14 @@ fi
 # (bindgen): install both from Debian when missing (apt-get update once, non-interactive).
 missing_pkgs=()
 command -v cmake >/dev/null 2>&1 || missing_pkgs+=(cmake)
-if ! ls /usr/lib/llvm-*/lib/libclang*.so* /usr/lib/x86_64-linux-gnu/libclang*.so* >/dev/null 2>&1; then
-  missing_pkgs+=(libclang-dev)
-fi
+# bindgen loads libclang.so / libclang-<N>.so.<M>; libclang-cpp (the C++ API, pulled in by
+# other packages) matches a looser glob but is not it.
+have_libclang=false
+for lib in /usr/lib/llvm-*/lib/libclang.so* /usr/lib/llvm-*/lib/libclang-[0-9]*.so* \
+  /usr/lib/x86_64-linux-gnu/libclang.so* /usr/lib/x86_64-linux-gnu/libclang-[0-9]*.so*; do
+  [ -e "$lib" ] && have_libclang=true
+done
+$have_libclang || missing_pkgs+=(libclang-dev)
 if [ ${#missing_pkgs[@]} -gt 0 ]; then
   SUDO=""
   if [ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null 2>&1; then SUDO="sudo"; fi
@@ -24,3 +29,5 @@ if [ ${#missing_pkgs[@]} -gt 0 ]; then
   $SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -qq
   $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing_pkgs[@]}"
 fi
+# Disk left where cargo builds (a full disk shows up as a linker "Bus error").
+df -h "$(dirname "$0")/.." 2>/dev/null | tail -1 | awk '{print "setup: " $4 " free on " $6}' >&2 || true
